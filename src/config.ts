@@ -1,0 +1,96 @@
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+
+/** Environment variable → config key. Documented in the README and API.md. */
+const ENV = {
+  COMMS_API_DATA_DIR: 'dataDir',
+  COMMS_API_HOST: 'host',
+  COMMS_API_PORT: 'port',
+  COMMS_API_TLS_CERT: 'tlsCert',
+  COMMS_API_TLS_KEY: 'tlsKey',
+  COMMS_API_INSECURE_HTTP: 'insecureHttp',
+  COMMS_API_ENGINE_SOCKET: 'engineSocket',
+  COMMS_API_INDEXER_URL: 'indexerUrl',
+  COMMS_API_ADMIN_SOCKET: 'adminSocket',
+  COMMS_API_TOKEN_TTL: 'tokenTtl',
+  COMMS_API_JWT_PRIVATE_KEY: 'jwtPrivateKey',
+  COMMS_API_JWT_PUBLIC_KEY: 'jwtPublicKey',
+  COMMS_API_JOURNAL_MAX_BYTES: 'journalMaxBytes',
+  COMMS_API_MAX_BODY_BYTES: 'maxBodyBytes',
+  COMMS_API_RETENTION_DAYS: 'retentionDays',
+  COMMS_API_LOG_LEVEL: 'logLevel',
+} as const;
+
+type ConfigKey = (typeof ENV)[keyof typeof ENV];
+
+const bool = z
+  .union([z.boolean(), z.enum(['0', '1', 'true', 'false'])])
+  .transform((v) => v === true || v === '1' || v === 'true');
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+export const ConfigSchema = z.object({
+  dataDir: z.string().min(1).default('./data'),
+  host: z.string().min(1).default('0.0.0.0'),
+  port: int(0, 65535).default(27000),
+  tlsCert: z.string().min(1).optional(),
+  tlsKey: z.string().min(1).optional(),
+  insecureHttp: bool.default(false),
+  engineSocket: z.string().min(1).optional(),
+  indexerUrl: z.url({ protocol: /^https?$/ }).optional(),
+  adminSocket: z.string().min(1).optional(),
+  tokenTtl: int(10, 7 * 24 * 3600).default(900),
+  jwtPrivateKey: z.string().min(1).optional(),
+  jwtPublicKey: z.string().min(1).optional(),
+  journalMaxBytes: int(1 << 20, Number.MAX_SAFE_INTEGER).default(20 * 1024 ** 3),
+  maxBodyBytes: int(1024, 512 * 1024 ** 2).default(10 * 1024 ** 2),
+  retentionDays: int(0, 36500).default(0),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = Omit<z.infer<typeof ConfigSchema>, 'engineSocket' | 'adminSocket'> & {
+  engineSocket: string;
+  adminSocket: string;
+};
+
+export class ConfigError extends Error {}
+
+/** Reads the optional JSON config file, then lets environment variables override it. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, file?: string): Config {
+  const raw: Record<string, unknown> = {};
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`cannot read config file ${file}: ${(err as Error).message}`);
+    }
+    try {
+      Object.assign(raw, JSON.parse(text));
+    } catch {
+      throw new ConfigError(`config file ${file} is not valid JSON`);
+    }
+  }
+  for (const [name, key] of Object.entries(ENV)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  const parsed = ConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const key = String(issue.path[0]) as ConfigKey;
+    const variable = Object.entries(ENV).find(([, k]) => k === key)?.[0] ?? key;
+    throw new ConfigError(`invalid ${variable}: ${issue.message}`);
+  }
+  const cfg = parsed.data;
+  if (Boolean(cfg.tlsCert) !== Boolean(cfg.tlsKey)) {
+    throw new ConfigError('invalid COMMS_API_TLS_CERT/COMMS_API_TLS_KEY: set both or neither');
+  }
+  const dataDir = resolve(cfg.dataDir);
+  return {
+    ...cfg,
+    dataDir,
+    engineSocket: cfg.engineSocket ?? join(dataDir, 'engine.sock'),
+    adminSocket: cfg.adminSocket ?? join(dataDir, 'admin.sock'),
+  };
+}

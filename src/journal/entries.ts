@@ -1,0 +1,116 @@
+import { z } from 'zod';
+
+/**
+ * Every journal entry type. The `type` string equals the type name; entries are past tense.
+ * `stream` is what the entry is about (agent uuid, command id, group, user, ...), `actor`
+ * who caused it ("agent:<uuid>", "user:<name>", "admin-socket", "cli", "system").
+ */
+const entry = <T extends string, D extends z.ZodType>(type: T, data: D) =>
+  z.object({ type: z.literal(type), stream: z.string(), actor: z.string(), data });
+
+export const AgentRegistered = entry(
+  'AgentRegistered',
+  z.object({ uuid: z.string(), name: z.string(), groups: z.array(z.string()), keyHash: z.string() }),
+);
+export const AgentDeleted = entry('AgentDeleted', z.object({ uuid: z.string() }));
+export const AgentGroupsChanged = entry(
+  'AgentGroupsChanged',
+  z.object({ uuid: z.string(), groups: z.array(z.string()) }),
+);
+export const UserCreated = entry(
+  'UserCreated',
+  z.object({ name: z.string(), role: z.enum(['operator', 'auditor']), passwordHash: z.string() }),
+);
+/** One row per batch: `body` holds the agent's NDJSON bytes exactly as sent. */
+export const StatelessEventsReceived = entry(
+  'StatelessEventsReceived',
+  z.object({ agent: z.string(), events: z.number().int(), idempotencyKey: z.string().optional() }),
+);
+export const StatefulEventsReceived = entry(
+  'StatefulEventsReceived',
+  z.object({
+    agent: z.string(),
+    batch: z.string(),
+    items: z.array(
+      z.object({
+        id: z.string(),
+        module: z.string(),
+        collector: z.string().optional(),
+        operation: z.enum(['create', 'update', 'delete']),
+        doc: z.record(z.string(), z.unknown()).optional(),
+      }),
+    ),
+  }),
+);
+export const CatalogEntryPut = entry(
+  'CatalogEntryPut',
+  z.object({
+    name: z.string(),
+    description: z.string(),
+    args: z.record(z.string(), z.unknown()),
+    defaultTimeout: z.number().int(),
+    targetTypes: z.array(z.enum(['agent', 'group', 'all'])),
+  }),
+);
+const CommandTarget = z.object({ type: z.enum(['agent', 'group', 'all']), id: z.string().optional() });
+export const CommandIssued = entry(
+  'CommandIssued',
+  z.object({
+    id: z.string(),
+    action: z.object({ name: z.string(), args: z.unknown(), version: z.string() }),
+    target: CommandTarget,
+    agents: z.array(z.string()),
+    issuedAt: z.number(),
+    expiresAt: z.number(),
+  }),
+);
+const perAgent = z.object({ id: z.string(), agent: z.string() });
+export const CommandDelivered = entry('CommandDelivered', perAgent);
+export const CommandSucceeded = entry(
+  'CommandSucceeded',
+  perAgent.extend({ code: z.number().optional(), message: z.string().optional(), result: z.unknown().optional() }),
+);
+export const CommandFailed = entry(
+  'CommandFailed',
+  perAgent.extend({ code: z.number().optional(), message: z.string().optional(), result: z.unknown().optional() }),
+);
+export const CommandExpired = entry('CommandExpired', perAgent);
+export const GroupConfigurationPut = entry(
+  'GroupConfigurationPut',
+  z.object({ group: z.string(), configuration: z.record(z.string(), z.unknown()), etag: z.string() }),
+);
+export const PackageUploaded = entry(
+  'PackageUploaded',
+  z.object({ name: z.string(), size: z.number().int(), sha256: z.string() }),
+);
+export const DeadLetterRetried = entry('DeadLetterRetried', z.object({ id: z.number().int(), seq: z.number().int() }));
+export const JournalPruned = entry(
+  'JournalPruned',
+  z.object({ throughSeq: z.number().int(), removed: z.number().int(), anchorHash: z.string() }),
+);
+
+export const Entry = z.discriminatedUnion('type', [
+  AgentRegistered,
+  AgentDeleted,
+  AgentGroupsChanged,
+  UserCreated,
+  StatelessEventsReceived,
+  StatefulEventsReceived,
+  CatalogEntryPut,
+  CommandIssued,
+  CommandDelivered,
+  CommandSucceeded,
+  CommandFailed,
+  CommandExpired,
+  GroupConfigurationPut,
+  PackageUploaded,
+  DeadLetterRetried,
+  JournalPruned,
+]);
+/** An entry as a command handler produces it; `body` carries raw bytes (stateless batches). */
+export type Entry = z.infer<typeof Entry> & { body?: Buffer };
+export type EntryType = Entry['type'];
+export type EntryOf<T extends EntryType> = Extract<Entry, { type: T }>;
+
+/** An entry as read back from the journal. */
+export type StoredEntry = Entry & { seq: number; time: number };

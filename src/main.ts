@@ -1,0 +1,106 @@
+import { chmodSync, mkdirSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { Socket } from 'node:net';
+import { deleteAgent } from './commands/deleteAgent.js';
+import { ingestStatelessEvents } from './commands/ingestStatelessEvents.js';
+import { registerAgent } from './commands/registerAgent.js';
+import type { Config } from './config.js';
+import { openJournal } from './journal/journal.js';
+import { createLogger } from './logger.js';
+import { loadTls } from './security/tls.js';
+import { createTokenIssuer, loadSigningKeys } from './security/tokens.js';
+import { createThrottle } from './security/throttle.js';
+import { createApp } from './transport/http/app.js';
+import { ADMIN_SOCKET } from './transport/http/auth.js';
+import type { HttpDeps } from './transport/http/deps.js';
+
+export interface RunningServer {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** The composition root: reads nothing global but `config`, wires everything, owns start and stop. */
+export async function startServer(config: Config): Promise<RunningServer> {
+  const logger = createLogger(config.logLevel);
+  mkdirSync(config.dataDir, { recursive: true });
+  const journal = openJournal({ dataDir: config.dataDir, quotaBytes: config.journalMaxBytes });
+  const keys = loadSigningKeys(config.dataDir, config.jwtPrivateKey, config.jwtPublicKey);
+  const deps: HttpDeps = {
+    config,
+    journal,
+    keys,
+    issueToken: createTokenIssuer(keys, config.tokenTtl),
+    throttle: createThrottle(),
+    logger,
+    commands: {
+      registerAgent: registerAgent(journal),
+      deleteAgent: deleteAgent(journal),
+      ingestStateless: ingestStatelessEvents(journal),
+    },
+    readiness: () => ({ ready: true, pipelines: {} }),
+  };
+  const { app } = createApp(deps);
+  const handler = app.callback();
+
+  const server = config.insecureHttp
+    ? http.createServer({ keepAliveTimeout: 65_000 }, handler)
+    : https.createServer({ ...(await loadTls(config.dataDir, config.tlsCert, config.tlsKey)), keepAliveTimeout: 65_000 }, handler);
+  server.requestTimeout = 120_000;
+  server.headersTimeout = 30_000;
+  const sockets = new Set<Socket>();
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const scheme = config.insecureHttp ? 'http' : 'https';
+  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  const url = `${scheme}://${shownHost}:${port}`;
+
+  // The admin socket: local platform components, operator rights, the 0600 file mode is the trust.
+  rmSync(config.adminSocket, { force: true });
+  const admin = http.createServer((req, res) => {
+    (req as unknown as Record<symbol, boolean>)[ADMIN_SOCKET] = true;
+    return handler(req, res);
+  });
+  await new Promise<void>((resolve, reject) => {
+    admin.once('error', reject);
+    const mask = process.umask(0o177);
+    admin.listen(config.adminSocket, () => {
+      process.umask(mask);
+      resolve();
+    });
+  });
+  chmodSync(config.adminSocket, 0o600);
+  logger.info({ url, dataDir: config.dataDir, adminSocket: config.adminSocket }, 'comms-api listening');
+
+  let stopping: Promise<void> | null = null;
+  async function stop(): Promise<void> {
+    stopping ??= (async () => {
+      logger.info('stopping: no new connections, draining in-flight requests');
+      const closed = Promise.all([
+        new Promise<void>((r) => server.close(() => r())),
+        new Promise<void>((r) => admin.close(() => r())),
+      ]);
+      server.closeIdleConnections();
+      admin.closeIdleConnections();
+      const deadline = setTimeout(() => {
+        for (const s of sockets) s.destroy();
+        admin.closeAllConnections();
+      }, 10_000);
+      await closed;
+      clearTimeout(deadline);
+      await journal.close();
+      rmSync(config.adminSocket, { force: true });
+      logger.info('stopped');
+    })();
+    return stopping;
+  }
+  return { url, stop };
+}

@@ -1,0 +1,30 @@
+import type { Logger } from 'pino';
+import type { ingestStatelessEvents } from '../../commands/ingestStatelessEvents.js';
+import type { registerAgent } from '../../commands/registerAgent.js';
+import type { deleteAgent } from '../../commands/deleteAgent.js';
+import type { Config } from '../../config.js';
+import type { Journal } from '../../journal/journal.js';
+import type { SigningKeys, TokenIssuer } from '../../security/tokens.js';
+import type { Throttle } from '../../security/throttle.js';
+
+export interface ReadyReport {
+  ready: boolean;
+  pipelines: Record<string, { state: string; lag: number; [k: string]: unknown }>;
+  [k: string]: unknown;
+}
+
+/** Everything the HTTP layer needs, passed in by the composition root (src/main.ts). */
+export interface HttpDeps {
+  config: Config;
+  journal: Journal;
+  keys: SigningKeys;
+  issueToken: TokenIssuer;
+  throttle: Throttle;
+  logger: Logger;
+  commands: {
+    registerAgent: ReturnType<typeof registerAgent>;
+    deleteAgent: ReturnType<typeof deleteAgent>;
+    ingestStateless: ReturnType<typeof ingestStatelessEvents>;
+  };
+  readiness(): ReadyReport;
+}

@@ -1,0 +1,89 @@
+import { createHash } from 'node:crypto';
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { z } from 'zod';
+import { findAgent } from '../../../queries/agents.js';
+import { findUser } from '../../../queries/users.js';
+import { UNKNOWN_PRINCIPAL_HASH, verifySecret } from '../../../security/secrets.js';
+import type { Role } from '../../../security/tokens.js';
+import { readJson } from '../body.js';
+import type { HttpDeps } from '../deps.js';
+import { HttpError } from '../problem.js';
+
+export const AgentLogin = z.object({ uuid: z.string().min(1).max(64), key: z.string().min(1).max(256) });
+export const UserLogin = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(1024) });
+export const LoginBody = z.union([AgentLogin, UserLogin]);
+export const TokenResponse = z.object({
+  token: z.string(),
+  token_type: z.literal('Bearer'),
+  expires_at: z.string(),
+});
+
+/**
+ * Recently verified credentials, as sha256(principal ‖ secret ‖ stored hash): a reconnecting
+ * agent does not pay for scrypt again, and a changed key or deleted agent misses the cache.
+ */
+function createVerifiedCache(max = 50_000) {
+  const seen = new Set<string>();
+  const digest = (principal: string, secret: string, stored: string) =>
+    createHash('sha256').update(`${principal}\0${secret}\0${stored}`).digest('base64');
+  return {
+    async verify(principal: string, secret: string, stored: string | undefined): Promise<boolean> {
+      if (!stored) {
+        await verifySecret(secret, UNKNOWN_PRINCIPAL_HASH);
+        return false;
+      }
+      const d = digest(principal, secret, stored);
+      if (seen.has(d)) return true;
+      const ok = await verifySecret(secret, stored);
+      if (ok) {
+        if (seen.size >= max) seen.delete(seen.values().next().value as string);
+        seen.add(d);
+      }
+      return ok;
+    },
+  };
+}
+
+export function authRoutes(deps: HttpDeps): Router {
+  const router = new Router();
+  const cache = createVerifiedCache();
+
+  async function login(ctx: Context, body: z.infer<typeof LoginBody>): Promise<{ sub: string; role: Role }> {
+    const isAgent = 'uuid' in body;
+    const principalKey = isAgent ? `agent:${body.uuid}` : `user:${body.username}`;
+    const keys = [`ip:${ctx.ip}`, principalKey];
+    const wait = deps.throttle.retryAfter(keys);
+    if (wait > 0) {
+      throw new HttpError(429, 'Too Many Requests', 'too many failed logins; try again later', {}, { 'Retry-After': String(wait) });
+    }
+    let ok: boolean;
+    let role: Role;
+    if (isAgent) {
+      ok = await cache.verify(principalKey, body.key, findAgent(deps.journal.db, body.uuid)?.key_hash);
+      role = 'agent';
+    } else {
+      const user = findUser(deps.journal.db, body.username);
+      ok = await cache.verify(principalKey, body.password, user?.password_hash);
+      role = user?.role ?? 'auditor';
+    }
+    if (!ok) {
+      deps.throttle.fail(keys);
+      throw new HttpError(401, 'Unauthorized', 'unknown principal or wrong credentials');
+    }
+    deps.throttle.succeed(principalKey);
+    return { sub: isAgent ? body.uuid : body.username, role };
+  }
+
+  router.post('/login', async (ctx) => {
+    const { sub, role } = await login(ctx, await readJson(ctx, LoginBody));
+    ctx.body = { ...deps.issueToken(sub, role), token_type: 'Bearer' };
+  });
+
+  router.post('/authentication', async (ctx) => {
+    const { sub, role } = await login(ctx, await readJson(ctx, AgentLogin));
+    ctx.body = { token: deps.issueToken(sub, role).token };
+  });
+
+  return router;
+}
