@@ -1,0 +1,64 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import {
+  decideIngestStateless,
+  InvalidBatchError,
+  validateStatelessBody,
+} from '../../src/commands/ingestStatelessEvents.js';
+import { asAgentId } from '../../src/journal/ids.js';
+
+const b = (s: string) => Buffer.from(s);
+const agent = asAgentId('agent-1');
+
+const Validate = suite('validating a stateless body');
+
+Validate('counts the events of a well-formed body', () => {
+  assert.is(validateStatelessBody(b('{"agent":{}}\n{"module":"m","collector":"c"}\n{"a":1}\n{"module":"m","collector":"c"}\n{"a":2}\n')), 2);
+});
+
+Validate('accepts a body without a trailing newline and CRLF line ends', () => {
+  assert.is(validateStatelessBody(b('{"agent":{}}\r\n{"module":"m","collector":"c"}\r\n{"a":1}')), 1);
+});
+
+for (const [name, body, line] of [
+  ['an empty body', '', 1],
+  ['a first line that is not agent metadata', '{"x":1}\n{"module":"m","collector":"c"}\n{}\n', 1],
+  ['an invalid JSON line', '{"agent":{}}\n{"module":"m","collector":"c"}\n{oops}\n', 3],
+  ['an empty line', '{"agent":{}}\n\n{"module":"m","collector":"c"}\n{}\n', 2],
+  ['a header without collector', '{"agent":{}}\n{"module":"m"}\n{}\n', 2],
+  ['a header whose module is not a string', '{"agent":{}}\n{"module":1,"collector":"c"}\n{}\n', 2],
+  ['an event that is not an object', '{"agent":{}}\n{"module":"m","collector":"c"}\n[1]\n', 3],
+  ['a header without its event', '{"agent":{}}\n{"module":"m","collector":"c"}\n{}\n{"module":"m","collector":"c"}\n', 5],
+  ['only the agent line', '{"agent":{}}\n', 2],
+] as const) {
+  Validate(`refuses ${name}, naming line ${line}`, () => {
+    try {
+      validateStatelessBody(b(body));
+      assert.unreachable();
+    } catch (e) {
+      assert.instance(e, InvalidBatchError);
+      assert.is((e as InvalidBatchError).line, line);
+    }
+  });
+}
+Validate.run();
+
+const Decide = suite('deciding on a stateless batch');
+
+Decide('a new batch becomes one StatelessEventsReceived entry holding the bytes as sent', () => {
+  const body = b('{"agent":{"id":"spoofed"}}\n{"module":"m","collector":"c"}\n{"a":1}\n');
+  const d = decideIngestStateless(undefined, { agent, body, events: 1, idempotencyKey: 'k' });
+  assert.ok('entry' in d);
+  if (!('entry' in d)) return;
+  assert.is(d.entry.type, 'StatelessEventsReceived');
+  assert.is(d.entry.stream, 'agent-1');
+  assert.is(d.entry.actor, 'agent:agent-1');
+  assert.equal(d.entry.data, { agent: 'agent-1', events: 1, idempotencyKey: 'k' });
+  assert.is(d.entry.body, body);
+});
+
+Decide('a batch seen before under the same key is answered again and journals nothing', () => {
+  const d = decideIngestStateless({ seq: 42, events: 3 }, { agent, body: b('x'), events: 1, idempotencyKey: 'k' });
+  assert.equal(d, { replay: { batch: 'stateless-42', seq: 42, events: 3, durability: 'journaled' } });
+});
+Decide.run();
