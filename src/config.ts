@@ -18,6 +18,7 @@ const ENV = {
   COMMS_API_JWT_PUBLIC_KEY: 'jwtPublicKey',
   COMMS_API_JOURNAL_MAX_BYTES: 'journalMaxBytes',
   COMMS_API_MAX_BODY_BYTES: 'maxBodyBytes',
+  COMMS_API_MAX_PACKAGE_BYTES: 'maxPackageBytes',
   COMMS_API_RETENTION_DAYS: 'retentionDays',
   COMMS_API_LOG_LEVEL: 'logLevel',
 } as const;
@@ -44,6 +45,7 @@ export const ConfigSchema = z.object({
   jwtPublicKey: z.string().min(1).optional(),
   journalMaxBytes: int(1 << 20, Number.MAX_SAFE_INTEGER).default(20 * 1024 ** 3),
   maxBodyBytes: int(1024, 512 * 1024 ** 2).default(10 * 1024 ** 2),
+  maxPackageBytes: int(1, Number.MAX_SAFE_INTEGER).default(1024 ** 3),
   retentionDays: int(0, 36500).default(0),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
