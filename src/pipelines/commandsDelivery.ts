@@ -1,0 +1,58 @@
+import { bufferTime, catchError, concatMap, EMPTY, filter, from, fromEventPattern, merge, mergeMap, type Observable, tap } from 'rxjs';
+import type { Delivery } from '../commands/markCommandDelivered.js';
+import type { StoredEntry } from '../journal/entries.js';
+import { agentCommandFromEntry } from '../queries/commands.js';
+import type { SseHub } from '../transport/sse/hub.js';
+
+export interface CommandsDeliveryDeps {
+  /** `journal.onCommitted`: told about every durable commit, in seq order. */
+  onCommitted(listener: (entries: StoredEntry[]) => void): () => void;
+  hub: SseHub;
+  /** Journals the first delivery of each (agent, command) in one transaction. */
+  markDelivered(deliveries: readonly Delivery[]): Promise<number>;
+  /** A deadline was issued: the expiry scheduler may need to fire sooner. */
+  considerDeadline(at: number): void;
+  onError(err: unknown): void;
+  /** How long deliveries are gathered into one CommandDelivered transaction. */
+  deliveryWindowMs?: number;
+}
+
+/**
+ * Commands pipeline: committed CommandIssued entries → the SSE hub (one frame per command,
+ * written to every target stream); deliveries reported by the hub → batched CommandDelivered
+ * entries. AgentDeleted closes the agent's streams. Cold: nothing happens until main subscribes.
+ */
+export function createCommandsDeliveryPipeline(deps: CommandsDeliveryDeps): Observable<unknown> {
+  const committed$ = fromEventPattern<StoredEntry[]>(
+    (handler) => deps.onCommitted(handler as (entries: StoredEntry[]) => void),
+    (_handler, unsubscribe: () => void) => unsubscribe(),
+  );
+
+  const push$ = committed$.pipe(
+    mergeMap((entries) => from(entries)),
+    tap((e) => {
+      if (e.type === 'CommandIssued') {
+        deps.hub.broadcast(agentCommandFromEntry(e.data), e.seq, e.data.agents);
+        deps.considerDeadline(e.data.expiresAt);
+      } else if (e.type === 'AgentDeleted') {
+        deps.hub.disconnect(e.data.uuid);
+      }
+    }),
+  );
+
+  const delivered$ = deps.hub.deliveries$.pipe(
+    bufferTime(deps.deliveryWindowMs ?? 20, null, 10_000),
+    filter((batch) => batch.length > 0),
+    concatMap((batch) =>
+      from(deps.markDelivered(batch)).pipe(
+        catchError((err) => {
+          // Not journaling a delivery loses nothing: the command stays pending and is re-offered.
+          deps.onError(err);
+          return EMPTY;
+        }),
+      ),
+    ),
+  );
+
+  return merge(push$, delivered$);
+}

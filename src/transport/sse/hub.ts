@@ -1,0 +1,197 @@
+import type { ServerResponse } from 'node:http';
+import { interval, Subject, type Observable, type Subscription } from 'rxjs';
+import type { AgentCommandDto, PendingCommand } from '../../queries/commands.js';
+import { eventFrame, HEARTBEAT_FRAME, retryFrame, SSE_HEADERS } from './sseFrames.js';
+
+export interface Delivery {
+  agent: string;
+  id: string;
+}
+
+export interface HubOptions {
+  /** Comment-line interval, shared by every stream (at most 15 s). */
+  heartbeatMs?: number;
+  retryBaseMs?: number;
+  retryJitterMs?: number;
+  /** A stream whose unsent bytes exceed this is closed (the agent reconnects and gets its backlog). */
+  maxBufferedBytes?: number;
+}
+
+interface Connection {
+  agent: string;
+  res: ServerResponse;
+  /** Commands already written to this connection: each is sent at most once per connection. */
+  sent: Set<string>;
+}
+
+/**
+ * The in-process SSE hub: agents' open streams, keyed by agent. Broadcasts are serialised
+ * once and written to every target's streams; one shared timer writes the heartbeat.
+ * Long-poll requests wait here too (`waitFor`), woken by the same broadcasts.
+ */
+export function createSseHub(opts: HubOptions = {}) {
+  const heartbeatMs = Math.min(opts.heartbeatMs ?? 15_000, 15_000);
+  const retryBase = opts.retryBaseMs ?? 3_000;
+  const retryJitter = opts.retryJitterMs ?? 2_000;
+  const maxBuffered = opts.maxBufferedBytes ?? 4 * 1024 * 1024;
+  const byAgent = new Map<string, Set<Connection>>();
+  const waiters = new Map<string, Set<() => void>>();
+  const deliveries = new Subject<Delivery>();
+  let connections = 0;
+  let closed = false;
+  let heartbeat: Subscription | null = null;
+
+  function startHeartbeat(): void {
+    heartbeat ??= interval(heartbeatMs).subscribe(() => {
+      for (const set of byAgent.values()) for (const c of set) write(c, HEARTBEAT_FRAME);
+    });
+  }
+
+  function remove(c: Connection): void {
+    const set = byAgent.get(c.agent);
+    if (!set?.delete(c)) return;
+    connections -= 1;
+    if (set.size === 0) byAgent.delete(c.agent);
+    if (connections === 0) {
+      heartbeat?.unsubscribe();
+      heartbeat = null;
+    }
+  }
+
+  function write(c: Connection, frame: string): boolean {
+    if (c.res.writableEnded || c.res.destroyed) return false;
+    c.res.write(frame);
+    if (c.res.writableLength > maxBuffered) {
+      remove(c);
+      c.res.destroy();
+      return false;
+    }
+    return true;
+  }
+
+  function sendCommand(c: Connection, id: string, frame: string): boolean {
+    if (c.sent.has(id)) return false;
+    if (!write(c, frame)) return false;
+    c.sent.add(id);
+    return true;
+  }
+
+  function wake(agent: string): void {
+    const w = waiters.get(agent);
+    if (!w) return;
+    waiters.delete(agent);
+    for (const resolve of w) resolve();
+  }
+
+  return {
+    /** First delivery of a command to an agent, from a stream (live or backlog). */
+    deliveries$: deliveries.asObservable() as Observable<Delivery>,
+
+    /**
+     * Takes over `res` as the agent's stream: headers, a `retry:` hint, then the backlog
+     * (the agent's unreported commands, read in the same tick), then live broadcasts.
+     */
+    open(agent: string, res: ServerResponse, backlog: readonly PendingCommand[]): void {
+      if (closed) {
+        res.writeHead(503, { 'Retry-After': '5' }).end();
+        return;
+      }
+      res.writeHead(200, SSE_HEADERS);
+      res.flushHeaders();
+      const c: Connection = { agent, res, sent: new Set() };
+      let set = byAgent.get(agent);
+      if (!set) byAgent.set(agent, (set = new Set()));
+      set.add(c);
+      connections += 1;
+      startHeartbeat();
+      res.once('close', () => remove(c));
+      write(c, retryFrame(retryBase, retryJitter));
+      for (const p of backlog) {
+        const sent = sendCommand(c, p.command.id, eventFrame('command', p.command, p.cursor));
+        if (sent && p.state === 'pending') deliveries.next({ agent, id: p.command.id });
+      }
+    },
+
+    /** A command was issued: one serialisation, written to each target's open streams. */
+    broadcast(command: AgentCommandDto, cursor: number, agents: readonly string[]): number {
+      const frame = eventFrame('command', command, cursor);
+      let streams = 0;
+      for (const agent of agents) {
+        const set = byAgent.get(agent);
+        if (set) {
+          let delivered = false;
+          for (const c of set) if (sendCommand(c, command.id, frame)) delivered = true;
+          if (delivered) {
+            streams += 1;
+            deliveries.next({ agent, id: command.id });
+          }
+        }
+        wake(agent);
+      }
+      return streams;
+    },
+
+    /** Sends `event: config` with `data` to the agents' open streams; returns how many agents had one. */
+    pushConfig(agents: readonly string[], data: unknown): number {
+      const frame = eventFrame('config', data);
+      let reached = 0;
+      for (const agent of agents) {
+        const set = byAgent.get(agent);
+        if (!set) continue;
+        for (const c of set) write(c, frame);
+        reached += 1;
+      }
+      return reached;
+    },
+
+    /** Resolves when a command for `agent` is broadcast, after `ms`, or when `signal` aborts. */
+    waitFor(agent: string, ms: number, signal?: AbortSignal): Promise<void> {
+      if (closed || signal?.aborted) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        let set = waiters.get(agent);
+        if (!set) waiters.set(agent, (set = new Set()));
+        const done = () => {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', done);
+          waiters.get(agent)?.delete(done);
+          if (waiters.get(agent)?.size === 0) waiters.delete(agent);
+          resolve();
+        };
+        const timer = setTimeout(done, ms);
+        signal?.addEventListener('abort', done, { once: true });
+        set.add(done);
+      });
+    },
+
+    /** Ends every stream of `agent` (it was deleted). */
+    disconnect(agent: string): void {
+      for (const c of byAgent.get(agent) ?? []) {
+        remove(c);
+        c.res.end();
+      }
+      wake(agent);
+    },
+
+    isConnected: (agent: string): boolean => byAgent.has(agent),
+    /** Agents with at least one open stream. */
+    connectedCount: (): number => byAgent.size,
+    /** Open streams (an agent may hold more than one). */
+    streamCount: (): number => connections,
+
+    /** Server stop: ends every stream and wakes every long-poll; refuses new streams. */
+    close(): void {
+      closed = true;
+      for (const set of [...byAgent.values()]) {
+        for (const c of [...set]) {
+          remove(c);
+          c.res.end();
+        }
+      }
+      for (const agent of [...waiters.keys()]) wake(agent);
+      heartbeat?.unsubscribe();
+      heartbeat = null;
+      deliveries.complete();
+    },
+  };
+}
+export type SseHub = ReturnType<typeof createSseHub>;
