@@ -3,8 +3,21 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
 import { deleteAgent } from './commands/deleteAgent.js';
+import { seedCatalog } from './commands/catalogSeed.js';
+import { createExpiryScheduler, expireCommands } from './commands/expireCommands.js';
+import { issueCommand } from './commands/issueCommand.js';
+import { markCommandDelivered } from './commands/markCommandDelivered.js';
+import { putCatalogEntry } from './commands/putCatalogEntry.js';
+import { recordCommandResult } from './commands/recordCommandResult.js';
+import { createCommandsDeliveryPipeline } from './pipelines/commandsDelivery.js';
+import { createSseHub } from './transport/sse/hub.js';
 import { ingestStatelessEvents } from './commands/ingestStatelessEvents.js';
 import { registerAgent } from './commands/registerAgent.js';
+import { putGroupConfiguration } from './commands/putGroupConfiguration.js';
+import { storePackage } from './commands/storePackage.js';
+import { createMetrics } from './metrics.js';
+import { createPackageStore } from './packages/packageStore.js';
+import { join } from 'node:path';
 import type { Config } from './config.js';
 import { openJournal } from './journal/journal.js';
 import { createLogger } from './logger.js';
@@ -24,8 +37,36 @@ export interface RunningServer {
 export async function startServer(config: Config): Promise<RunningServer> {
   const logger = createLogger(config.logLevel);
   mkdirSync(config.dataDir, { recursive: true });
-  const journal = openJournal({ dataDir: config.dataDir, quotaBytes: config.journalMaxBytes });
+  const metrics = createMetrics();
+  const journal = openJournal({
+    dataDir: config.dataDir,
+    quotaBytes: config.journalMaxBytes,
+    onFlushed: (jobs, entries, ms) => metrics.observeFlush(jobs, entries, ms),
+  });
+  journal.onCommitted((entries) => metrics.observeCommitted(entries));
+  metrics.setSources({
+    headSeq: () => journal.reader.headSeq(),
+    journalBytes: () => journal.commit.sizeBytes(),
+    checkpoints: () => journal.checkpoints.all(),
+  });
+  const packages = createPackageStore(join(config.dataDir, 'packages'));
   const keys = loadSigningKeys(config.dataDir, config.jwtPrivateKey, config.jwtPublicKey);
+  // Commands: catalogue seeds (journaled once), the SSE hub, one expiry timer, the delivery pipeline.
+  await seedCatalog(journal);
+  const hub = createSseHub();
+  const markDelivered = markCommandDelivered(journal);
+  const expiry = createExpiryScheduler({
+    db: journal.db,
+    expire: expireCommands(journal),
+    onError: (err) => logger.error({ err }, 'command expiry failed'),
+  });
+  const commandsDelivery = createCommandsDeliveryPipeline({
+    onCommitted: (l) => journal.onCommitted(l),
+    hub,
+    markDelivered,
+    considerDeadline: (at) => expiry.consider(at),
+    onError: (err) => logger.warn({ err }, 'journaling command deliveries failed'),
+  }).subscribe({ error: (err) => logger.error({ err }, 'commands pipeline stopped') });
   const deps: HttpDeps = {
     config,
     journal,
@@ -33,10 +74,19 @@ export async function startServer(config: Config): Promise<RunningServer> {
     issueToken: createTokenIssuer(keys, config.tokenTtl),
     throttle: createThrottle(),
     logger,
+    metrics,
+    packages,
+    hub,
     commands: {
+      issueCommand: issueCommand(journal),
+      recordCommandResult: recordCommandResult(journal),
+      markCommandDelivered: markDelivered,
+      putCatalogEntry: putCatalogEntry(journal),
       registerAgent: registerAgent(journal),
       deleteAgent: deleteAgent(journal),
       ingestStateless: ingestStatelessEvents(journal),
+      putGroupConfiguration: putGroupConfiguration(journal),
+      storePackage: storePackage({ ...journal, store: packages }),
     },
     readiness: () => ({ ready: true, pipelines: {} }),
   };
@@ -84,6 +134,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
   async function stop(): Promise<void> {
     stopping ??= (async () => {
       logger.info('stopping: no new connections, draining in-flight requests');
+      hub.close();
+      expiry.stop();
       const closed = Promise.all([
         new Promise<void>((r) => server.close(() => r())),
         new Promise<void>((r) => admin.close(() => r())),
@@ -96,6 +148,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       }, 10_000);
       await closed;
       clearTimeout(deadline);
+      commandsDelivery.unsubscribe();
       await journal.close();
       rmSync(config.adminSocket, { force: true });
       logger.info('stopped');

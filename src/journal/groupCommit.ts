@@ -54,6 +54,12 @@ export function createGroupCommit(opts: GroupCommitOptions) {
   const pageSize = db.pragma('page_size', { simple: true }) as number;
   const pageCount = db.prepare('PRAGMA page_count').pluck();
   const freePages = db.prepare('PRAGMA freelist_count').pluck();
+  const begin = db.prepare('BEGIN IMMEDIATE');
+  const commitTx = db.prepare('COMMIT');
+  const rollbackTx = db.prepare('ROLLBACK');
+  const savepoint = db.prepare('SAVEPOINT job');
+  const release = db.prepare('RELEASE job');
+  const rollbackTo = db.prepare('ROLLBACK TO job');
   let queue: Job[] = [];
   let scheduled = false;
   let closed = false;
@@ -77,14 +83,14 @@ export function createGroupCommit(opts: GroupCommitOptions) {
     return batch.map((job) => {
       const mark = appender.mark();
       const start = committed.length;
-      db.exec('SAVEPOINT job');
+      savepoint.run();
       try {
         const value = job.work(tx);
-        db.exec('RELEASE job');
+        release.run();
         return { ok: true, value };
       } catch (err) {
-        db.exec('ROLLBACK TO job');
-        db.exec('RELEASE job');
+        rollbackTo.run();
+        release.run();
         appender.restore(mark);
         committed.length = start;
         return { ok: false, value: mapSqliteError(err) };
@@ -107,12 +113,12 @@ export function createGroupCommit(opts: GroupCommitOptions) {
     const started = performance.now();
     let outcomes: Array<{ ok: boolean; value: unknown }>;
     try {
-      db.exec('BEGIN IMMEDIATE');
+      begin.run();
       appender.begin();
       outcomes = runJobs(batch, now(), committed);
-      db.exec('COMMIT');
+      commitTx.run();
     } catch (err) {
-      if (db.inTransaction) db.exec('ROLLBACK');
+      if (db.inTransaction) rollbackTx.run();
       appender.reset();
       for (const job of batch) job.reject(err);
       return settleIdle();

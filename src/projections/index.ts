@@ -1,10 +1,12 @@
 import type { Db } from '../journal/database.js';
 import type { Projection } from '../journal/groupCommit.js';
 import { createAgentsProjection } from './agentsProjection.js';
+import { createGroupsProjection } from './groupsProjection.js';
+import { createPackagesProjection } from './packagesProjection.js';
 import { createIdempotencyProjection } from './idempotencyProjection.js';
 import { createUsersProjection } from './usersProjection.js';
 
 /** Every read model, in the order they are applied to each entry. */
 export function createProjections(db: Db): Projection[] {
-  return [createAgentsProjection(db), createUsersProjection(db), createIdempotencyProjection(db)];
+  return [createAgentsProjection(db), createUsersProjection(db), createIdempotencyProjection(db), createGroupsProjection(db), createPackagesProjection(db)];
 }

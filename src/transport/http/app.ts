@@ -7,28 +7,39 @@ import { agentsRoutes } from './routes/agentsRoutes.js';
 import { authRoutes } from './routes/authRoutes.js';
 import { eventsRoutes } from './routes/eventsRoutes.js';
 import { healthRoutes } from './routes/healthRoutes.js';
+import { configurationRoutes } from './routes/configurationRoutes.js';
+import { groupsRoutes } from './routes/groupsRoutes.js';
+import { metricsRoutes, opsRoutes } from './routes/opsRoutes.js';
+import { packagesRoutes } from './routes/packagesRoutes.js';
+import { requestLog } from './middleware/requestLog.js';
 import type { Role } from '../../security/tokens.js';
 
 export const BASE_PATH = '/api/v1';
 
 /** The Koa application: problem+json first, then the routers under /api/v1. */
-export function createApp(deps: HttpDeps): { app: Koa; router: Router } {
+export function createApp(deps: HttpDeps): { app: Koa; router: Router; rootRouter: Router } {
   const app = new Koa({ proxy: false });
   app.silent = true;
   const auth = authenticate({ publicKey: deps.keys.publicKey, db: deps.journal.db });
   const guard = (...roles: Role[]): Middleware[] => [auth, requireRole(...roles)];
 
   const router = new Router({ prefix: BASE_PATH });
-  for (const r of [healthRoutes(deps), authRoutes(deps), agentsRoutes(deps, guard), eventsRoutes(deps, guard)]) {
+  for (const r of [healthRoutes(deps), authRoutes(deps), agentsRoutes(deps, guard), eventsRoutes(deps, guard), groupsRoutes(deps, guard), configurationRoutes(deps, guard), packagesRoutes(deps, guard), opsRoutes()]) {
     router.use(r.routes());
   }
 
+  // Routes outside /api/v1 (GET /metrics).
+  const rootRouter = metricsRoutes(deps, guard);
+
+  app.use(requestLog({ logger: deps.logger, metrics: deps.metrics }));
   app.use(
     problemJson({
-      onServerError: (err, ctx) => deps.logger.error({ err, method: ctx.method, path: ctx.path }, 'request failed'),
+      onServerError: (err, ctx) => deps.logger.error({ err, reqId: ctx.state.requestId, method: ctx.method, path: ctx.path }, 'request failed'),
     }),
   );
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));
-  return { app, router };
+  app.use(rootRouter.routes());
+  app.use(rootRouter.allowedMethods({ throw: true }));
+  return { app, router, rootRouter };
 }

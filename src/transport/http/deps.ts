@@ -2,6 +2,10 @@ import type { Logger } from 'pino';
 import type { ingestStatelessEvents } from '../../commands/ingestStatelessEvents.js';
 import type { registerAgent } from '../../commands/registerAgent.js';
 import type { deleteAgent } from '../../commands/deleteAgent.js';
+import type { putGroupConfiguration } from '../../commands/putGroupConfiguration.js';
+import type { storePackage } from '../../commands/storePackage.js';
+import type { Metrics } from '../../metrics.js';
+import type { PackageStore } from '../../packages/packageStore.js';
 import type { Config } from '../../config.js';
 import type { Journal } from '../../journal/journal.js';
 import type { SigningKeys, TokenIssuer } from '../../security/tokens.js';
@@ -21,10 +25,15 @@ export interface HttpDeps {
   issueToken: TokenIssuer;
   throttle: Throttle;
   logger: Logger;
+  metrics: Metrics;
+  /** Package files (content-addressed, under <data>/packages). */
+  packages: PackageStore;
   commands: {
     registerAgent: ReturnType<typeof registerAgent>;
     deleteAgent: ReturnType<typeof deleteAgent>;
     ingestStateless: ReturnType<typeof ingestStatelessEvents>;
+    putGroupConfiguration: ReturnType<typeof putGroupConfiguration>;
+    storePackage: ReturnType<typeof storePackage>;
   };
   readiness(): ReadyReport;
 }
