@@ -1,6 +1,8 @@
 import type { Db } from '../journal/database.js';
 import type { Projection } from '../journal/groupCommit.js';
 import { createAgentsProjection } from './agentsProjection.js';
+import { createCatalogProjection } from './catalogProjection.js';
+import { createCommandsProjection } from './commandsProjection.js';
 import { createGroupsProjection } from './groupsProjection.js';
 import { createPackagesProjection } from './packagesProjection.js';
 import { createIdempotencyProjection } from './idempotencyProjection.js';
@@ -8,5 +10,5 @@ import { createUsersProjection } from './usersProjection.js';
 
 /** Every read model, in the order they are applied to each entry. */
 export function createProjections(db: Db): Projection[] {
-  return [createAgentsProjection(db), createUsersProjection(db), createIdempotencyProjection(db), createGroupsProjection(db), createPackagesProjection(db)];
+  return [createAgentsProjection(db), createUsersProjection(db), createIdempotencyProjection(db), createGroupsProjection(db), createPackagesProjection(db), createCatalogProjection(db), createCommandsProjection(db)];
 }

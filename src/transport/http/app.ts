@@ -5,6 +5,9 @@ import type { HttpDeps } from './deps.js';
 import { problemJson } from './problem.js';
 import { agentsRoutes } from './routes/agentsRoutes.js';
 import { authRoutes } from './routes/authRoutes.js';
+import { auditRoutes } from './routes/auditRoutes.js';
+import { catalogRoutes } from './routes/catalogRoutes.js';
+import { commandsRoutes } from './routes/commandsRoutes.js';
 import { eventsRoutes } from './routes/eventsRoutes.js';
 import { healthRoutes } from './routes/healthRoutes.js';
 import { configurationRoutes } from './routes/configurationRoutes.js';
@@ -24,7 +27,7 @@ export function createApp(deps: HttpDeps): { app: Koa; router: Router; rootRoute
   const guard = (...roles: Role[]): Middleware[] => [auth, requireRole(...roles)];
 
   const router = new Router({ prefix: BASE_PATH });
-  for (const r of [healthRoutes(deps), authRoutes(deps), agentsRoutes(deps, guard), eventsRoutes(deps, guard), groupsRoutes(deps, guard), configurationRoutes(deps, guard), packagesRoutes(deps, guard), opsRoutes()]) {
+  for (const r of [healthRoutes(deps), authRoutes(deps), agentsRoutes(deps, guard), eventsRoutes(deps, guard), groupsRoutes(deps, guard), configurationRoutes(deps, guard), packagesRoutes(deps, guard), opsRoutes(), commandsRoutes(deps, guard), catalogRoutes(deps, guard), auditRoutes(deps, guard)]) {
     router.use(r.routes());
   }
 

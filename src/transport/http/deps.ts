@@ -2,6 +2,11 @@ import type { Logger } from 'pino';
 import type { ingestStatelessEvents } from '../../commands/ingestStatelessEvents.js';
 import type { registerAgent } from '../../commands/registerAgent.js';
 import type { deleteAgent } from '../../commands/deleteAgent.js';
+import type { issueCommand } from '../../commands/issueCommand.js';
+import type { markCommandDelivered } from '../../commands/markCommandDelivered.js';
+import type { putCatalogEntry } from '../../commands/putCatalogEntry.js';
+import type { recordCommandResult } from '../../commands/recordCommandResult.js';
+import type { SseHub } from '../sse/hub.js';
 import type { putGroupConfiguration } from '../../commands/putGroupConfiguration.js';
 import type { storePackage } from '../../commands/storePackage.js';
 import type { Metrics } from '../../metrics.js';
@@ -28,7 +33,13 @@ export interface HttpDeps {
   metrics: Metrics;
   /** Package files (content-addressed, under <data>/packages). */
   packages: PackageStore;
+  /** Agents' open SSE streams: `isConnected`, `connectedCount`, `pushConfig(agents, data)`. */
+  hub: SseHub;
   commands: {
+    issueCommand: ReturnType<typeof issueCommand>;
+    recordCommandResult: ReturnType<typeof recordCommandResult>;
+    markCommandDelivered: ReturnType<typeof markCommandDelivered>;
+    putCatalogEntry: ReturnType<typeof putCatalogEntry>;
     registerAgent: ReturnType<typeof registerAgent>;
     deleteAgent: ReturnType<typeof deleteAgent>;
     ingestStateless: ReturnType<typeof ingestStatelessEvents>;

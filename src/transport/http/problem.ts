@@ -2,6 +2,9 @@ import type { Context, Next } from 'koa';
 import { ZodError } from 'zod';
 import { InvalidBatchError } from '../../commands/ingestStatelessEvents.js';
 import { UnknownAgentError } from '../../commands/deleteAgent.js';
+import { InvalidTargetError, UnknownActionError } from '../../commands/issueCommand.js';
+import { NotATargetError, UnknownCommandError } from '../../commands/recordCommandResult.js';
+import { InvalidArgsError } from '../../catalog/argsSchema.js';
 import { ConflictError, DuplicateError, JournalClosedError, JournalFullError } from '../../journal/errors.js';
 
 /** An HTTP error with a problem+json body. `extra` members are added to the body. */
@@ -60,6 +63,10 @@ export function toHttpError(err: unknown): HttpError {
     return new HttpError(503, 'Service Unavailable', err.message, {}, { 'Retry-After': String(err.retryAfter) });
   }
   if (err instanceof UnknownAgentError) return new HttpError(404, 'Not Found', err.message);
+  if (err instanceof InvalidArgsError) return new HttpError(400, 'Bad Request', err.message, { errors: err.errors });
+  if (err instanceof InvalidTargetError) return new HttpError(400, 'Bad Request', err.message);
+  if (err instanceof UnknownActionError || err instanceof UnknownCommandError) return new HttpError(404, 'Not Found', err.message);
+  if (err instanceof NotATargetError) return new HttpError(403, 'Forbidden', err.message);
   if (err instanceof DuplicateError || err instanceof ConflictError) return new HttpError(409, 'Conflict', err.message);
   const status = (err as { status?: number; statusCode?: number }).status ?? (err as { statusCode?: number }).statusCode;
   if (typeof status === 'number' && ((status >= 400 && status < 500) || status === 501)) {

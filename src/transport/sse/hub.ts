@@ -173,6 +173,7 @@ export function createSseHub(opts: HubOptions = {}) {
     },
 
     isConnected: (agent: string): boolean => byAgent.has(agent),
+    closed: (): boolean => closed,
     /** Agents with at least one open stream. */
     connectedCount: (): number => byAgent.size,
     /** Open streams (an agent may hold more than one). */
