@@ -62,3 +62,16 @@ Decide('a batch seen before under the same key is answered again and journals no
   assert.equal(d, { replay: { batch: 'stateless-42', seq: 42, events: 3, durability: 'journaled' } });
 });
 Decide.run();
+
+const Utf8 = suite('bytes that are not UTF-8');
+Utf8('are refused, naming their line', () => {
+  const body = Buffer.concat([Buffer.from('{"agent":{}}\n{"module":"m","collector":"c"}\n{"a":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}\n')]);
+  try {
+    validateStatelessBody(body);
+    assert.unreachable();
+  } catch (e) {
+    assert.instance(e, InvalidBatchError);
+    assert.is((e as InvalidBatchError).line, 3);
+  }
+});
+Utf8.run();
