@@ -17,6 +17,8 @@ import { putGroupConfiguration } from './commands/putGroupConfiguration.js';
 import { storePackage } from './commands/storePackage.js';
 import { createMetrics } from './metrics.js';
 import { createPackageStore } from './packages/packageStore.js';
+import { configurationPusher } from './queries/configuration.js';
+import { createPresence } from './queries/presence.js';
 import { join } from 'node:path';
 import type { Config } from './config.js';
 import { openJournal } from './journal/journal.js';
@@ -54,6 +56,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
   // Commands: catalogue seeds (journaled once), the SSE hub, one expiry timer, the delivery pipeline.
   await seedCatalog(journal);
   const hub = createSseHub();
+  // Configuration changes reach the affected agents' streams as `event: config`.
+  journal.onCommitted(configurationPusher(journal.db, hub));
+  const presence = createPresence();
   const markDelivered = markCommandDelivered(journal);
   const expiry = createExpiryScheduler({
     db: journal.db,
@@ -77,6 +82,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     metrics,
     packages,
     hub,
+    presence,
     commands: {
       issueCommand: issueCommand(journal),
       recordCommandResult: recordCommandResult(journal),
@@ -91,6 +97,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     readiness: () => ({ ready: true, pipelines: {} }),
   };
   const { app } = createApp(deps);
+  metrics.setSources({ openStreams: () => hub.streamCount(), pipelines: () => deps.readiness().pipelines });
   const handler = app.callback();
 
   const server = config.insecureHttp

@@ -15,6 +15,11 @@ function prepare(db: Db) {
   return {
     find: db.prepare<[string], AgentRow>('SELECT * FROM agents WHERE uuid = ?'),
     revokedAt: db.prepare<[string], { revoked_at: number }>('SELECT revoked_at FROM revoked_agents WHERE uuid = ?'),
+    page: db.prepare<[string, number], AgentRow>('SELECT * FROM agents WHERE uuid > ? ORDER BY uuid LIMIT ?'),
+    pageInGroup: db.prepare<[string, string, number], AgentRow>(
+      `SELECT a.* FROM agent_groups g JOIN agents a ON a.uuid = g.agent
+       WHERE g.grp = ? AND g.agent > ? ORDER BY g.agent LIMIT ?`,
+    ),
   };
 }
 function stmts(db: Db) {
@@ -30,4 +35,47 @@ export function findAgent(db: Db, uuid: string): AgentRow | undefined {
 /** When the agent's tokens were revoked (it was deleted), in ms, or undefined. */
 export function agentRevokedAt(db: Db, uuid: string): number | undefined {
   return stmts(db).revokedAt.get(uuid)?.revoked_at;
+}
+
+/** Up to `limit` agents after `afterUuid` in uuid order, optionally only a group's members. */
+export function agentsPage(db: Db, opts: { afterUuid: string; limit: number; group?: string | undefined }): AgentRow[] {
+  const s = stmts(db);
+  return opts.group !== undefined ? s.pageInGroup.all(opts.group, opts.afterUuid, opts.limit) : s.page.all(opts.afterUuid, opts.limit);
+}
+
+export type AgentStatus = 'never_connected' | 'active' | 'disconnected';
+
+/** An agent as operators see it: never its key hash. */
+export interface AgentView {
+  uuid: string;
+  name: string;
+  groups: string[];
+  status: AgentStatus;
+  connected: boolean;
+  last_seen: string | null;
+  last_event_seq: number | null;
+  registered_at: string;
+}
+
+/** Seen within this window (or holding a stream open) = active. */
+export const ACTIVE_WINDOW_MS = 5 * 60_000;
+
+/** Pure: the view of a row, given whether a stream is open, when this node last heard from it, and now. */
+export function agentView(row: AgentRow, live: { connected: boolean; seenAt: number | undefined }, now: number): AgentView {
+  const lastSeen = Math.max(row.last_seen ?? 0, live.seenAt ?? 0) || null;
+  const status: AgentStatus = live.connected || (lastSeen !== null && now - lastSeen <= ACTIVE_WINDOW_MS)
+    ? 'active'
+    : lastSeen === null
+      ? 'never_connected'
+      : 'disconnected';
+  return {
+    uuid: row.uuid,
+    name: row.name,
+    groups: JSON.parse(row.groups) as string[],
+    status,
+    connected: live.connected,
+    last_seen: lastSeen === null ? null : new Date(lastSeen).toISOString(),
+    last_event_seq: row.last_event_seq,
+    registered_at: new Date(row.registered_at).toISOString(),
+  };
 }

@@ -34,7 +34,7 @@ export function createApp(deps: HttpDeps): { app: Koa; router: Router; rootRoute
   // Routes outside /api/v1 (GET /metrics).
   const rootRouter = metricsRoutes(deps, guard);
 
-  app.use(requestLog({ logger: deps.logger, metrics: deps.metrics }));
+  app.use(requestLog({ logger: deps.logger, metrics: deps.metrics, presence: deps.presence }));
   app.use(
     problemJson({
       onServerError: (err, ctx) => deps.logger.error({ err, reqId: ctx.state.requestId, method: ctx.method, path: ctx.path }, 'request failed'),

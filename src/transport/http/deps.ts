@@ -11,6 +11,7 @@ import type { putGroupConfiguration } from '../../commands/putGroupConfiguration
 import type { storePackage } from '../../commands/storePackage.js';
 import type { Metrics } from '../../metrics.js';
 import type { PackageStore } from '../../packages/packageStore.js';
+import type { Presence } from '../../queries/presence.js';
 import type { Config } from '../../config.js';
 import type { Journal } from '../../journal/journal.js';
 import type { SigningKeys, TokenIssuer } from '../../security/tokens.js';
@@ -33,6 +34,8 @@ export interface HttpDeps {
   metrics: Metrics;
   /** Package files (content-addressed, under <data>/packages). */
   packages: PackageStore;
+  /** When this node last heard from each agent (GET /agents status). */
+  presence: Presence;
   /** Agents' open SSE streams: `isConnected`, `connectedCount`, `pushConfig(agents, data)`. */
   hub: SseHub;
   commands: {

@@ -2,6 +2,8 @@ import type { Context, Next } from 'koa';
 import { ZodError } from 'zod';
 import { InvalidBatchError } from '../../commands/ingestStatelessEvents.js';
 import { UnknownAgentError } from '../../commands/deleteAgent.js';
+import { PreconditionFailedError } from '../../commands/putGroupConfiguration.js';
+import { PackageTooLargeError } from '../../commands/storePackage.js';
 import { InvalidTargetError, UnknownActionError } from '../../commands/issueCommand.js';
 import { NotATargetError, UnknownCommandError } from '../../commands/recordCommandResult.js';
 import { InvalidArgsError } from '../../catalog/argsSchema.js';
@@ -63,6 +65,8 @@ export function toHttpError(err: unknown): HttpError {
     return new HttpError(503, 'Service Unavailable', err.message, {}, { 'Retry-After': String(err.retryAfter) });
   }
   if (err instanceof UnknownAgentError) return new HttpError(404, 'Not Found', err.message);
+  if (err instanceof PreconditionFailedError) return new HttpError(412, 'Precondition Failed', err.message, {}, { ETag: err.currentEtag });
+  if (err instanceof PackageTooLargeError) return new HttpError(413, 'Content Too Large', err.message, {}, { Connection: 'close' });
   if (err instanceof InvalidArgsError) return new HttpError(400, 'Bad Request', err.message, { errors: err.errors });
   if (err instanceof InvalidTargetError) return new HttpError(400, 'Bad Request', err.message);
   if (err instanceof UnknownActionError || err instanceof UnknownCommandError) return new HttpError(404, 'Not Found', err.message);

@@ -22,7 +22,7 @@ export function routeOf(ctx: Context): string {
  * JSON log line per request (method, route, status, ms, agent or user) and feeds the HTTP metrics.
  * It logs no header, query string or body: keys, passwords and tokens never reach the log.
  */
-export const requestLog = (opts: { logger: Logger; metrics?: RequestObserver }) =>
+export const requestLog = (opts: { logger: Logger; metrics?: RequestObserver; presence?: { seen(agent: string): void } }) =>
   async function requestLog(ctx: Context, next: Next): Promise<void> {
     const incoming = ctx.get('X-Request-Id');
     const id = VALID_ID.test(incoming) ? incoming : randomUUID();
@@ -36,6 +36,7 @@ export const requestLog = (opts: { logger: Logger; metrics?: RequestObserver }) 
       const route = routeOf(ctx);
       const status = ctx.status;
       const p = ctx.state.principal as Principal | undefined;
+      if (p?.role === 'agent' && status < 400) opts.presence?.seen(p.sub);
       const who = p ? (p.role === 'agent' ? { agent: p.sub } : { user: p.sub, role: p.role }) : {};
       const line = { reqId: id, method: ctx.method, route, path: ctx.path, status, ms: Math.round(ms * 10) / 10, ...who };
       if (status >= 500) opts.logger.error(line, 'request');
