@@ -20,6 +20,8 @@ const ENV = {
   COMMS_API_MAX_BODY_BYTES: 'maxBodyBytes',
   COMMS_API_MAX_PACKAGE_BYTES: 'maxPackageBytes',
   COMMS_API_RETENTION_DAYS: 'retentionDays',
+  COMMS_API_RETENTION_MAX_BYTES: 'retentionMaxBytes',
+  COMMS_API_REPLAY_RATE: 'replayRate',
   COMMS_API_LOG_LEVEL: 'logLevel',
 } as const;
 
@@ -47,6 +49,10 @@ export const ConfigSchema = z.object({
   maxBodyBytes: int(1024, 512 * 1024 ** 2).default(10 * 1024 ** 2),
   maxPackageBytes: int(1, Number.MAX_SAFE_INTEGER).default(1024 ** 3),
   retentionDays: int(0, 36500).default(0),
+  /** Journal rows kept at most (bytes of payload); 0 = no size limit. */
+  retentionMaxBytes: int(0, Number.MAX_SAFE_INTEGER).default(0),
+  /** Replay rate limit in events per second; 0 = unlimited. */
+  replayRate: int(0, 10_000_000).default(0),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
