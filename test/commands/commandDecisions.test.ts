@@ -1,0 +1,154 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { checkArgs, compileArgsSchema, InvalidArgsError } from '../../src/catalog/argsSchema.js';
+import { SEED_CATALOG } from '../../src/commands/catalogSeed.js';
+import { decideExpire } from '../../src/commands/expireCommands.js';
+import { decideIssueCommand, InvalidTargetError, newCommandId, UnknownActionError, type IssueCommand } from '../../src/commands/issueCommand.js';
+import { decideMarkDelivered } from '../../src/commands/markCommandDelivered.js';
+import {
+  AlreadyReportedError,
+  decideRecordCommandResult,
+  NotATargetError,
+  UnknownCommandError,
+} from '../../src/commands/recordCommandResult.js';
+import { asAgentId, asCommandId } from '../../src/journal/ids.js';
+import type { CatalogEntryDto } from '../../src/queries/catalog.js';
+
+const def = (name: string): CatalogEntryDto => {
+  const seed = SEED_CATALOG.find((s) => s.name === name)!;
+  return { ...seed, updated_at: '', updated_by: 'system', revision: 1 };
+};
+const at = { id: asCommandId('c-1'), now: 1_000_000, actor: 'user:olivia' };
+const members = { web: ['a1', 'a2'] } as Record<string, string[]>;
+const resolve = (t: IssueCommand['target']) => (t.type === 'group' ? members[t.id!] ?? [] : t.type === 'agent' ? [t.id!] : ['a1', 'a2', 'a3']);
+
+const issue = suite('decideIssueCommand');
+
+issue('a valid command becomes one CommandIssued with its agents and deadline', () => {
+  const entries = decideIssueCommand(
+    { action: { name: 'upgrade', args: { package: 'x.deb' } }, target: { type: 'group', id: 'web' }, timeout: 30 },
+    def('upgrade'),
+    resolve,
+    at,
+  );
+  assert.equal(entries, [
+    {
+      type: 'CommandIssued',
+      stream: 'c-1',
+      actor: 'user:olivia',
+      data: {
+        id: 'c-1',
+        action: { name: 'upgrade', args: { package: 'x.deb' }, version: '1' },
+        target: { type: 'group', id: 'web' },
+        agents: ['a1', 'a2'],
+        issuedAt: 1_000_000,
+        expiresAt: 1_030_000,
+      },
+    },
+  ]);
+});
+
+issue('set-group also replaces each target’s groups', () => {
+  const entries = decideIssueCommand(
+    { action: { name: 'set-group', args: { groups: ['db'] } }, target: { type: 'group', id: 'web' } },
+    def('set-group'),
+    resolve,
+    at,
+  );
+  assert.equal(entries.slice(1).map((e) => [e.type, e.data]), [
+    ['AgentGroupsChanged', { uuid: 'a1', groups: ['db'] }],
+    ['AgentGroupsChanged', { uuid: 'a2', groups: ['db'] }],
+  ]);
+});
+
+issue('an unknown action, a disallowed target type and bad args are refused', () => {
+  assert.throws(() => decideIssueCommand({ action: { name: 'nope' }, target: { type: 'all' } }, undefined, resolve, at), (e: unknown) => e instanceof UnknownActionError);
+  assert.throws(
+    () => decideIssueCommand({ action: { name: 'set-group', args: { groups: [] } }, target: { type: 'all' } }, def('set-group'), resolve, at),
+    (e: unknown) => e instanceof InvalidTargetError,
+  );
+  assert.throws(
+    () => decideIssueCommand({ action: { name: 'restart', args: { now: true } }, target: { type: 'all' } }, def('restart'), resolve, at),
+    (e: unknown) => e instanceof InvalidArgsError && e.errors[0]!.field === 'action.args.now',
+  );
+});
+
+issue('command ids sort by time and are unique', () => {
+  const ids = [newCommandId(5), newCommandId(5), newCommandId(6), newCommandId(1_000_000_000_000)];
+  assert.equal([...ids].sort(), ids);
+  assert.is(new Set(ids).size, 4);
+});
+
+issue.run();
+
+const results = suite('decideRecordCommandResult');
+const cmd = (status: 'success' | 'failure') => ({ agent: asAgentId('a1'), id: asCommandId('c-1'), result: { status, code: 1 }, now: 100 });
+
+results('a pending or delivered target records success or failure with the agent as actor', () => {
+  const [ok] = decideRecordCommandResult(true, { state: 'delivered', expires_at: 200 }, cmd('success'));
+  assert.equal(ok, { type: 'CommandSucceeded', stream: 'c-1', actor: 'agent:a1', data: { id: 'c-1', agent: 'a1', code: 1 } });
+  const [bad] = decideRecordCommandResult(true, { state: 'pending', expires_at: 200 }, cmd('failure'));
+  assert.is(bad!.type, 'CommandFailed');
+});
+
+results('unknown command, non-target, already reported and expired are refused', () => {
+  assert.throws(() => decideRecordCommandResult(false, undefined, cmd('success')), (e: unknown) => e instanceof UnknownCommandError);
+  assert.throws(() => decideRecordCommandResult(true, undefined, cmd('success')), (e: unknown) => e instanceof NotATargetError);
+  for (const state of ['success', 'failure', 'expired'] as const) {
+    assert.throws(() => decideRecordCommandResult(true, { state, expires_at: 200 }, cmd('success')), (e: unknown) => e instanceof AlreadyReportedError);
+  }
+  assert.throws(() => decideRecordCommandResult(true, { state: 'pending', expires_at: 100 }, cmd('success')), (e: unknown) => e instanceof AlreadyReportedError);
+});
+
+results.run();
+
+const lifecycle = suite('delivery and expiry decisions');
+
+lifecycle('only the first delivery of a pending target is journaled', () => {
+  assert.is(decideMarkDelivered('pending', { agent: 'a', id: 'c' }).length, 1);
+  for (const s of ['delivered', 'success', 'failure', 'expired', undefined] as const) {
+    assert.equal(decideMarkDelivered(s, { agent: 'a', id: 'c' }), []);
+  }
+});
+
+lifecycle('every due target expires, with the system as actor', () => {
+  assert.equal(decideExpire([{ command: 'c', agent: 'a' }]), [
+    { type: 'CommandExpired', stream: 'c', actor: 'system', data: { id: 'c', agent: 'a' } },
+  ]);
+});
+
+lifecycle.run();
+
+const schemas = suite('catalogue args schemas');
+
+schemas('every seed schema compiles', () => {
+  for (const s of SEED_CATALOG) compileArgsSchema(s.args);
+});
+
+schemas('invalid schemas are refused with the offending part named', () => {
+  try {
+    compileArgsSchema({ type: 'object', properties: { a: { type: 'strnig' } } });
+    assert.unreachable();
+  } catch (e) {
+    assert.instance(e, InvalidArgsError);
+  }
+  try {
+    compileArgsSchema({ type: 'object', requierd: ['a'] });
+    assert.unreachable();
+  } catch (e) {
+    assert.instance(e, InvalidArgsError);
+  }
+});
+
+schemas('field names come from the instance path', () => {
+  const schema = { type: 'object', properties: { list: { type: 'array', items: { type: 'integer' } }, 'a/b': { type: 'string' } } };
+  try {
+    checkArgs(schema, { list: [1, 'two'], 'a/b': 3 });
+    assert.unreachable();
+  } catch (e) {
+    assert.instance(e, InvalidArgsError);
+    assert.equal((e as InvalidArgsError).errors.map((x) => x.field).sort(), ['action.args.a/b', 'action.args.list.1']);
+  }
+});
+
+schemas.run();
