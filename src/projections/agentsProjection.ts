@@ -26,7 +26,6 @@ export function createAgentsProjection(db: Db): Projection {
   const insert = db.prepare(
     `INSERT INTO agents (uuid, name, key_hash, groups, registered_at, registered_seq) VALUES (?, ?, ?, ?, ?, ?)`,
   );
-  const unrevoke = db.prepare('DELETE FROM revoked_agents WHERE uuid = ?');
   const remove = db.prepare('DELETE FROM agents WHERE uuid = ?');
   const revoke = db.prepare(
     'INSERT INTO revoked_agents (uuid, revoked_at) VALUES (?, ?) ON CONFLICT (uuid) DO UPDATE SET revoked_at = excluded.revoked_at',
@@ -47,8 +46,8 @@ export function createAgentsProjection(db: Db): Projection {
     project(e: StoredEntry): void {
       switch (e.type) {
         case 'AgentRegistered':
+          // the revocation stays: tokens issued before the deletion remain refused (auth compares iat)
           insert.run(e.data.uuid, e.data.name, e.data.keyHash, '[]', e.time, e.seq);
-          unrevoke.run(e.data.uuid);
           replaceGroups(e.data.uuid, e.data.groups);
           return;
         case 'AgentDeleted':
