@@ -10,6 +10,7 @@ import { principalOf } from '../auth.js';
 import { readJson } from '../body.js';
 import type { HttpDeps } from '../deps.js';
 import { HttpError } from '../problem.js';
+import { describe } from '../routeDocs.js';
 
 type Guard = (...roles: Array<'agent' | 'operator' | 'auditor'>) => Middleware[];
 
@@ -17,6 +18,117 @@ type Guard = (...roles: Array<'agent' | 'operator' | 'auditor'>) => Middleware[]
 export const LongPollQuery = z.object({
   wait: z.coerce.number().int().min(0).max(900).default(30),
   after: z.coerce.number().int().min(0).optional(),
+});
+
+const AgentCommand = z.object({
+  id: z.string(),
+  action: z.object({ name: z.string(), args: z.unknown(), version: z.string() }),
+  target: z.object({ type: z.enum(['agent', 'group', 'all']), id: z.string().optional() }),
+  issued_at: z.string(),
+  expires_at: z.string(),
+});
+const TargetStateName = z.enum(['pending', 'delivered', 'success', 'failure', 'expired']);
+const IdParams = z.object({ id: CommandId });
+const Issued = z.object({ id: z.string(), targets: z.number().int(), issued_at: z.string(), expires_at: z.string() });
+const CommandDetails = AgentCommand.extend({
+  issued_by: z.string(),
+  seq: z.number().int(),
+  counts: z.record(TargetStateName, z.number().int()),
+  targets: z.array(
+    z.object({
+      agent: z.string(),
+      state: TargetStateName,
+      delivered_at: z.string().optional(),
+      finished_at: z.string().optional(),
+      code: z.number().int().optional(),
+      message: z.string().optional(),
+      data: z.unknown().optional(),
+    }),
+  ),
+});
+const HistoryPage = z.object({
+  items: z.array(
+    z.object({
+      seq: z.number().int(),
+      time: z.string(),
+      command: z.string(),
+      agent: z.string().nullable(),
+      action: z.string(),
+      type: z.string(),
+      state: TargetStateName,
+      actor: z.string(),
+    }),
+  ),
+  next_cursor: z.string().nullable(),
+});
+
+describe({
+  method: 'get',
+  path: '/commands',
+  tags: ['commands'],
+  auth: ['agent'],
+  summary: "The agent's commands: server-sent events, or long-poll JSON",
+  description:
+    'With `Accept: text/event-stream`: a `retry:` hint, then every command the agent has not reported on and that has ' +
+    'not expired (also after a reconnect with `Last-Event-ID`: a command is re-offered on each new connection until ' +
+    'the agent reports a result), then live ones as they are issued. Frames: `id: <cursor>` (the journal seq of the ' +
+    'CommandIssued entry), `event: command` or `event: config`, `data: <JSON>`; a `:` comment line every 15 s. ' +
+    'Otherwise long-poll: answers as soon as a command is waiting (after the `after` cursor, when given), or with ' +
+    '`[]` after `wait` seconds. Commands returned either way count as delivered.',
+  query: LongPollQuery,
+  headers: [
+    { name: 'Accept', description: '`text/event-stream` selects the stream' },
+    { name: 'Last-Event-ID', description: 'the last cursor seen; the stream re-offers every unreported command anyway' },
+  ],
+  responses: { 200: { description: 'the commands (long-poll JSON; an SSE stream when asked for)', schema: z.object({ commands: z.array(AgentCommand), cursor: z.number().int() }) } },
+});
+describe({
+  method: 'post',
+  path: '/commands',
+  tags: ['commands'],
+  auth: ['operator'],
+  summary: 'Issue a command (operators, and local components over the admin socket without a token)',
+  description:
+    '`args` are validated against the catalogue (400 naming the field), the target type must be allowed by the ' +
+    'action. A group is expanded to its members when the command is issued; `all` is every registered agent. A target ' +
+    'that resolves to no agent (unknown agent, group without members) is 400. `timeout` (seconds) defaults to the ' +
+    "action's `default_timeout`; `version` defaults to \"1\". `set-group` replaces the target agents' groups at issue time.",
+  body: { schema: IssueCommand },
+  responses: { 201: { description: 'issued', schema: Issued, headers: { Location: 'the command' } }, 404: { description: 'unknown action' } },
+});
+describe({
+  method: 'get',
+  path: '/commands/history',
+  tags: ['commands'],
+  auth: ['operator', 'auditor'],
+  summary: 'Every per-agent state change of commands, in journal order',
+  description: '`user` matches the actor (`alice` matches `user:alice`; `admin-socket`, `system`, `agent:<uuid>` are matched as written). Pages with `cursor` = the previous `next_cursor`.',
+  query: HistoryQuery,
+  responses: { 200: { description: 'one page', schema: HistoryPage } },
+});
+describe({
+  method: 'get',
+  path: '/commands/:id',
+  tags: ['commands'],
+  auth: ['operator', 'auditor'],
+  summary: 'A command and the state of each of its targets',
+  params: IdParams,
+  responses: { 200: { description: 'the command', schema: CommandDetails } },
+});
+describe({
+  method: 'post',
+  path: '/commands/:id/result',
+  tags: ['commands'],
+  auth: ['agent'],
+  summary: 'Report the result of a command (a target agent only)',
+  description: 'A stateful event with `module: "command"` and `id` = the command id does the same.',
+  params: IdParams,
+  body: { schema: CommandResult },
+  responses: {
+    204: { description: 'recorded' },
+    403: { description: 'the agent is not a target of this command' },
+    409: { description: 'the agent already reported, or the command expired' },
+  },
 });
 
 const wantsEventStream = (ctx: Context): boolean => /\btext\/event-stream\b/i.test(ctx.get('Accept'));
