@@ -6,6 +6,7 @@ import { openJournal } from './journal/journal.js';
 import { journalStats } from './journal/journalStats.js';
 import { verifyChain } from './journal/verifyChain.js';
 import { startServer } from './main.js';
+import { deadLettersCommand, pruneCommand, replayCommand } from './replay/drainCli.js';
 import { ZodError } from 'zod';
 
 const USAGE = `usage: comms-api [--config FILE] <command>
@@ -17,6 +18,12 @@ commands:
   users add NAME --role operator|auditor  create a user; the password is read from stdin
   journal stats                           sizes, head, per-sink checkpoints and lags
   journal verify                          check the hash chain
+  journal prune [--before-seq N] [--older-than DAYS] [--max-bytes B]
+                                          remove a prefix every sink acknowledged; the chain stays verifiable
+  replay --to engine [--from-seq N] [--to-seq M] [--since ISO] [--until ISO] [--agent U] [--dry-run] [--rate EPS]
+                                          send a journal range to the engine again; prints a summary
+  dead-letters list [--sink S] [--all]    items a sink refused, with the reason
+  dead-letters retry ID                   send one again
 `;
 
 class UsageError extends Error {}
@@ -95,6 +102,8 @@ async function journalCommand(cfg: Config, args: string[]): Promise<number> {
         process.stdout.write(`${JSON.stringify(result)}\n`);
         return result.ok ? 0 : 1;
       }
+      case 'prune':
+        return await pruneCommand(cfg, journal, args.slice(1));
       default:
         throw new UsageError(`unknown journal command: ${args[0] ?? '(none)'}`);
     }
@@ -132,6 +141,16 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     case 'journal':
       return journalCommand(cfg, after('journal'));
+    case 'replay':
+    case 'dead-letters': {
+      const journal = openJournal({ dataDir: cfg.dataDir, quotaBytes: cfg.journalMaxBytes });
+      try {
+        const run = command === 'replay' ? replayCommand : deadLettersCommand;
+        return await run(cfg, journal, after(command));
+      } finally {
+        await journal.close();
+      }
+    }
     default:
       throw new UsageError(`unknown command: ${command}`);
   }

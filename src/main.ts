@@ -10,6 +10,9 @@ import { markCommandDelivered } from './commands/markCommandDelivered.js';
 import { putCatalogEntry } from './commands/putCatalogEntry.js';
 import { recordCommandResult } from './commands/recordCommandResult.js';
 import { createCommandsDeliveryPipeline } from './pipelines/commandsDelivery.js';
+import { createDrain } from './pipelines/drain.js';
+import { ingestStatefulEvents } from './commands/ingestStatefulEvents.js';
+import { randomUUID } from 'node:crypto';
 import { createSseHub } from './transport/sse/hub.js';
 import { ingestStatelessEvents } from './commands/ingestStatelessEvents.js';
 import { registerAgent } from './commands/registerAgent.js';
@@ -72,6 +75,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
     considerDeadline: (at) => expiry.consider(at),
     onError: (err) => logger.warn({ err }, 'journaling command deliveries failed'),
   }).subscribe({ error: (err) => logger.error({ err }, 'commands pipeline stopped') });
+  // The journal's way out: engine and indexer pipelines, dead letters, replays, retention.
+  const drain = createDrain({ journal, config, logger });
+  let accepting = true;
   const deps: HttpDeps = {
     config,
     journal,
@@ -91,10 +97,13 @@ export async function startServer(config: Config): Promise<RunningServer> {
       registerAgent: registerAgent(journal),
       deleteAgent: deleteAgent(journal),
       ingestStateless: ingestStatelessEvents(journal),
+      ingestStateful: ingestStatefulEvents({ ...journal, newBatchId: () => `stateful-${randomUUID()}` }),
       putGroupConfiguration: putGroupConfiguration(journal),
       storePackage: storePackage({ ...journal, store: packages }),
     },
-    readiness: () => ({ ready: true, pipelines: {} }),
+    drain,
+    // Ready while writes are accepted: a sink that is down only makes its pipeline's state `down`.
+    readiness: () => ({ ready: accepting, pipelines: drain.pipelines(), indexer: drain.indexerHealth() }),
   };
   const { app } = createApp(deps);
   metrics.setSources({ openStreams: () => hub.streamCount(), pipelines: () => deps.readiness().pipelines });
@@ -136,11 +145,15 @@ export async function startServer(config: Config): Promise<RunningServer> {
   });
   chmodSync(config.adminSocket, 0o600);
   logger.info({ url, dataDir: config.dataDir, adminSocket: config.adminSocket }, 'comms-api listening');
+  const drainRun = drain.run$.subscribe({ error: (err) => logger.error({ err }, 'drain pipelines stopped') });
 
   let stopping: Promise<void> | null = null;
   async function stop(): Promise<void> {
     stopping ??= (async () => {
       logger.info('stopping: no new connections, draining in-flight requests');
+      accepting = false;
+      drainRun.unsubscribe();
+      const drained = drain.stop();
       hub.close();
       expiry.stop();
       const closed = Promise.all([
@@ -156,6 +169,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       await closed;
       clearTimeout(deadline);
       commandsDelivery.unsubscribe();
+      await drained;
       await journal.close();
       rmSync(config.adminSocket, { force: true });
       logger.info('stopped');

@@ -10,6 +10,9 @@ import { catalogRoutes } from './routes/catalogRoutes.js';
 import { commandsRoutes } from './routes/commandsRoutes.js';
 import { eventsRoutes } from './routes/eventsRoutes.js';
 import { healthRoutes } from './routes/healthRoutes.js';
+import { statefulRoutes } from './routes/statefulRoutes.js';
+import { journalRoutes } from './routes/journalRoutes.js';
+import { deadLetterRoutes } from './routes/deadLetterRoutes.js';
 import { configurationRoutes } from './routes/configurationRoutes.js';
 import { groupsRoutes } from './routes/groupsRoutes.js';
 import { metricsRoutes, opsRoutes } from './routes/opsRoutes.js';
@@ -27,7 +30,7 @@ export function createApp(deps: HttpDeps): { app: Koa; router: Router; rootRoute
   const guard = (...roles: Role[]): Middleware[] => [auth, requireRole(...roles)];
 
   const router = new Router({ prefix: BASE_PATH });
-  for (const r of [healthRoutes(deps), authRoutes(deps), agentsRoutes(deps, guard), eventsRoutes(deps, guard), groupsRoutes(deps, guard), configurationRoutes(deps, guard), packagesRoutes(deps, guard), opsRoutes(), commandsRoutes(deps, guard), catalogRoutes(deps, guard), auditRoutes(deps, guard)]) {
+  for (const r of [healthRoutes(deps), authRoutes(deps), agentsRoutes(deps, guard), eventsRoutes(deps, guard), groupsRoutes(deps, guard), configurationRoutes(deps, guard), packagesRoutes(deps, guard), opsRoutes(), commandsRoutes(deps, guard), catalogRoutes(deps, guard), auditRoutes(deps, guard), statefulRoutes(deps, guard), journalRoutes(deps, guard), deadLetterRoutes(deps, guard)]) {
     router.use(r.routes());
   }
 

@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
 import type { ingestStatelessEvents } from '../../commands/ingestStatelessEvents.js';
+import type { ingestStatefulEvents } from '../../commands/ingestStatefulEvents.js';
+import type { Drain } from '../../pipelines/drain.js';
 import type { registerAgent } from '../../commands/registerAgent.js';
 import type { deleteAgent } from '../../commands/deleteAgent.js';
 import type { issueCommand } from '../../commands/issueCommand.js';
@@ -46,8 +48,11 @@ export interface HttpDeps {
     registerAgent: ReturnType<typeof registerAgent>;
     deleteAgent: ReturnType<typeof deleteAgent>;
     ingestStateless: ReturnType<typeof ingestStatelessEvents>;
+    ingestStateful: ReturnType<typeof ingestStatefulEvents>;
     putGroupConfiguration: ReturnType<typeof putGroupConfiguration>;
     storePackage: ReturnType<typeof storePackage>;
   };
+  /** Pipelines to the engine and the indexer: state and lag, stateful waiters, dead letters, replays, retention. */
+  drain: Drain;
   readiness(): ReadyReport;
 }

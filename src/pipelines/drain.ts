@@ -1,0 +1,134 @@
+import { defer, from, map, merge, type Observable, retry, Subject, switchMap, takeUntil, timer } from 'rxjs';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import { pruneJournal, type PruneResult } from '../commands/pruneJournal.js';
+import { retryDeadLetter } from '../commands/retryDeadLetter.js';
+import type { Journal } from '../journal/journal.js';
+import { statefulResultsWriter } from '../projections/statefulBatchesProjection.js';
+import { createReplays } from '../replay/replays.js';
+import { createEngineClient } from '../transport/engine/engineClient.js';
+import { createIndexerClient, type IndexerHealth } from '../transport/indexer/indexerClient.js';
+import { createAckWaiters } from './ackWaiters.js';
+import { backoffDelay } from './backoff.js';
+import { createEngineSink } from './engineSink.js';
+import { createIndexerSink } from './indexerSink.js';
+import { createPullPipeline, type Pipeline, type PipelineStatus } from './pullPipeline.js';
+import { engineResender, indexerResender, type Resender } from './sinkSenders.js';
+
+export type PipelineReport = PipelineStatus | { state: 'off'; lag: 0 };
+
+/**
+ * The journal's way out: the engine pipeline, the indexer pipeline (when an indexer URL is
+ * configured), stateful waiters, dead-letter retries, replays and the retention policy.
+ * `run$` is cold; only main.ts subscribes to it.
+ */
+export function createDrain(deps: { journal: Journal; config: Config; logger: Logger }) {
+  const { journal, config, logger } = deps;
+  const db = journal.db;
+  const onError = (message: string, err?: unknown) => logger.error({ err }, message);
+  const engineClient = createEngineClient({ socketPath: config.engineSocket, timeoutMs: 30_000, maxSockets: 2 });
+  const engine = createPullPipeline({ db, onCommitted: journal.onCommitted, sink: createEngineSink({ client: engineClient }), onError });
+
+  const recordResults = statefulResultsWriter(db);
+  const indexerClient = config.indexerUrl ? createIndexerClient({ url: config.indexerUrl }) : null;
+  const indexer: Pipeline | null = indexerClient
+    ? createPullPipeline({
+        db,
+        onCommitted: journal.onCommitted,
+        sink: createIndexerSink({ client: indexerClient, recordResults }),
+        concurrency: 3,
+        onError,
+      })
+    : null;
+  const waiters = createAckWaiters(() => indexer?.status().checkpoint ?? 0);
+  indexer?.onAcknowledged((cp) => waiters.acknowledged(cp));
+
+  let templates: { applied: boolean; error?: string } = { applied: false };
+  let health: IndexerHealth | null = null;
+  const stop$ = new Subject<void>();
+
+  /** Templates first (retried until the indexer answers), then the indexer pipeline. */
+  const indexer$: Observable<never> = indexer
+    ? defer(() => from(indexerClient!.ensureTemplates())).pipe(
+        map((r) => {
+          if (!r.ok) {
+            templates = { applied: false, error: r.reason };
+            throw new Error(r.reason);
+          }
+          templates = { applied: true };
+          logger.info({ templates: r.value }, 'indexer templates applied');
+        }),
+        retry({ delay: (_e, n) => timer(backoffDelay(n, { baseMs: 500, maxMs: 30_000 })) }),
+        switchMap(() => indexer.run$),
+      )
+    : (from([]) as Observable<never>);
+
+  const probe$: Observable<never> = indexerClient
+    ? timer(0, 5000).pipe(
+        switchMap(() => from(indexerClient.health())),
+        map((h) => {
+          health = h;
+        }),
+        switchMap(() => from([]) as Observable<never>),
+      )
+    : (from([]) as Observable<never>);
+
+  const sinks = indexer ? ['engine', 'indexer'] : ['engine'];
+  const prune = pruneJournal({ db, commit: journal.commit, sinks });
+  const retention$: Observable<never> =
+    config.retentionDays > 0 || config.retentionMaxBytes > 0
+      ? timer(60_000, 3_600_000).pipe(
+          switchMap(() =>
+            from(
+              prune(
+                {
+                  ...(config.retentionDays > 0 ? { olderThanDays: config.retentionDays } : {}),
+                  ...(config.retentionMaxBytes > 0 ? { maxBytes: config.retentionMaxBytes } : {}),
+                },
+                'system',
+              ).then(
+                (r: PruneResult) => r.pruned && logger.info(r, 'journal pruned by the retention policy'),
+                (err: unknown) => logger.warn({ err }, 'retention policy could not prune'),
+              ),
+            ),
+          ),
+          switchMap(() => from([]) as Observable<never>),
+        )
+      : (from([]) as Observable<never>);
+
+  const resenders: Partial<Record<string, Resender>> = { engine: engineResender(engineClient) };
+  if (indexerClient) resenders.indexer = indexerResender(indexerClient);
+  const replays = createReplays({ db, client: () => engineClient, rate: config.replayRate });
+
+  function indexerReport(): PipelineReport {
+    if (!indexer) return { state: 'off', lag: 0 };
+    const s = indexer.status();
+    if (!templates.applied) return { ...s, state: 'down', ...(templates.error ? { last_error: templates.error } : {}) };
+    return s;
+  }
+
+  return {
+    run$: merge(engine.run$, indexer$, probe$, retention$).pipe(takeUntil(stop$)) as Observable<never>,
+    indexerEnabled: indexer !== null,
+    /** Each pipeline's state and lag (for /ready and /journal/stats). */
+    pipelines: (): Record<string, PipelineReport> => ({ engine: engine.status(), indexer: indexerReport() }),
+    indexerHealth: (): IndexerHealth | null => health,
+    /** Resolves true once the indexer acknowledged `seq`, false after `timeoutMs`. */
+    waitIndexed: (seq: number, timeoutMs: number): Promise<boolean> =>
+      indexer ? waiters.wait(seq, timeoutMs) : Promise.resolve(false),
+    retryDeadLetter: retryDeadLetter({ db, commit: journal.commit, resenders, recordStatefulResults: recordResults }),
+    prune,
+    replays,
+    /** Stops the pipelines (in-flight deliveries are abandoned: at least once) before the journal closes. */
+    async stop(): Promise<void> {
+      stop$.next();
+      engine.stop();
+      indexer?.stop();
+      waiters.close();
+      await replays.close();
+      engineClient.close();
+      await indexerClient?.close().catch(() => {});
+    },
+  };
+}
+export type Drain = ReturnType<typeof createDrain>;

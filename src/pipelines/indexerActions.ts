@@ -1,0 +1,137 @@
+import type { StoredEntry } from '../journal/entries.js';
+import type { JournalRow } from '../journal/readEntries.js';
+import { rowToEntry } from '../journal/readEntries.js';
+import { AGENTS_INDEX, COMMANDS_INDEX, statesIndex } from '../transport/indexer/templates.js';
+
+/** Where a stateful item's result goes in the stateful read model. */
+export interface StatefulRef {
+  batch: string;
+  position: number;
+  id: string;
+}
+
+export interface ItemOutcome {
+  status: number;
+  result: string;
+  error?: string;
+}
+
+/** One `_bulk` action: its NDJSON lines, and what it is about. `_id` is derived from the journal. */
+export interface IndexAction {
+  seq: number;
+  index: string;
+  id: string;
+  op: 'index' | 'update' | 'delete';
+  lines: string[];
+  bytes: number;
+  stateful?: StatefulRef;
+  /** Filled in by the sink as answers come back. */
+  outcome?: ItemOutcome;
+}
+
+/** The entry types the indexer mirrors. */
+export const INDEXED_TYPES = [
+  'StatefulEventsReceived',
+  'AgentRegistered',
+  'AgentGroupsChanged',
+  'AgentDeleted',
+  'CommandIssued',
+  'CommandDelivered',
+  'CommandSucceeded',
+  'CommandFailed',
+  'CommandExpired',
+] as const;
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const asObject = (v: unknown): Record<string, unknown> => (isObject(v) ? v : { value: v });
+
+function action(seq: number, op: IndexAction['op'], index: string, id: string, source?: unknown, stateful?: StatefulRef): IndexAction {
+  const meta = op === 'update' ? { update: { _index: index, _id: id, retry_on_conflict: 3 } } : { [op]: { _index: index, _id: id } };
+  const lines = [JSON.stringify(meta)];
+  if (op === 'update') lines.push(JSON.stringify({ doc: source, doc_as_upsert: true }));
+  else if (op === 'index') lines.push(JSON.stringify(source));
+  const bytes = lines.reduce((n, l) => n + Buffer.byteLength(l) + 1, 0);
+  return { seq, index, id, op, lines, bytes, ...(stateful ? { stateful } : {}) };
+}
+
+export const commandDocId = (command: string, agent: string): string => `${command}:${agent}`;
+
+function commandState(e: StoredEntry, state: string, extra: Record<string, unknown> = {}): IndexAction {
+  const d = e.data as { id: string; agent: string };
+  return action(e.seq, 'update', COMMANDS_INDEX, commandDocId(d.id, d.agent), {
+    command_id: d.id,
+    agent: d.agent,
+    state,
+    updated_at: iso(e.time),
+    actor: e.actor,
+    seq: e.seq,
+    ...extra,
+  });
+}
+
+function outcomeFields(d: { code?: number | undefined; message?: string | undefined; result?: unknown }): Record<string, unknown> {
+  return {
+    ...(d.code !== undefined ? { code: d.code } : {}),
+    ...(d.message !== undefined ? { message: d.message } : {}),
+    ...(d.result !== undefined ? { result: asObject(d.result) } : {}),
+  };
+}
+
+/** What the journal says, as bulk actions, in journal order. */
+export function indexActions(e: StoredEntry): IndexAction[] {
+  switch (e.type) {
+    case 'StatefulEventsReceived':
+      return e.data.items.map((item, position) => {
+        const ref = { batch: e.data.batch, position, id: item.id };
+        const index = statesIndex(item.module);
+        if (item.operation === 'delete') return action(e.seq, 'delete', index, item.id, undefined, ref);
+        return action(e.seq, item.operation === 'create' ? 'index' : 'update', index, item.id, item.doc ?? {}, ref);
+      });
+    case 'AgentRegistered':
+      return [
+        action(e.seq, 'index', AGENTS_INDEX, e.data.uuid, {
+          uuid: e.data.uuid,
+          name: e.data.name,
+          groups: e.data.groups,
+          key_hash: e.data.keyHash,
+          registered_at: iso(e.time),
+          updated_at: iso(e.time),
+          seq: e.seq,
+        }),
+      ];
+    case 'AgentGroupsChanged':
+      return [action(e.seq, 'update', AGENTS_INDEX, e.data.uuid, { uuid: e.data.uuid, groups: e.data.groups, updated_at: iso(e.time), seq: e.seq })];
+    case 'AgentDeleted':
+      return [action(e.seq, 'delete', AGENTS_INDEX, e.data.uuid)];
+    case 'CommandIssued':
+      return e.data.agents.map((agent) =>
+        action(e.seq, 'index', COMMANDS_INDEX, commandDocId(e.data.id, agent), {
+          command_id: e.data.id,
+          agent,
+          state: 'pending',
+          action: { name: e.data.action.name, version: e.data.action.version, args: asObject(e.data.action.args) },
+          target: e.data.target,
+          issued_at: iso(e.data.issuedAt),
+          expires_at: iso(e.data.expiresAt),
+          updated_at: iso(e.time),
+          actor: e.actor,
+          seq: e.seq,
+        }),
+      );
+    case 'CommandDelivered':
+      return [commandState(e, 'delivered')];
+    case 'CommandSucceeded':
+      return [commandState(e, 'success', outcomeFields(e.data))];
+    case 'CommandFailed':
+      return [commandState(e, 'failure', outcomeFields(e.data))];
+    case 'CommandExpired':
+      return [commandState(e, 'expired')];
+    default:
+      return [];
+  }
+}
+
+export function rowActions(row: JournalRow): IndexAction[] {
+  return indexActions(rowToEntry(row));
+}

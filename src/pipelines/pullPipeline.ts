@@ -1,0 +1,262 @@
+import {
+  catchError,
+  count,
+  defer,
+  EMPTY,
+  expand,
+  from,
+  ignoreElements,
+  map,
+  mergeMap,
+  type Observable,
+  of,
+  race,
+  retry,
+  Subject,
+  take,
+  takeUntil,
+  tap,
+  timer,
+} from 'rxjs';
+import type { Db } from '../journal/database.js';
+import type { StoredEntry } from '../journal/entries.js';
+import type { JournalRow } from '../journal/readEntries.js';
+import { backoffDelay, type BackoffOptions } from './backoff.js';
+import { createDeadLetterStore, type Poison } from './deadLetterStore.js';
+import { createPageReader, type PageLimits } from './readPage.js';
+
+/** A piece of work for a sink: covers journal rows firstSeq..lastSeq. */
+export interface Unit {
+  firstSeq: number;
+  lastSeq: number;
+  /** Events (or documents) in it, for the delivered counters. */
+  events: number;
+}
+
+/**
+ * What a sink says about one delivery attempt. `ok: false` is a retryable failure: `rest` is
+ * what is still to deliver (the whole unit, or the items that failed retryably).
+ */
+export type Delivery<U> =
+  | { ok: true; poison?: Poison[] }
+  | { ok: false; reason: string; rest: U; poison?: Poison[] };
+
+export interface Sink<U extends Unit> {
+  /** The checkpoint is `sink:<name>`; dead letters carry `<name>`. */
+  readonly name: string;
+  /** The journal entry types this sink reads; other rows are passed over. */
+  readonly types: readonly string[];
+  /** Turns a page of rows into units, in journal order. */
+  plan(rows: JournalRow[]): U[];
+  deliver(unit: U): Promise<Delivery<U>>;
+  /** Runs inside the checkpoint's transaction once `unit` is acknowledged (read models). */
+  acknowledged?(unit: U, poison: readonly Poison[]): void;
+}
+
+export type PipelineState = 'running' | 'caught-up' | 'retrying' | 'down' | 'off';
+
+export type PipelineStatus = {
+  state: PipelineState;
+  checkpoint: number;
+  lag: number;
+  delivered_events: number;
+  delivered_batches: number;
+  dead_lettered: number;
+  retries: number;
+  /** Events per second over the last 10 s. */
+  throughput: number;
+  last_error?: string;
+};
+
+export interface PipelineDeps<U extends Unit> {
+  db: Db;
+  onCommitted(listener: (entries: StoredEntry[]) => void): () => void;
+  sink: Sink<U>;
+  page?: PageLimits;
+  /** Units delivered at once; the checkpoint only moves past a contiguous acknowledged prefix. */
+  concurrency?: number;
+  /** Longest sleep when caught up (a commit wakes the pipeline sooner). */
+  idleMs?: number;
+  backoff?: BackoffOptions;
+  /** Consecutive failures after which the state is `down` rather than `retrying`. */
+  downAfter?: number;
+  onError?: (message: string, err?: unknown) => void;
+}
+
+export interface Pipeline {
+  readonly name: string;
+  /** Cold: nothing happens until main.ts subscribes; completes after `stop()`. */
+  readonly run$: Observable<never>;
+  stop(): void;
+  status(): PipelineStatus;
+  /** Told the new checkpoint each time it moves. Returns the unsubscribe function. */
+  onAcknowledged(listener: (checkpoint: number) => void): () => void;
+}
+
+class DeliveryFailed extends Error {}
+
+export const checkpointName = (sink: string): string => `sink:${sink}`;
+
+/** The generic pull pipeline: page after the checkpoint → deliver → checkpoint, forever. */
+export function createPullPipeline<U extends Unit>(deps: PipelineDeps<U>): Pipeline {
+  const { db, sink } = deps;
+  const limits = deps.page ?? { rows: 500, bytes: 8 * 1024 * 1024 };
+  const backoff = deps.backoff ?? { baseMs: 200, maxMs: 30_000 };
+  const concurrency = deps.concurrency ?? 1;
+  const cpName = checkpointName(sink.name);
+  const readPage = createPageReader(db, sink.types);
+  const deadLetters = createDeadLetterStore(db);
+  const getCheckpoint = db.prepare<[string], { seq: number }>('SELECT seq FROM checkpoints WHERE name = ?');
+  const putCheckpoint = db.prepare(
+    `INSERT INTO checkpoints (name, seq, updated_at) VALUES (?, ?, ?)
+     ON CONFLICT (name) DO UPDATE SET seq = max(seq, excluded.seq), updated_at = excluded.updated_at`,
+  );
+  const headSeq = db.prepare('SELECT max(seq) FROM journal').pluck();
+  const stop$ = new Subject<void>();
+  const nudge$ = new Subject<void>();
+  const ackListeners = new Set<(cp: number) => void>();
+  let checkpoint = getCheckpoint.get(cpName)?.seq ?? 0;
+  let state: PipelineState = 'running';
+  let failures = 0;
+  let lastError: string | undefined;
+  const counters = { delivered_events: 0, delivered_batches: 0, dead_lettered: 0, retries: 0 };
+  const recent: Array<{ at: number; events: number }> = [];
+
+  const moveCheckpoint = (seq: number): void => {
+    if (seq <= checkpoint) return;
+    putCheckpoint.run(cpName, seq, Date.now());
+    checkpoint = seq;
+  };
+  const announce = (): void => {
+    for (const l of ackListeners) l(checkpoint);
+  };
+
+  const settle = db.transaction((unit: U, poison: readonly Poison[], advanceTo: number | null) => {
+    for (const p of poison) deadLetters.add(sink.name, p);
+    sink.acknowledged?.(unit, poison);
+    if (advanceTo !== null) moveCheckpoint(advanceTo);
+  });
+  const storePoison = db.transaction((poison: readonly Poison[]) => {
+    for (const p of poison) deadLetters.add(sink.name, p);
+  });
+
+  function deliver$(unit: U): Observable<readonly Poison[]> {
+    return defer(() => {
+      let current = unit;
+      return defer(() => from(sink.deliver(current))).pipe(
+        map((d) => {
+          if (d.ok) return d.poison ?? [];
+          if (d.poison?.length) {
+            storePoison(d.poison);
+            counters.dead_lettered += d.poison.length;
+          }
+          current = d.rest;
+          throw new DeliveryFailed(d.reason);
+        }),
+        retry({
+          delay: (err: unknown, attempt: number) => {
+            failures += 1;
+            counters.retries += 1;
+            state = failures >= (deps.downAfter ?? 3) ? 'down' : 'retrying';
+            lastError = err instanceof DeliveryFailed ? err.message : `sink failed: ${(err as Error)?.message ?? err}`;
+            if (!(err instanceof DeliveryFailed)) deps.onError?.(`${sink.name} sink threw`, err);
+            return timer(backoffDelay(attempt, backoff));
+          },
+        }),
+        tap(() => {
+          failures = 0;
+          state = 'running';
+        }),
+      );
+    });
+  }
+
+  function deliverPage$(units: U[], throughSeq: number): Observable<number> {
+    const done: boolean[] = units.map(() => false);
+    let next = 0;
+    return from(units.map((u, i) => [u, i] as const)).pipe(
+      mergeMap(([u, i]) => deliver$(u).pipe(map((poison) => ({ u, i, poison }))), concurrency),
+      tap(({ u, i, poison }) => {
+        done[i] = true;
+        let advanceTo: number | null = null;
+        while (next < units.length && done[next]) advanceTo = units[next++]!.lastSeq;
+        settle(u, poison, advanceTo);
+        counters.delivered_batches += 1;
+        counters.delivered_events += u.events;
+        counters.dead_lettered += poison.length;
+        recent.push({ at: Date.now(), events: u.events });
+        if (advanceTo !== null) announce();
+      }),
+      count(),
+      map(() => {
+        moveCheckpoint(throughSeq);
+        announce();
+        return throughSeq;
+      }),
+    );
+  }
+
+  function page$(after: number): Observable<number> {
+    const page = readPage(after, limits);
+    if (page.rows.length === 0 && page.throughSeq <= after) {
+      state = 'caught-up';
+      return race(nudge$, timer(deps.idleMs ?? 1000)).pipe(
+        take(1),
+        map(() => checkpoint),
+      );
+    }
+    if (state === 'caught-up') state = 'running';
+    const units = sink.plan(page.rows);
+    // Always hop through a promise: a long run of pages without work must not grow the stack.
+    if (units.length === 0) {
+      return from(Promise.resolve(page.throughSeq)).pipe(
+        tap((seq) => {
+          moveCheckpoint(seq);
+          announce();
+        }),
+      );
+    }
+    return deliverPage$(units, page.throughSeq);
+  }
+
+  const run$: Observable<never> = defer(() => {
+    checkpoint = Math.max(checkpoint, getCheckpoint.get(cpName)?.seq ?? 0);
+    const unsubscribe = deps.onCommitted(() => nudge$.next());
+    return of(checkpoint).pipe(
+      expand((after) => page$(after)),
+      ignoreElements(),
+      takeUntil(stop$),
+      catchError((err: unknown) => {
+        deps.onError?.(`${sink.name} pipeline stopped`, err);
+        state = 'down';
+        lastError = (err as Error)?.message ?? String(err);
+        return EMPTY;
+      }),
+      tap({ finalize: unsubscribe }),
+    );
+  });
+
+  return {
+    name: sink.name,
+    run$,
+    stop: () => stop$.next(),
+    onAcknowledged(listener) {
+      ackListeners.add(listener);
+      return () => ackListeners.delete(listener);
+    },
+    status(): PipelineStatus {
+      const now = Date.now();
+      while (recent.length > 0 && recent[0]!.at < now - 10_000) recent.shift();
+      const events = recent.reduce((n, r) => n + r.events, 0);
+      const head = (headSeq.get() as number | null) ?? 0;
+      return {
+        state,
+        checkpoint,
+        lag: Math.max(0, head - checkpoint),
+        ...counters,
+        throughput: Math.round(events / 10),
+        ...(lastError && state !== 'caught-up' && state !== 'running' ? { last_error: lastError } : {}),
+      };
+    },
+  };
+}

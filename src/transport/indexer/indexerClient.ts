@@ -1,0 +1,105 @@
+import { Client } from '@opensearch-project/opensearch';
+import { z } from 'zod';
+import { TEMPLATES } from './templates.js';
+
+export type IndexerResult<T> = { ok: true; value: T } | { ok: false; retryable: boolean; status?: number; reason: string };
+
+/** One bulk item's answer, as OpenSearch gives it (parsed at the edge). */
+const BulkItemAnswer = z.object({
+  _index: z.string().optional(),
+  _id: z.string().nullish(),
+  status: z.number(),
+  result: z.string().optional(),
+  error: z.object({ type: z.string(), reason: z.string().nullish() }).loose().optional(),
+});
+const BulkAnswer = z.object({
+  errors: z.boolean(),
+  items: z.array(z.record(z.string(), BulkItemAnswer)),
+});
+export interface BulkItemResult {
+  status: number;
+  result?: string;
+  index?: string;
+  error?: { type: string; reason: string };
+}
+
+export interface IndexerHealth {
+  reachable: boolean;
+  status?: 'green' | 'yellow' | 'red';
+  reason?: string;
+  checked_at: string;
+}
+
+export interface IndexerClientOptions {
+  url: string;
+  requestTimeoutMs?: number;
+}
+
+/** Errors thrown by the OpenSearch client become results: only bugs are thrown from here. */
+export function failure(err: unknown): { ok: false; retryable: boolean; status?: number; reason: string } {
+  const e = err as { name?: string; message?: string; meta?: { statusCode?: number; body?: unknown } };
+  const status = e.meta?.statusCode;
+  const body = e.meta?.body as { error?: { type?: string; reason?: string } } | undefined;
+  const detail = body?.error?.reason ? `${body.error.type}: ${body.error.reason}` : (e.message ?? String(err));
+  if (typeof status === 'number' && status > 0) {
+    const retryable = status === 408 || status === 429 || status >= 500;
+    return { ok: false, retryable, status, reason: `indexer answered ${status}: ${detail}` };
+  }
+  return { ok: false, retryable: true, reason: `indexer unreachable: ${e.name ?? 'Error'}: ${detail}` };
+}
+
+export function createIndexerClient(opts: IndexerClientOptions) {
+  const client = new Client({ node: opts.url, maxRetries: 0, requestTimeout: opts.requestTimeoutMs ?? 30_000 });
+  return {
+    /** The underlying client, for queries (search, aggregations, stats). */
+    client,
+    /** Puts every index template (idempotent: a put replaces the template with the same body). */
+    async ensureTemplates(): Promise<IndexerResult<string[]>> {
+      try {
+        for (const t of TEMPLATES) await client.indices.putIndexTemplate({ name: t.name, body: t.body as never });
+        return { ok: true, value: TEMPLATES.map((t) => t.name) };
+      } catch (err) {
+        return failure(err);
+      }
+    },
+    async health(): Promise<IndexerHealth> {
+      const checked_at = new Date().toISOString();
+      try {
+        const r = await client.cluster.health({ timeout: '2s' } as never, { requestTimeout: 3000 });
+        const status = (r.body as { status?: string }).status as IndexerHealth['status'];
+        return { reachable: true, ...(status ? { status } : {}), checked_at };
+      } catch (err) {
+        return { reachable: false, reason: failure(err).reason, checked_at };
+      }
+    },
+    /**
+     * One `_bulk` request of pre-serialised NDJSON lines; per-item results in request order.
+     * `refresh: 'wait_for'` when the caller needs the documents searchable at once.
+     */
+    async bulk(lines: readonly string[], refresh?: 'wait_for' | boolean): Promise<IndexerResult<BulkItemResult[]>> {
+      try {
+        const r = await client.bulk({ body: lines as string[], ...(refresh !== undefined ? { refresh } : {}) } as never);
+        const answer = BulkAnswer.safeParse(r.body);
+        if (!answer.success) return { ok: false, retryable: true, reason: 'indexer sent an unreadable bulk answer' };
+        return {
+          ok: true,
+          value: answer.data.items.map((entry) => {
+            const item = Object.values(entry)[0]!;
+            return {
+              status: item.status,
+              ...(item.result ? { result: item.result } : {}),
+              ...(item._index ? { index: item._index } : {}),
+              ...(item.error ? { error: { type: item.error.type, reason: item.error.reason ?? '' } } : {}),
+            };
+          }),
+        };
+      } catch (err) {
+        return failure(err);
+      }
+    },
+    async close(): Promise<void> {
+      await client.close();
+    },
+  };
+}
+export type IndexerClient = ReturnType<typeof createIndexerClient>;

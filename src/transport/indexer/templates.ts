@@ -1,0 +1,85 @@
+/**
+ * Index templates for every index this server writes. Shards: one; replicas: 0–1 (auto-expanded),
+ * so a single test node is green and a cluster keeps a copy.
+ */
+export const AGENTS_INDEX = 'comms-agents';
+export const COMMANDS_INDEX = 'comms-commands';
+export const STATES_PREFIX = 'wazuh-states-';
+
+const settings = { number_of_shards: 1, auto_expand_replicas: '0-1', refresh_interval: '1s' };
+
+export interface IndexTemplate {
+  name: string;
+  body: { index_patterns: string[]; priority: number; template: Record<string, unknown>; _meta: Record<string, unknown> };
+}
+
+export const TEMPLATES: readonly IndexTemplate[] = [
+  {
+    name: 'comms-agents',
+    body: {
+      index_patterns: [AGENTS_INDEX],
+      priority: 200,
+      _meta: { managed_by: 'comms-api' },
+      template: {
+        settings,
+        mappings: {
+          dynamic: 'strict',
+          properties: {
+            uuid: { type: 'keyword' },
+            name: { type: 'keyword' },
+            groups: { type: 'keyword' },
+            key_hash: { type: 'keyword', index: false, doc_values: false },
+            registered_at: { type: 'date' },
+            updated_at: { type: 'date' },
+            seq: { type: 'long' },
+          },
+        },
+      },
+    },
+  },
+  {
+    name: 'comms-commands',
+    body: {
+      index_patterns: [COMMANDS_INDEX],
+      priority: 200,
+      _meta: { managed_by: 'comms-api' },
+      template: {
+        settings,
+        mappings: {
+          dynamic: 'strict',
+          properties: {
+            command_id: { type: 'keyword' },
+            agent: { type: 'keyword' },
+            state: { type: 'keyword' },
+            action: {
+              properties: { name: { type: 'keyword' }, version: { type: 'keyword' }, args: { type: 'object', enabled: false } },
+            },
+            target: { properties: { type: { type: 'keyword' }, id: { type: 'keyword' } } },
+            issued_at: { type: 'date' },
+            expires_at: { type: 'date' },
+            updated_at: { type: 'date' },
+            actor: { type: 'keyword' },
+            code: { type: 'long' },
+            message: { type: 'text' },
+            result: { type: 'object', enabled: false },
+            seq: { type: 'long' },
+          },
+        },
+      },
+    },
+  },
+  {
+    name: 'comms-wazuh-states',
+    body: {
+      index_patterns: [`${STATES_PREFIX}*`],
+      priority: 200,
+      _meta: { managed_by: 'comms-api' },
+      template: { settings, mappings: { dynamic: true, date_detection: false } },
+    },
+  },
+];
+
+/** The index of a stateful module: lower case, anything else than [a-z0-9_-] becomes "-". */
+export function statesIndex(module: string): string {
+  return STATES_PREFIX + module.toLowerCase().replace(/[^a-z0-9_-]/g, '-');
+}
