@@ -1,5 +1,6 @@
 import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import type Router from '@koa/router';
 import https from 'node:https';
 import type { Socket } from 'node:net';
 import { deleteAgent } from './commands/deleteAgent.js';
@@ -35,6 +36,8 @@ import type { HttpDeps } from './transport/http/deps.js';
 
 export interface RunningServer {
   url: string;
+  /** The routers (for the OpenAPI coverage test). */
+  routers: Router[];
   stop(): Promise<void>;
 }
 
@@ -105,7 +108,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     // Ready while writes are accepted: a sink that is down only makes its pipeline's state `down`.
     readiness: () => ({ ready: accepting, pipelines: drain.pipelines(), indexer: drain.indexerHealth() }),
   };
-  const { app } = createApp(deps);
+  const { app, router, rootRouter } = createApp(deps);
   metrics.setSources({ openStreams: () => hub.streamCount(), pipelines: () => deps.readiness().pipelines });
   const handler = app.callback();
 
@@ -176,5 +179,5 @@ export async function startServer(config: Config): Promise<RunningServer> {
     })();
     return stopping;
   }
-  return { url, stop };
+  return { url, stop, routers: [router, rootRouter] };
 }

@@ -9,6 +9,7 @@ import type { Role } from '../../../security/tokens.js';
 import { readJson } from '../body.js';
 import type { HttpDeps } from '../deps.js';
 import { HttpError } from '../problem.js';
+import { describe } from '../routeDocs.js';
 
 export const AgentLogin = z.object({ uuid: z.string().min(1).max(64), key: z.string().min(1).max(256) });
 export const UserLogin = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(1024) });
@@ -17,6 +18,33 @@ export const TokenResponse = z.object({
   token: z.string(),
   token_type: z.literal('Bearer'),
   expires_at: z.string(),
+});
+
+describe({
+  method: 'post',
+  path: '/login',
+  tags: ['authentication'],
+  auth: 'anyone',
+  summary: 'Get a token: an agent with {uuid, key}, a user with {username, password}',
+  body: { schema: LoginBody },
+  responses: {
+    200: { description: 'a token', schema: TokenResponse },
+    401: { description: 'unknown principal or wrong credentials' },
+    429: { description: 'too many failed logins (`Retry-After`)' },
+  },
+});
+describe({
+  method: 'post',
+  path: '/authentication',
+  tags: ['authentication'],
+  auth: 'anyone',
+  summary: 'Agent login (compatibility alias of /login): answers just the token',
+  body: { schema: AgentLogin },
+  responses: {
+    200: { description: 'a token', schema: z.object({ token: z.string() }) },
+    401: { description: 'unknown principal or wrong credentials' },
+    429: { description: 'too many failed logins (`Retry-After`)' },
+  },
 });
 
 /**

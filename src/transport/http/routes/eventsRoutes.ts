@@ -5,9 +5,29 @@ import { asAgentId } from '../../../journal/ids.js';
 import { principalOf } from '../auth.js';
 import { readBody, requireContentType } from '../body.js';
 import type { HttpDeps } from '../deps.js';
+import { describe } from '../routeDocs.js';
 
 export const NDJSON_TYPES = ['application/x-ndjson', 'application/ndjson'] as const;
 const IdempotencyKey = z.string().min(1).max(200).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
+
+describe({
+  method: 'post',
+  path: '/events/stateless',
+  tags: ['events'],
+  auth: ['agent'],
+  summary: 'Push a batch of stateless events (NDJSON); 202 once it is in the journal',
+  description:
+    'First line `{"agent": {...}}`, then for each event a header line `{"module", "collector"}` and a data line (a JSON ' +
+    'object). The batch is journaled as sent, in one entry. A retry with the same `Idempotency-Key` gets the first answer.',
+  headers: [{ name: 'Idempotency-Key', description: 'printable ASCII without spaces, at most 200', schema: IdempotencyKey }],
+  body: { contentTypes: [...NDJSON_TYPES], description: 'NDJSON' },
+  responses: {
+    202: {
+      description: 'journaled (fsynced)',
+      schema: z.object({ batch: z.string(), seq: z.number().int(), events: z.number().int(), durability: z.literal('journaled') }),
+    },
+  },
+});
 
 export function eventsRoutes(deps: HttpDeps, guard: (...roles: Array<'agent' | 'operator' | 'auditor'>) => Middleware[]): Router {
   const router = new Router();

@@ -1,5 +1,32 @@
 import Router from '@koa/router';
+import { z } from 'zod';
 import type { HttpDeps } from '../deps.js';
+import { describe } from '../routeDocs.js';
+
+export const ReadyReportSchema = z.looseObject({
+  ready: z.boolean(),
+  pipelines: z.record(z.string(), z.looseObject({ state: z.string(), lag: z.number() })),
+});
+
+describe({
+  method: 'get',
+  path: '/health',
+  tags: ['operations'],
+  auth: 'anyone',
+  summary: 'Liveness: the process answers',
+  responses: { 200: { description: 'alive', schema: z.object({ status: z.literal('ok') }) } },
+});
+describe({
+  method: 'get',
+  path: '/ready',
+  tags: ['operations'],
+  auth: 'anyone',
+  summary: "Readiness, with each pipeline's state and lag (journal head - checkpoint)",
+  responses: {
+    200: { description: 'ready', schema: ReadyReportSchema },
+    503: { description: 'not ready (`Retry-After`); same body', schema: ReadyReportSchema, contentType: 'application/json' },
+  },
+});
 
 export function healthRoutes(deps: HttpDeps): Router {
   const router = new Router();
