@@ -1,25 +1,15 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { AGENT_KEY, addUser, startTestServer, type TestServer } from '../support/server.js';
-import { call, login, ndjson } from '../support/client.js';
+import { call, login } from '../support/client.js';
 import { startEngine, type EngineHandle } from '../support/engine/engine.js';
+import { eventually } from './eventually.js';
 
 interface Ctx {
   engine: EngineHandle;
   server: TestServer;
   agents: Record<string, string>;
   operator: string;
-}
-
-/** Polls the public API until `check` holds (the pipeline works in the background). */
-export async function eventually<T>(probe: () => Promise<T>, check: (v: T) => boolean, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (check(v)) return v;
-    if (Date.now() > deadline) throw new Error(`condition not met in ${ms} ms; last value: ${JSON.stringify(v).slice(0, 500)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 let counter = 0;
