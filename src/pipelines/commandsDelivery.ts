@@ -1,4 +1,4 @@
-import { bufferTime, catchError, concatMap, EMPTY, filter, from, fromEventPattern, merge, mergeMap, type Observable, tap } from 'rxjs';
+import { asyncScheduler, buffer, catchError, concatMap, EMPTY, filter, from, fromEventPattern, merge, mergeMap, type Observable, tap, throttleTime } from 'rxjs';
 import type { Delivery } from '../commands/markCommandDelivered.js';
 import type { StoredEntry } from '../journal/entries.js';
 import { agentCommandFromEntry } from '../queries/commands.js';
@@ -40,8 +40,12 @@ export function createCommandsDeliveryPipeline(deps: CommandsDeliveryDeps): Obse
     }),
   );
 
+  // A window opens with the first delivery and closes `deliveryWindowMs` later: no timer runs while idle.
+  const windowEnds$ = deps.hub.deliveries$.pipe(
+    throttleTime(deps.deliveryWindowMs ?? 20, asyncScheduler, { leading: false, trailing: true }),
+  );
   const delivered$ = deps.hub.deliveries$.pipe(
-    bufferTime(deps.deliveryWindowMs ?? 20, null, 10_000),
+    buffer(windowEnds$),
     filter((batch) => batch.length > 0),
     concatMap((batch) =>
       from(deps.markDelivered(batch)).pipe(

@@ -140,6 +140,7 @@ export function commandsRoutes(deps: HttpDeps, guard: Guard): Router {
   /** SSE: the agent's unreported commands first (read in the same tick the stream is registered), then live ones. */
   function openStream(ctx: Context): void {
     const agent = principalOf(ctx).sub;
+    if (deps.hub.closed()) throw new HttpError(503, 'Service Unavailable', 'the server is stopping', {}, { 'Retry-After': '5' });
     const backlog = pendingCommands(db, agent, Date.now());
     ctx.status = 200;
     ctx.respond = false;
