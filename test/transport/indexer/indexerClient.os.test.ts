@@ -80,7 +80,7 @@ client('search, a terms aggregation and a query by _seq_no see the documents', a
     index,
     body: { size: 0, aggs: { by_os: { terms: { field: 'os.keyword' } } } },
   } as never);
-  const buckets = (agg.body as { aggregations: { by_os: { buckets: Array<{ key: string; doc_count: number }> } } }).aggregations.by_os.buckets;
+  const buckets = (agg.body as unknown as { aggregations: { by_os: { buckets: Array<{ key: string; doc_count: number }> } } }).aggregations.by_os.buckets;
   assert.equal(buckets, [
     { key: 'linux', doc_count: 3 },
     { key: 'windows', doc_count: 1 },
