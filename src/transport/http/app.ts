@@ -34,6 +34,8 @@ export function createApp(deps: HttpDeps): { app: Koa; router: Router; rootRoute
     router.use(r.routes());
   }
 
+  // Not thrown: the router sets 405 + Allow (or 501 for unknown methods), problemJson answers 405 for both.
+  const allowed = { throw: false };
   // Routes outside /api/v1 (GET /metrics).
   const rootRouter = metricsRoutes(deps, guard);
 
@@ -44,8 +46,8 @@ export function createApp(deps: HttpDeps): { app: Koa; router: Router; rootRoute
     }),
   );
   app.use(router.routes());
-  app.use(router.allowedMethods({ throw: true }));
+  app.use(router.allowedMethods(allowed));
   app.use(rootRouter.routes());
-  app.use(rootRouter.allowedMethods({ throw: true }));
+  app.use(rootRouter.allowedMethods(allowed));
   return { app, router, rootRouter };
 }

@@ -103,7 +103,10 @@ export const problemJson = (opts: { onServerError?: (err: unknown, ctx: Context)
     try {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) throw new HttpError(404, 'Not Found', `no route for ${ctx.method} ${ctx.path}`);
-      if (ctx.status === 405 && ctx.body === undefined) throw new HttpError(405, 'Method Not Allowed', `${ctx.method} is not allowed on ${ctx.path}`);
+      // 501 is what the router says of methods it does not know (TRACE...): still the client's error, 405
+      if ((ctx.status === 405 || ctx.status === 501) && ctx.body === undefined) {
+        throw new HttpError(405, 'Method Not Allowed', `${ctx.method} is not allowed on ${ctx.path}`);
+      }
     } catch (err) {
       const e = toHttpError(err);
       if (e.status >= 500) opts.onServerError?.(err, ctx);
