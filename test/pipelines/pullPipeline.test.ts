@@ -1,0 +1,147 @@
+import { firstValueFrom, timer } from 'rxjs';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { Entry } from '../../src/journal/entries.js';
+import { openJournal, type Journal } from '../../src/journal/journal.js';
+import { createPullPipeline, type Delivery, type Sink, type Unit } from '../../src/pipelines/pullPipeline.js';
+import { tempDir } from '../support/server.js';
+import { rmSync } from 'node:fs';
+import { eventually } from './eventually.js';
+
+interface TestUnit extends Unit {
+  seqs: number[];
+}
+
+interface Ctx {
+  dir: string;
+  journal: Journal;
+}
+
+const event = (agent: string, i: number): Entry => ({
+  type: 'StatelessEventsReceived',
+  stream: agent,
+  actor: `agent:${agent}`,
+  data: { agent, events: 1 },
+  body: Buffer.from(`{"agent":{}}\n{"module":"m","collector":"c"}\n{"i":${i}}\n`),
+});
+const other = (i: number): Entry => ({ type: 'UserCreated', stream: `user:u${i}`, actor: 'test', data: { name: `u${i}`, role: 'auditor', passwordHash: 'x' } });
+
+/** A sink written for the test: it records what it got and answers what the test scripted. */
+function scriptedSink(script: (unit: TestUnit, attempt: number) => Delivery<TestUnit>) {
+  const delivered: number[] = [];
+  const attempts = new Map<number, number>();
+  const sink: Sink<TestUnit> = {
+    name: 'test',
+    types: ['StatelessEventsReceived'],
+    plan: (rows) => rows.map((r) => ({ firstSeq: r.seq, lastSeq: r.seq, events: 1, seqs: [r.seq] })),
+    async deliver(unit) {
+      const n = (attempts.get(unit.firstSeq) ?? 0) + 1;
+      attempts.set(unit.firstSeq, n);
+      await firstValueFrom(timer(1));
+      const d = script(unit, n);
+      if (d.ok) delivered.push(...unit.seqs);
+      return d;
+    },
+  };
+  return { sink, delivered, attempts };
+}
+
+const pipeline = suite<Ctx>('pull pipeline');
+pipeline.before.each((ctx) => {
+  ctx.dir = tempDir();
+  ctx.journal = openJournal({ dataDir: ctx.dir, quotaBytes: 1 << 30 });
+});
+pipeline.after.each(async (ctx) => {
+  await ctx.journal.close();
+  rmSync(ctx.dir, { recursive: true, force: true });
+});
+
+const append = (j: Journal, entries: Entry[]) => j.commit.run((tx) => entries.map((e) => tx.append(e).seq));
+const checkpoint = (j: Journal) => j.checkpoints.get('sink:test');
+
+pipeline('delivers in journal order, passes over other entries and checkpoints after the acknowledgement', async ({ journal }) => {
+  const seqs = await append(journal, [event('a', 1), other(1), event('a', 2), other(2), event('b', 3)]);
+  const { sink, delivered } = scriptedSink(() => ({ ok: true }));
+  const p = createPullPipeline({ db: journal.db, onCommitted: journal.onCommitted, sink, backoff: { baseMs: 5, maxMs: 20 } });
+  const sub = p.run$.subscribe();
+  await eventually(async () => p.status(), (s) => s.state === 'caught-up' && s.lag === 0);
+  assert.equal(delivered, [seqs[0], seqs[2], seqs[4]]);
+  assert.is(checkpoint(journal), seqs[4]);
+  // a commit wakes it up
+  const [late] = await append(journal, [event('c', 4)]);
+  await eventually(async () => delivered.length, (n) => n === 4);
+  assert.is(delivered[3], late);
+  await eventually(async () => checkpoint(journal), (cp) => cp === late);
+  assert.is(p.status().delivered_events, 4);
+  sub.unsubscribe();
+});
+
+pipeline('a retryable failure is retried with back-off and the checkpoint waits for it', async ({ journal }) => {
+  const seqs = await append(journal, [event('a', 1), event('a', 2)]);
+  let failing = true;
+  const { sink, delivered, attempts } = scriptedSink((u) =>
+    failing && u.firstSeq === seqs[1] ? { ok: false, reason: 'sink is down', rest: u } : { ok: true },
+  );
+  const p = createPullPipeline({ db: journal.db, onCommitted: journal.onCommitted, sink, backoff: { baseMs: 5, maxMs: 20 }, downAfter: 3 });
+  const sub = p.run$.subscribe();
+  const down = await eventually(async () => p.status(), (s) => s.state === 'down');
+  assert.is(down.last_error, 'sink is down');
+  assert.is(checkpoint(journal), seqs[0]);
+  assert.is(down.lag, 1);
+  failing = false;
+  await eventually(async () => p.status(), (s) => s.state === 'caught-up');
+  assert.equal(delivered, seqs);
+  assert.ok(attempts.get(seqs[1]!)! >= 4);
+  assert.is(checkpoint(journal), seqs[1]);
+  sub.unsubscribe();
+});
+
+pipeline('a poison item is dead-lettered with its reason and the pipeline goes on', async ({ journal }) => {
+  const seqs = await append(journal, [event('a', 1), event('a', 2), event('a', 3)]);
+  const { sink, delivered } = scriptedSink((u) =>
+    u.firstSeq === seqs[1] ? { ok: true, poison: [{ seq: u.firstSeq, item: '{"x":1}', reason: 'refused: bad' }] } : { ok: true },
+  );
+  const p = createPullPipeline({ db: journal.db, onCommitted: journal.onCommitted, sink });
+  const sub = p.run$.subscribe();
+  await eventually(async () => p.status(), (s) => s.state === 'caught-up');
+  assert.equal(delivered, seqs);
+  const rows = journal.db.prepare('SELECT sink, seq, item, reason, resolved FROM dead_letters').all();
+  assert.equal(rows, [{ sink: 'test', seq: seqs[1], item: '{"x":1}', reason: 'refused: bad', resolved: 0 }]);
+  assert.is(p.status().dead_lettered, 1);
+  sub.unsubscribe();
+});
+
+pipeline('with several units in flight the checkpoint only passes a contiguous acknowledged prefix', async ({ journal }) => {
+  const seqs = await append(journal, [event('a', 1), event('a', 2), event('a', 3)]);
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const sink: Sink<TestUnit> = {
+    name: 'test',
+    types: ['StatelessEventsReceived'],
+    plan: (rows) => rows.map((r) => ({ firstSeq: r.seq, lastSeq: r.seq, events: 1, seqs: [r.seq] })),
+    async deliver(u) {
+      if (u.firstSeq === seqs[0]) await gate;
+      return { ok: true };
+    },
+  };
+  const p = createPullPipeline({ db: journal.db, onCommitted: journal.onCommitted, sink, concurrency: 3 });
+  const sub = p.run$.subscribe();
+  await eventually(async () => p.status().delivered_batches, (n) => n === 2);
+  assert.is(checkpoint(journal), 0, 'the first unit is still in flight');
+  release();
+  await eventually(async () => checkpoint(journal), (cp) => cp === seqs[2]);
+  sub.unsubscribe();
+});
+
+pipeline('it resumes after its checkpoint when started again', async ({ journal }) => {
+  const seqs = await append(journal, [event('a', 1), event('a', 2)]);
+  journal.checkpoints.store('sink:test', seqs[0]!);
+  const { sink, delivered } = scriptedSink(() => ({ ok: true }));
+  const p = createPullPipeline({ db: journal.db, onCommitted: journal.onCommitted, sink });
+  const sub = p.run$.subscribe();
+  await eventually(async () => p.status(), (s) => s.state === 'caught-up');
+  assert.equal(delivered, [seqs[1]]);
+  sub.unsubscribe();
+});
+
+pipeline.run();
