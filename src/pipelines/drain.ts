@@ -77,7 +77,7 @@ export function createDrain(deps: { journal: Journal; config: Config; logger: Lo
   const prune = pruneJournal({ db, commit: journal.commit, sinks });
   const retention$: Observable<never> =
     config.retentionDays > 0 || config.retentionMaxBytes > 0
-      ? timer(60_000, 3_600_000).pipe(
+      ? timer(5_000, 3_600_000).pipe(
           switchMap(() =>
             from(
               prune(
