@@ -20,7 +20,11 @@ export const CommandResult = z.object({
 });
 export type CommandResult = z.infer<typeof CommandResult>;
 
-/** Pure decision: a target reports once, before its command expires. */
+/**
+ * Pure decision: a target reports once, before its command expires. A result proves delivery:
+ * when the delivery was not journaled yet (the stream's batch had not been written), the
+ * CommandDelivered entry comes first, so every trail reads pending → delivered → outcome.
+ */
 export function decideRecordCommandResult(
   known: boolean,
   target: { state: TargetState; expires_at: number } | undefined,
@@ -41,11 +45,12 @@ export function decideRecordCommandResult(
     ...(data !== undefined ? { result: data } : {}),
   };
   const actor = `agent:${cmd.agent}`;
-  return [
+  const outcome: Entry =
     status === 'success'
       ? { type: 'CommandSucceeded', stream: cmd.id, actor, data: detail }
-      : { type: 'CommandFailed', stream: cmd.id, actor, data: detail },
-  ];
+      : { type: 'CommandFailed', stream: cmd.id, actor, data: detail };
+  if (target.state === 'delivered') return [outcome];
+  return [{ type: 'CommandDelivered', stream: cmd.id, actor, data: { id: cmd.id, agent: cmd.agent } }, outcome];
 }
 
 /**

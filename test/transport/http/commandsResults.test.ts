@@ -32,6 +32,9 @@ results('a target reports success once (204); a second report is 409 and writes 
   const rows = journalRows(w.journal, ['CommandSucceeded', 'CommandFailed']);
   assert.equal(rows.map((r) => [r.type, r.actor, r.data.agent]), [['CommandSucceeded', `agent:${agents[0]}`, agents[0]]]);
   assert.equal(rows[0]!.data.result, { pid: 42 });
+  const delivered = journalRows(w.journal, ['CommandDelivered']);
+  assert.equal(delivered.map((r) => r.data.agent), [agents[0]], 'a result from a pending target also records its delivery');
+  assert.ok(delivered[0]!.seq < journalRows(w.journal, ['CommandSucceeded'])[0]!.seq);
   const failure = await report(w, body.id, tokens[1]!, { status: 'failure', code: 3, message: 'no permission' });
   assert.is(failure.status, 204);
   const details = await call('GET', `${w.api}/commands/${body.id}`, { token: w.auditor });
@@ -202,9 +205,9 @@ audit('history filters by agent, user, action, status and time, and pages with a
   assert.is((await get(`agent=${agents[1]}`)).body.items.length, 2);
   assert.is((await get('action=refresh')).body.items.length, 1);
   assert.is((await get('user=olivia')).body.items.length, 4);
-  assert.is((await get(`user=agent:${agents[0]}`)).body.items.length, 1);
+  assert.equal((await get(`user=agent:${agents[0]}`)).body.items.map((i: any) => i.state), ['delivered', 'success']);
   assert.equal((await get('status=success')).body.items.map((i: any) => i.agent), [agents[0]]);
-  assert.is((await get(`since=${encodeURIComponent(t0)}`)).body.items.length, 5);
+  assert.is((await get(`since=${encodeURIComponent(t0)}`)).body.items.length, 6);
   assert.is((await get('until=2000-01-01T00:00:00Z')).body.items.length, 0);
   const seen: string[] = [];
   let cursor: string | null = '';
@@ -218,7 +221,7 @@ audit('history filters by agent, user, action, status and time, and pages with a
     pages += 1;
   }
   assert.is(pages, 3);
-  assert.is(new Set(seen).size, 5);
+  assert.is(new Set(seen).size, 6);
   assert.is((await get('since=yesterday')).status, 400);
   assert.is((await get('status=lost')).status, 400);
   assert.is((await get('cursor=abc')).status, 400);

@@ -80,7 +80,8 @@ sse('an agent that drops and reconnects with Last-Event-ID gets every unreported
   };
   for (let round = 0; round < 12; round++) {
     await issue();
-    const s = await stream(w, a!, round === 5 ? 'not-a-cursor' : lastEventId);
+    // commands race with the connection: each lands in the backlog or is pushed live, never both
+    const [s] = await Promise.all([stream(w, a!, round === 5 ? 'not-a-cursor' : lastEventId), issue(), issue()]);
     ctx.streams.push(s);
     await Promise.all([issue(), issue()]);
     const sentinel = await issue();
