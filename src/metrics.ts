@@ -73,6 +73,28 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
       for (const [name, p] of Object.entries(sources.pipelines?.() ?? {})) this.set({ pipeline: name, state: p.state }, p.lag);
     },
   });
+  const pipelineFigures: Array<[string, string, string]> = [
+    ['throughput', 'comms_api_pipeline_throughput_events_per_second', 'Events a pipeline delivered per second (last 10 s)'],
+    ['delivered_events', 'comms_api_pipeline_delivered_events', 'Events a pipeline delivered since start'],
+    ['delivered_batches', 'comms_api_pipeline_delivered_batches', 'Batches a pipeline delivered since start'],
+    ['dead_lettered', 'comms_api_pipeline_dead_lettered', 'Items a pipeline sent to the dead-letter table since start'],
+    ['retries', 'comms_api_pipeline_retries', 'Delivery retries of a pipeline since start'],
+  ];
+  for (const [field, name, help] of pipelineFigures) {
+    new Gauge({
+      name,
+      help,
+      labelNames: ['pipeline'] as const,
+      ...on,
+      collect() {
+        this.reset();
+        for (const [pipeline, p] of Object.entries(sources.pipelines?.() ?? {})) {
+          const v = p[field];
+          if (typeof v === 'number') this.set({ pipeline }, v);
+        }
+      },
+    });
+  }
   new Gauge({
     name: 'comms_api_checkpoint_seq',
     help: 'Checkpoint of each pipeline and projection; its rate is the throughput in entries per second',

@@ -66,6 +66,8 @@ Metrics('shows the open SSE streams and every checkpoint', async ({ w }) => {
     const text = (await call('GET', `${w.server.url}/metrics`)).text;
     assert.is(sample(text, 'comms_api_sse_open_streams'), 1);
     assert.match(text, /# TYPE comms_api_pipeline_lag gauge/);
+    assert.ok(sample(text, 'comms_api_pipeline_lag', { pipeline: 'engine' }) !== undefined, 'the engine pipeline lag');
+    assert.ok(sample(text, 'comms_api_pipeline_throughput_events_per_second', { pipeline: 'engine' }) !== undefined);
     assert.match(text, /# TYPE comms_api_checkpoint_seq gauge/);
   } finally {
     s.close();
