@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { checkArgs } from '../catalog/argsSchema.js';
+import { checkArgs, InvalidArgsError } from '../catalog/argsSchema.js';
 import type { Db } from '../journal/database.js';
 import type { Entry } from '../journal/entries.js';
 import type { GroupCommit } from '../journal/groupCommit.js';
@@ -33,6 +33,7 @@ export interface IssuedCommand {
 }
 
 export const DEFAULT_ACTION_VERSION = '1';
+const SetGroupArgs = z.object({ groups: z.array(GroupName).max(128) });
 
 let counter = 0;
 /** Sortable unique ids: milliseconds (base 36, fixed width), a per-process counter, randomness. */
@@ -78,8 +79,14 @@ export function decideIssueCommand(
     },
   };
   if (def.name !== 'set-group') return [issued];
-  const groups = (args as { groups: string[] }).groups;
-  return [issued, ...agents.map((uuid): Entry => ({ type: 'AgentGroupsChanged', stream: uuid, actor: at.actor, data: { uuid, groups } }))];
+  // The catalogue entry may have been redefined: the membership change needs its own check.
+  const groups = SetGroupArgs.safeParse(args);
+  if (!groups.success) {
+    const issue = groups.error.issues[0]!;
+    const field = ['action.args', ...issue.path.map(String)].join('.');
+    throw new InvalidArgsError(`${field}: ${issue.message}`, [{ field, message: issue.message }]);
+  }
+  return [issued, ...agents.map((uuid): Entry => ({ type: 'AgentGroupsChanged', stream: uuid, actor: at.actor, data: { uuid, groups: [...new Set(groups.data.groups)] } }))];
 }
 
 /** Target → agents, from the read models. */

@@ -152,3 +152,24 @@ schemas('field names come from the instance path', () => {
 });
 
 schemas.run();
+
+const redefined = suite('a redefined set-group');
+
+redefined('still needs a valid groups list before it changes membership', () => {
+  const loose: CatalogEntryDto = { ...def('set-group'), args: { type: 'object' } };
+  try {
+    decideIssueCommand({ action: { name: 'set-group', args: { groups: ['../etc'] } }, target: { type: 'group', id: 'web' } }, loose, resolve, at);
+    assert.unreachable();
+  } catch (e) {
+    assert.instance(e, InvalidArgsError);
+    assert.is((e as InvalidArgsError).errors[0]!.field, 'action.args.groups.0');
+  }
+  try {
+    decideIssueCommand({ action: { name: 'set-group', args: {} }, target: { type: 'group', id: 'web' } }, loose, resolve, at);
+    assert.unreachable();
+  } catch (e) {
+    assert.instance(e, InvalidArgsError);
+  }
+});
+
+redefined.run();
