@@ -20,11 +20,22 @@ export class InvalidArgsError extends Error {
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
 /**
- * One Ajv instance for every catalogue schema. Strict mode refuses unknown keywords, so a
- * misspelt schema is rejected when it is put, not silently accepted. `addUsedSchema: false`
- * keeps schemas with an `$id` from colliding with each other across revisions.
+ * One Ajv instance (JSON Schema draft-07) for every catalogue schema. Unknown keywords and
+ * invalid numbers are refused, so a misspelt schema is rejected when it is put, not silently
+ * accepted; the stricter type/required checks are off (they refuse valid schemas).
+ * `addUsedSchema: false` keeps schemas with an `$id` from colliding across revisions.
  */
-const ajv = addFormats(new Ajv({ strict: true, allErrors: true, addUsedSchema: false }));
+const ajv = addFormats(
+  new Ajv({
+    strictSchema: true,
+    strictNumbers: true,
+    strictTypes: false,
+    strictTuples: false,
+    strictRequired: false,
+    allErrors: true,
+    addUsedSchema: false,
+  }),
+);
 const compiled = new Map<string, ValidateFunction>();
 const MAX_CACHED = 256;
 

@@ -173,3 +173,12 @@ redefined('still needs a valid groups list before it changes membership', () => 
 });
 
 redefined.run();
+
+const lenient = suite('valid schemas that strict type checks would refuse');
+
+lenient('are accepted: properties without a type, required without properties', () => {
+  checkArgs({ properties: { a: { type: 'string' } } }, { a: 'x' });
+  checkArgs({ type: 'object', required: ['a'] }, { a: 1 });
+});
+
+lenient.run();

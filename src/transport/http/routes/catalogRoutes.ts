@@ -35,7 +35,7 @@ describe({
   tags: ['catalog'],
   auth: ['operator'],
   summary: 'Create or replace a command definition',
-  description: '`args` is a JSON Schema (draft 2020-12 keywords, strict: unknown keywords are refused) that command arguments are validated with; `default_timeout` is in seconds. Every change is journaled (CatalogEntryPut).',
+  description: '`args` is a JSON Schema (draft-07; unknown keywords are refused) that command arguments are validated with; `default_timeout` is in seconds. Every change is journaled (CatalogEntryPut).',
   params: NameParams,
   body: { schema: PutCatalogEntry },
   responses: { 200: { description: 'replaced', schema: CatalogEntry }, 201: { description: 'created', schema: CatalogEntry } },
