@@ -32,7 +32,9 @@ function setup(ctx: Ctx, quotaBytes = 1 << 30): void {
 
 const GroupCommitSuite = suite<Ctx>('group commit');
 GroupCommitSuite.before.each((ctx) => setup(ctx));
-GroupCommitSuite.after.each((ctx) => ctx.db.close());
+GroupCommitSuite.after.each((ctx) => {
+  ctx.db.close();
+});
 
 GroupCommitSuite('appends that arrive in the same turn share one transaction', async (ctx) => {
   const results = await Promise.all(Array.from({ length: 500 }, (_, i) => ctx.commit.run((tx) => tx.append(deleted(`a${i}`)).seq)));
@@ -114,7 +116,9 @@ GroupCommitSuite.run();
 
 const Quota = suite<Ctx>('journal quota');
 Quota.before.each((ctx) => setup(ctx, 64 * 1024));
-Quota.after.each((ctx) => ctx.db.close());
+Quota.after.each((ctx) => {
+  ctx.db.close();
+});
 
 Quota('appends are refused with JournalFullError once the quota is reached', async (ctx) => {
   const big = Buffer.alloc(16 * 1024, 120);

@@ -16,7 +16,9 @@ Chain.before.each(async (ctx) => {
     );
   }
 });
-Chain.after.each((ctx) => ctx.db.close());
+Chain.after.each((ctx) => {
+  ctx.db.close();
+});
 
 Chain('an untouched journal verifies', (ctx) => {
   assert.equal(verifyChain(ctx.db), { ok: true, checked: 10 });
