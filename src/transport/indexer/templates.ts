@@ -23,7 +23,7 @@ export const TEMPLATES: readonly IndexTemplate[] = [
       template: {
         settings,
         mappings: {
-          dynamic: 'strict',
+          dynamic: false,
           properties: {
             uuid: { type: 'keyword' },
             name: { type: 'keyword' },
@@ -46,7 +46,7 @@ export const TEMPLATES: readonly IndexTemplate[] = [
       template: {
         settings,
         mappings: {
-          dynamic: 'strict',
+          dynamic: false,
           properties: {
             command_id: { type: 'keyword' },
             agent: { type: 'keyword' },
