@@ -5,6 +5,8 @@ import type { Sink, Unit } from './pullPipeline.js';
 
 export interface EngineUnit extends Unit {
   rows: EngineRow[];
+  /** A row that cannot be put in the engine's format: dead-lettered as it is. */
+  unreadable?: { reason: string; body: string };
 }
 
 export interface EngineBatchLimits {
@@ -24,7 +26,15 @@ export function planEngineBatches(rows: readonly JournalRow[], limits: EngineBat
   let bytes = 0;
   for (const row of rows) {
     if (row.type !== 'StatelessEventsReceived') continue;
-    const r = toEngineRow(row);
+    let r: EngineRow;
+    try {
+      r = toEngineRow(row);
+    } catch (err) {
+      const body = (row.body ?? Buffer.alloc(0)).toString('base64');
+      units.push({ firstSeq: row.seq, lastSeq: row.seq, events: 0, rows: [], unreadable: { reason: `unreadable journal row: ${(err as Error).message}`, body } });
+      current = null;
+      continue;
+    }
     const size = r.eventLines.length;
     const fits =
       current !== null &&
@@ -53,6 +63,10 @@ export function createEngineSink(opts: { client: EngineClient; limits?: EngineBa
     types: ['StatelessEventsReceived'],
     plan: (rows) => planEngineBatches(rows, limits),
     async deliver(unit) {
+      if (unit.unreadable) {
+        const item = JSON.stringify({ seqs: [unit.firstSeq], ndjson_base64: unit.unreadable.body });
+        return { ok: true, poison: [{ seq: unit.firstSeq, item, reason: unit.unreadable.reason }] };
+      }
       const parts = engineBody(unit.rows);
       const r = await opts.client.send(parts);
       if (r.ok) return { ok: true };

@@ -45,6 +45,12 @@ plan('requests are bounded by events and bytes, and a large row still goes alone
   assert.equal(planEngineBatches(rows, { events: 100, bytes: 10 }).map((u) => u.events), [2, 2, 2, 2, 2]);
 });
 
+plan('a row that cannot be read becomes its own unit, to be dead-lettered, and the rest goes on', () => {
+  const rows = [row(1, 'a', `{"agent":{}}\n${EVENT}`), row(2, 'a', `not json\n${EVENT}`), row(3, 'a', `{"agent":{}}\n${EVENT}`)];
+  const units = planEngineBatches(rows, { events: 100, bytes: 1 << 20 });
+  assert.equal(units.map((u) => [u.firstSeq, u.lastSeq, Boolean(u.unreadable)]), [[1, 1, false], [2, 2, true], [3, 3, false]]);
+});
+
 const bulks = suite('indexer bulks');
 const statefulRow = (seq: number, n: number) =>
   row(seq, 'a', '', 'StatefulEventsReceived', {
