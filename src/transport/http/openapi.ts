@@ -97,7 +97,7 @@ function operation(doc: RouteDoc): unknown {
     summary: doc.summary,
     description: `${doc.description ? `${doc.description}\n\n` : ''}Who: ${roles}.`,
     ...(doc.tags ? { tags: doc.tags } : {}),
-    security: doc.auth === 'anyone' ? [] : [{ bearer: [] }],
+    security: doc.auth === 'anyone' ? [] : doc.authOptional ? [{}, { bearer: [] }] : [{ bearer: [] }],
     parameters: parameters(doc),
     ...(doc.body ? { requestBody: requestBody(doc) } : {}),
     responses,

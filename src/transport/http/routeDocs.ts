@@ -51,6 +51,8 @@ export interface RouteDoc {
   tags?: string[];
   /** 'anyone', or the roles allowed (a Bearer token is then required). */
   auth: 'anyone' | Role[];
+  /** The token is needed only from some callers (GET /metrics: not from loopback). */
+  authOptional?: boolean;
   params?: z.ZodObject;
   query?: z.ZodObject;
   headers?: HeaderDoc[];

@@ -17,6 +17,7 @@ const Cursor = z
   .max(200)
   .regex(/^[A-Za-z0-9_-]*$/, 'not a cursor from this API')
   .transform((c, ctx) => {
+    if (c === '') return ''; // an empty cursor is the first page
     const uuid = Buffer.from(c, 'base64url').toString('utf8');
     if (!AgentId.safeParse(uuid).success) {
       ctx.addIssue({ code: 'custom', message: 'not a cursor from this API' });

@@ -22,6 +22,7 @@ describe({
   basePath: false,
   tags: ['operations'],
   auth: ['operator'],
+  authOptional: true,
   summary: 'Prometheus metrics (text format)',
   description: 'Open to any caller on a loopback address or the admin socket; others need an operator token.',
   responses: { 200: { description: 'Prometheus text exposition format', contentType: 'text/plain', binary: true } },
