@@ -1,8 +1,6 @@
 import {
-  catchError,
   count,
   defer,
-  EMPTY,
   expand,
   from,
   ignoreElements,
@@ -39,6 +37,8 @@ export interface PipelineDeps<U extends Unit> {
   backoff?: BackoffOptions;
   /** Consecutive failures after which the state is `down` rather than `retrying`. */
   downAfter?: number;
+  /** Pause before a run that failed on a bug (not a delivery failure) starts again. */
+  restartMs?: number;
   onError?: (message: string, err?: unknown) => void;
 }
 
@@ -178,22 +178,26 @@ export function createPullPipeline<U extends Unit>(deps: PipelineDeps<U>): Pipel
     return deliverPage$(units, page.throughSeq);
   }
 
+  /** One run from the stored checkpoint; a bug (an exception outside a delivery) restarts it after a pause. */
   const run$: Observable<never> = defer(() => {
     checkpoint = Math.max(checkpoint, getCheckpoint.get(cpName)?.seq ?? 0);
     const unsubscribe = deps.onCommitted(() => nudge$.next());
     return of(checkpoint).pipe(
       expand((after) => page$(after)),
       ignoreElements(),
-      takeUntil(stop$),
-      catchError((err: unknown) => {
-        deps.onError?.(`${sink.name} pipeline stopped`, err);
-        state = 'down';
-        lastError = (err as Error)?.message ?? String(err);
-        return EMPTY;
-      }),
       tap({ finalize: unsubscribe }),
     );
-  });
+  }).pipe(
+    retry({
+      delay: (err: unknown) => {
+        deps.onError?.(`${sink.name} pipeline failed; restarting it`, err);
+        state = 'down';
+        lastError = (err as Error)?.message ?? String(err);
+        return timer(deps.restartMs ?? 5000);
+      },
+    }),
+    takeUntil(stop$),
+  );
 
   return {
     name: sink.name,

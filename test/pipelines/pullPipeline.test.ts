@@ -144,4 +144,22 @@ pipeline('it resumes after its checkpoint when started again', async ({ journal 
   sub.unsubscribe();
 });
 
+pipeline('a bug in the sink does not stop the pipeline for good: it starts again from its checkpoint', async ({ journal }) => {
+  const seqs = await append(journal, [event('a', 1), event('a', 2)]);
+  const { sink, delivered } = scriptedSink(() => ({ ok: true }));
+  let planned = 0;
+  const plan = sink.plan;
+  sink.plan = (rows) => {
+    if (++planned === 1) throw new Error('bug');
+    return plan(rows);
+  };
+  const errors: string[] = [];
+  const p = createPullPipeline({ db: journal.db, onCommitted: journal.onCommitted, sink, restartMs: 10, onError: (m) => errors.push(m) });
+  const sub = p.run$.subscribe();
+  await eventually(async () => p.status(), (s) => s.state === 'caught-up');
+  assert.equal(delivered, seqs);
+  assert.equal(errors, ['test pipeline failed; restarting it']);
+  sub.unsubscribe();
+});
+
 pipeline.run();
