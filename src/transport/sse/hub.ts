@@ -17,6 +17,8 @@ export interface HubOptions {
   maxBufferedBytes?: number;
 }
 
+const MAX_REMEMBERED = 10_000;
+
 interface Connection {
   agent: string;
   res: ServerResponse;
@@ -73,6 +75,8 @@ export function createSseHub(opts: HubOptions = {}) {
     if (c.sent.has(id)) return false;
     if (!write(c, frame)) return false;
     c.sent.add(id);
+    // Only a backlog/live race can repeat an id, and it does so early: keep the memory bounded.
+    if (c.sent.size > MAX_REMEMBERED) c.sent.delete(c.sent.values().next().value as string);
     return true;
   }
 
