@@ -18,10 +18,11 @@ async function putConfig(w: World, group: string, json: unknown, ifMatch?: strin
 }
 
 const Groups = suite<{ w: World }>("a group's configuration");
-Groups.before.each(async (ctx) => {
-  ctx.w = await startWorld({ 'agent-1': ['default', 'linux'], 'agent-2': ['linux', 'default'], 'agent-3': ['windows'] });
+// one server for the suite: each test writes its own groups
+Groups.before(async (ctx) => {
+  ctx.w = await startWorld({ 'agent-1': ['default', 'linux'] });
 });
-Groups.after.each((ctx) => ctx.w.server.stop());
+Groups.after((ctx) => ctx.w.server.stop());
 
 Groups('a group without configuration is {} with the ETag of {}', async ({ w }) => {
   const r = await getConfig(w, 'nobody-set-this');
@@ -39,17 +40,17 @@ Groups('PUT without If-Match is 428 and journals nothing', async ({ w }) => {
 });
 
 Groups('PUT with the current ETag stores the configuration as a GroupConfigurationPut entry', async ({ w }) => {
-  const r = await putConfig(w, 'linux', { log: { level: 'debug' } }, EMPTY_ETAG);
+  const r = await putConfig(w, 'stored', { log: { level: 'debug' } }, EMPTY_ETAG);
   assert.is(r.status, 200, r.text);
   const etag = r.headers.get('etag')!;
   assert.match(etag, /^"[0-9a-f]{64}"$/);
-  const g = await getConfig(w, 'linux');
+  const g = await getConfig(w, 'stored');
   assert.equal(g.body, { log: { level: 'debug' } });
   assert.is(g.headers.get('etag'), etag);
-  const rows = journalRows(w.server).filter((e) => e.type === 'GroupConfigurationPut');
+  const rows = journalRows(w.server).filter((e) => e.type === 'GroupConfigurationPut' && e.stream === 'group:stored');
   assert.is(rows.length, 1);
   assert.is(rows[0]!.actor, 'user:olga');
-  assert.equal(JSON.parse(rows[0]!.data), { group: 'linux', configuration: { log: { level: 'debug' } }, etag });
+  assert.equal(JSON.parse(rows[0]!.data), { group: 'stored', configuration: { log: { level: 'debug' } }, etag });
 });
 
 Groups('the ETag is derived from the content: key order does not change it', async ({ w }) => {
@@ -59,15 +60,15 @@ Groups('the ETag is derived from the content: key order does not change it', asy
 });
 
 Groups('PUT with a stale ETag is 412 naming the current one, and journals nothing', async ({ w }) => {
-  const first = await putConfig(w, 'linux', { v: 1 }, EMPTY_ETAG);
-  await putConfig(w, 'linux', { v: 2 }, first.headers.get('etag')!);
+  const first = await putConfig(w, 'stale', { v: 1 }, EMPTY_ETAG);
+  await putConfig(w, 'stale', { v: 2 }, first.headers.get('etag')!);
   const before = headSeq(w.server);
-  const stale = await putConfig(w, 'linux', { v: 3 }, first.headers.get('etag')!);
+  const stale = await putConfig(w, 'stale', { v: 3 }, first.headers.get('etag')!);
   assert.is(stale.status, 412);
   assert.is(stale.headers.get('content-type'), 'application/problem+json');
-  assert.is(stale.headers.get('etag'), (await getConfig(w, 'linux')).headers.get('etag'));
+  assert.is(stale.headers.get('etag'), (await getConfig(w, 'stale')).headers.get('etag'));
   assert.is(headSeq(w.server), before);
-  assert.equal((await getConfig(w, 'linux')).body, { v: 2 });
+  assert.equal((await getConfig(w, 'stale')).body, { v: 2 });
 });
 
 Groups('If-Match: * matches only a group that has a configuration', async ({ w }) => {
@@ -78,13 +79,13 @@ Groups('If-Match: * matches only a group that has a configuration', async ({ w }
 });
 
 Groups('a weak ETag never satisfies If-Match', async ({ w }) => {
-  assert.is((await putConfig(w, 'linux', { a: 1 }, `W/${EMPTY_ETAG}`)).status, 412);
+  assert.is((await putConfig(w, 'weak', { a: 1 }, `W/${EMPTY_ETAG}`)).status, 412);
 });
 
 Groups('an unchanged configuration appends nothing', async ({ w }) => {
-  const r = await putConfig(w, 'linux', { a: 1 }, EMPTY_ETAG);
+  const r = await putConfig(w, 'unchanged', { a: 1 }, EMPTY_ETAG);
   const before = headSeq(w.server);
-  const again = await putConfig(w, 'linux', { a: 1 }, r.headers.get('etag')!);
+  const again = await putConfig(w, 'unchanged', { a: 1 }, r.headers.get('etag')!);
   assert.is(again.status, 200);
   assert.is(again.headers.get('etag'), r.headers.get('etag'));
   assert.is(headSeq(w.server), before);
@@ -184,6 +185,27 @@ Push("a group change reaches each member's stream as event: config with its merg
   } finally {
     s1.close();
     s2.close();
+    s3.close();
+  }
+});
+
+Push('a set-group command changes membership and pushes the new merged configuration at once', async ({ w }) => {
+  const s3 = await openSse(`${w.server.api}/commands`, { token: w.agents['agent-3'] });
+  try {
+    const linux = await getConfig(w, 'linux');
+    const r = await call('POST', `${w.server.api}/commands`, {
+      token: w.operator,
+      json: { action: { name: 'set-group', args: { groups: ['windows', 'linux'] } }, target: { type: 'agent', id: 'agent-3' } },
+    });
+    assert.is(r.status, 201, r.text);
+    const pushed = JSON.parse((await s3.next((e) => e.event === 'config')).data);
+    assert.equal(pushed.configuration, linux.body);
+    const mine = await call('GET', `${w.server.api}/configuration`, { token: w.agents['agent-3'] });
+    assert.equal(mine.body, linux.body);
+    assert.is(pushed.etag, mine.headers.get('etag'));
+    const agent = await call('GET', `${w.server.api}/agents/agent-3`, { token: w.operator });
+    assert.equal(agent.body.groups, ['windows', 'linux']);
+  } finally {
     s3.close();
   }
 });
