@@ -61,8 +61,13 @@ prune('pruning stops at what the engine acknowledged, and the chain verifies aft
   assert.is(result.pruned, true);
   assert.ok(result.through_seq < pending[0]!, 'unacknowledged entries are kept');
   assert.is(result.safe_through_seq, result.through_seq);
-  const after = await stats(ctx);
+  const after = await eventually(() => stats(ctx), (s) => s.pipelines.engine.state === 'down');
   assert.is(after.first_seq, result.through_seq + 1);
+  assert.is(after.pipelines.engine.lag, after.head_seq - result.through_seq);
+  const byAuditor = await call('GET', `${ctx.server.api}/journal/stats`, { token: ctx.auditor });
+  assert.is(byAuditor.status, 200);
+  const byAgent = await call('GET', `${ctx.server.api}/journal/stats`, { token: ctx.agent });
+  assert.is(byAgent.status, 403);
 
   const verify = await runCli(['journal', 'verify'], ctx.env);
   assert.is(verify.code, 0, verify.stdout);
