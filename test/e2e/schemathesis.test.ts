@@ -74,16 +74,17 @@ Fuzz.after(async (ctx) => {
   rmSync(ctx.dataDir, { recursive: true, force: true });
 });
 
-Fuzz('no input from an operator gets a server error', async (ctx) => {
-  const r = await runAgainst(ctx.server, ctx.operator);
+// the agent first: the operator's run may delete agents (GET /agents links to DELETE /agents/{uuid})
+Fuzz('no input from an agent gets a server error', async (ctx) => {
+  // GET /commands is the agent's stream (SSE or a long-poll of up to 15 minutes): its own suites cover it
+  const r = await runAgainst(ctx.server, ctx.agent, ['--exclude-operation-id', 'getCommands']);
   assert.is(r.code, 0, r.out.slice(-6000));
   assert.match(r.out, /passed/);
   assert.equal(serverErrors(ctx.server), []);
 });
 
-Fuzz('no input from an agent gets a server error', async (ctx) => {
-  // GET /commands is the agent's stream (SSE or a long-poll of up to 15 minutes): its own suites cover it
-  const r = await runAgainst(ctx.server, ctx.agent, ['--exclude-operation-id', 'getCommands']);
+Fuzz('no input from an operator gets a server error', async (ctx) => {
+  const r = await runAgainst(ctx.server, ctx.operator);
   assert.is(r.code, 0, r.out.slice(-6000));
   assert.match(r.out, /passed/);
   assert.equal(serverErrors(ctx.server), []);
