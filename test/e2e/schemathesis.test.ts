@@ -81,6 +81,8 @@ Fuzz('no input from an agent gets a server error', async (ctx) => {
   assert.is(r.code, 0, r.out.slice(-6000));
   assert.match(r.out, /passed/);
   assert.equal(serverErrors(ctx.server), []);
+  // the run was made with a token that worked all along
+  assert.is((await call('GET', `${ctx.server.api}/configuration`, { token: ctx.agent })).status, 200);
 });
 
 Fuzz('no input from an operator gets a server error', async (ctx) => {
@@ -88,6 +90,7 @@ Fuzz('no input from an operator gets a server error', async (ctx) => {
   assert.is(r.code, 0, r.out.slice(-6000));
   assert.match(r.out, /passed/);
   assert.equal(serverErrors(ctx.server), []);
+  assert.is((await call('GET', `${ctx.server.api}/agents`, { token: ctx.operator })).status, 200);
 });
 
 Fuzz.run();
