@@ -61,6 +61,14 @@ Packages('an agent downloads it whole with ETag = sha256 and Accept-Ranges', asy
   assert.ok(r.bytes.equals(pkg));
 });
 
+Packages('HEAD tells the size and ETag without the bytes', async ({ w, agent, pkg }) => {
+  const res = await fetch(`${w.server.api}/upgrade/agent-4.8.0.tar.gz`, { method: 'HEAD', headers: { authorization: `Bearer ${agent}` } });
+  assert.is(res.status, 200);
+  assert.is(res.headers.get('content-length'), String(pkg.length));
+  assert.is(res.headers.get('etag'), `"${sha(pkg)}"`);
+  assert.is((await res.arrayBuffer()).byteLength, 0);
+});
+
 Packages('/files?file_name= serves the same bytes', async ({ w, agent, pkg }) => {
   const r = await download(`${w.server.api}/files?file_name=agent-4.8.0.tar.gz`, agent);
   assert.is(r.status, 200);
