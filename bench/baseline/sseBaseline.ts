@@ -1,0 +1,79 @@
+/**
+ * The fan-out baseline: a minimal raw node:http SSE server. `GET /stream?agent=U` holds a stream
+ * (same headers and `retry:` hint as comms-api, no auth, no journal); `POST /broadcast {id}`
+ * serialises one command frame and writes it to every stream in connection order;
+ * `POST /unicast {agent, id}` writes it to that agent's stream. Answers `{streams}` after writing.
+ * Run: node --import tsx bench/baseline/sseBaseline.ts   (prints `BASELINE READY http://…`)
+ */
+import http from 'node:http';
+
+const streams = new Map<string, http.ServerResponse>();
+let seq = 0;
+
+/** The same shape and size as the command frames comms-api sends. */
+function frame(id: string): string {
+  seq += 1;
+  const now = Date.now();
+  const command = {
+    id,
+    action: { name: 'restart', args: {}, version: '1' },
+    target: { type: 'all' },
+    issued_at: new Date(now).toISOString(),
+    expires_at: new Date(now + 600_000).toISOString(),
+  };
+  return `id: ${seq}\nevent: command\ndata: ${JSON.stringify(command)}\n\n`;
+}
+
+function readJson(req: http.IncomingMessage, then: (v: Record<string, string>) => void): void {
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => then(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, string>));
+}
+
+function answer(res: http.ServerResponse, body: unknown): void {
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+const server = http.createServer((req, res) => {
+  const url = new URL(req.url ?? '/', 'http://x');
+  if (req.method === 'GET' && url.pathname === '/stream') {
+    const agent = url.searchParams.get('agent') ?? '';
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-cache, no-transform',
+      Connection: 'keep-alive',
+      'X-Accel-Buffering': 'no',
+    });
+    res.flushHeaders();
+    res.write(`retry: ${3000 + Math.round(Math.random() * 2000)}\n\n`);
+    streams.set(agent, res);
+    res.once('close', () => streams.delete(agent));
+    return;
+  }
+  if (req.method === 'POST' && url.pathname === '/broadcast') {
+    return readJson(req, ({ id }) => {
+      const f = frame(id!);
+      for (const s of streams.values()) s.write(f);
+      answer(res, { streams: streams.size });
+    });
+  }
+  if (req.method === 'POST' && url.pathname === '/unicast') {
+    return readJson(req, ({ id, agent }) => {
+      const s = streams.get(agent!);
+      s?.write(frame(id!));
+      answer(res, { streams: s ? 1 : 0 });
+    });
+  }
+  res.writeHead(404).end();
+});
+server.keepAliveTimeout = 65_000;
+server.requestTimeout = 0;
+server.listen(0, '127.0.0.1', () => {
+  const a = server.address();
+  process.stdout.write(`BASELINE READY http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}\n`);
+});
+process.on('SIGTERM', () => {
+  for (const s of streams.values()) s.destroy();
+  server.close(() => process.exit(0));
+});
