@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, openSync } from 'node:fs';
 import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { z } from 'zod';
@@ -134,16 +134,22 @@ function sendPackage(ctx: Context, deps: HttpDeps, name: PackageName): void {
   if (range.kind === 'unsatisfiable') {
     throw new HttpError(416, 'Range Not Satisfiable', `the package has ${size} bytes`, {}, { 'Content-Range': `bytes */${size}` });
   }
-  const path = deps.packages.blobPath(pkg.sha256);
+  // Opened now, not when the stream starts: a replacement collecting the old content cannot race us.
+  let fd: number;
+  try {
+    fd = openSync(deps.packages.blobPath(pkg.sha256), 'r');
+  } catch {
+    throw new HttpError(404, 'Not Found', `no package named ${name}`);
+  }
   ctx.attachment(name);
   ctx.type = 'application/octet-stream';
   if (range.kind === 'partial') {
     ctx.status = 206;
     ctx.set('Content-Range', `bytes ${range.start}-${range.end}/${size}`);
-    ctx.body = createReadStream(path, { start: range.start, end: range.end });
+    ctx.body = createReadStream('', { fd, start: range.start, end: range.end });
     ctx.length = range.end - range.start + 1;
   } else {
-    ctx.body = createReadStream(path);
+    ctx.body = createReadStream('', { fd });
     ctx.length = size;
   }
 }
