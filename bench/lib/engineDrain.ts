@@ -16,15 +16,24 @@ export interface DrainTiming {
   accepted: number;
 }
 
+/** CPU seconds of `pid`, or NaN once it has exited. */
+const cpuOf = (pid: number): number => {
+  try {
+    return cpuSeconds(pid);
+  } catch {
+    return NaN;
+  }
+};
+
 export async function timeEngineDrain(engine: EngineHandle, expected: number, pid: number, timeoutMs = 240_000): Promise<DrainTiming> {
   const deadline = Date.now() + timeoutMs;
   let first: { t: number; accepted: number; cpu: number } | null = null;
   for (;;) {
     const s = await engine.stats();
     const t = performance.now();
-    if (!first && s.accepted_events > 0) first = { t, accepted: s.accepted_events, cpu: cpuSeconds(pid) };
+    if (!first && s.accepted_events > 0) first = { t, accepted: s.accepted_events, cpu: cpuOf(pid) };
     if (s.accepted_events >= expected) {
-      const cpu = cpuSeconds(pid);
+      const cpu = cpuOf(pid);
       const f = first!;
       // the first poll already saw `f.accepted` events: count only what arrived after it
       const seconds = Math.max((t - f.t) / 1000, 0.001);
