@@ -3,13 +3,16 @@
 #   run.sh [PORT]       PORT (or $OPENSEARCH_PORT) defaults to 9200; 0 picks a free port.
 # Env: OPENSEARCH_DATA (keep data there; default: temp folder deleted on exit),
 #      OPENSEARCH_CLUSTER_NAME, OPENSEARCH_JAVA_OPTS (default "-Xms512m -Xmx1g"),
-#      OPENSEARCH_EXIT_ON_STDIN_EOF=1 (stop when stdin closes), OPENSEARCH_LOG_LEVEL (default warn).
+#      OPENSEARCH_EXIT_ON_STDIN_EOF=1 (stop when stdin closes), OPENSEARCH_LOG_LEVEL (default warn),
+#      OPENSEARCH_PAINLESS=0 (no painless), OPENSEARCH_DEFAULT_REPLICAS (default 0),
+#      OPENSEARCH_CDS=0 (do not use the class-data-sharing archive that prepare.sh records).
 # stdout gets exactly one line, "OPENSEARCH READY http://127.0.0.1:PORT"; logs go to stderr.
 # SIGTERM stops the node cleanly (java is exec'd, so the signal reaches it directly).
 set -euo pipefail
 DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 CP_FILE="$DIR/target/classpath.txt"
 STAMP="$DIR/target/.build-stamp"
+JSA="$DIR/target/opensearch.jsa"
 
 needs_build() {
   [[ -f "$STAMP" && -s "$CP_FILE" && -f "$DIR/target/classes/dev/commsapi/opensearch/Launcher.class" ]] || return 0
@@ -28,7 +31,7 @@ if needs_build; then
   if command -v flock >/dev/null 2>&1; then
     exec 9>"$DIR/target/.build.lock"
     flock 9
-    if needs_build; then "$DIR/prepare.sh"; fi
+    if needs_build; then OPENSEARCH_BUILD_LOCKED=1 "$DIR/prepare.sh"; fi
     flock -u 9
     exec 9>&-
   else
@@ -42,7 +45,21 @@ if [[ -n "${JAVA_HOME:-}" && -x "$JAVA_HOME/bin/java" ]]; then JAVA="$JAVA_HOME/
 # shellcheck disable=SC2206
 JAVA_OPTS=(${OPENSEARCH_JAVA_OPTS:--Xms512m -Xmx1g})
 
-exec "$JAVA" "${JAVA_OPTS[@]}" \
+# Launcher from its jar when there is one (CDS archives only classes from jars).
+LAUNCHER_CP="$DIR/target/classes"
+[[ -f "$DIR/target/launcher.jar" && "$DIR/target/launcher.jar" -nt "$DIR/target/classes/dev/commsapi/opensearch/Launcher.class" ]] \
+  && LAUNCHER_CP="$DIR/target/launcher.jar"
+
+CDS_OPTS=()
+if [[ -n "${OPENSEARCH_CDS_DUMP:-}" ]]; then
+  CDS_OPTS=(-XX:ArchiveClassesAtExit="$OPENSEARCH_CDS_DUMP")      # prepare.sh's training run
+elif [[ "${OPENSEARCH_CDS:-1}" != 0 && "$LAUNCHER_CP" == *.jar && -f "$JSA" && "$JSA" -nt "$STAMP" ]]; then
+  CDS_OPTS=(-XX:SharedArchiveFile="$JSA")                         # falls back to no CDS if it does not fit
+fi
+
+# -Xlog: the JVM's own messages (CDS, GC warnings) go to stderr, never to stdout.
+exec "$JAVA" "${JAVA_OPTS[@]}" "${CDS_OPTS[@]}" \
+  -Xlog:disable -Xlog:all=warning:stderr:uptime,level,tags \
   -Xss1m \
   -XX:+ExitOnOutOfMemoryError \
   -XX:-OmitStackTraceInFastThrow \
@@ -57,5 +74,5 @@ exec "$JAVA" "${JAVA_OPTS[@]}" \
   -Dlog4j2.disable.jmx=true \
   -Dlog4j2.configurationFile="$DIR/log4j2.xml" \
   -Dopensearch.test.log.level="${OPENSEARCH_LOG_LEVEL:-warn}" \
-  -cp "$DIR/target/classes:$(cat "$CP_FILE")" \
+  -cp "$LAUNCHER_CP:$(cat "$CP_FILE")" \
   dev.commsapi.opensearch.Launcher "$@"
