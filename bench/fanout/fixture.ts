@@ -83,9 +83,11 @@ async function build(n: number): Promise<void> {
       if (r.status !== 201) throw new Error(`register ${uuid}: ${r.status} ${JSON.stringify(r.body)}`);
       progress('registered', ++registered, fresh.length);
     });
+    // the copied agents keep their tokens (the signing keys were copied with the data folder)
     const startedAt = Date.now();
-    const agents = await loginAll(server, Array.from({ length: n }, (_, i) => agentUuid(i)));
-    const manifest: Manifest = { n, tokensExpireAt: startedAt + TOKEN_TTL * 1000, agents };
+    const kept = base ? readManifest(base.dir)! : { agents: [], tokensExpireAt: Infinity };
+    const agents = [...kept.agents, ...(await loginAll(server, fresh))];
+    const manifest: Manifest = { n, tokensExpireAt: Math.min(kept.tokensExpireAt, startedAt + TOKEN_TTL * 1000), agents };
     writeFileSync(join(work, 'manifest.json'), JSON.stringify(manifest));
   } finally {
     await server.stop();
