@@ -12,6 +12,7 @@ import { putCatalogEntry } from './commands/putCatalogEntry.js';
 import { recordCommandResult } from './commands/recordCommandResult.js';
 import { createCommandsDeliveryPipeline } from './pipelines/commandsDelivery.js';
 import { createDrain } from './pipelines/drain.js';
+import { createScaleOut } from './pipelines/scaleOut.js';
 import { ingestStatefulEvents } from './commands/ingestStatefulEvents.js';
 import { randomUUID } from 'node:crypto';
 import { createSseHub } from './transport/sse/hub.js';
@@ -80,6 +81,17 @@ export async function startServer(config: Config): Promise<RunningServer> {
   }).subscribe({ error: (err) => logger.error({ err }, 'commands pipeline stopped') });
   // The journal's way out: engine and indexer pipelines, dead letters, replays, retention.
   const drain = createDrain({ journal, config, logger });
+  // Scale-out (with an indexer URL): follow the shared indices, find other nodes' agents and commands.
+  const scaleOut = config.indexerUrl
+    ? createScaleOut({ journal, hub, indexerUrl: config.indexerUrl, onError: (message, err) => logger.warn({ err }, message) })
+    : null;
+  const local = {
+    issueCommand: issueCommand(journal),
+    recordCommandResult: recordCommandResult(journal),
+    deleteAgent: deleteAgent(journal),
+    ingestStateful: ingestStatefulEvents({ ...journal, newBatchId: () => `stateful-${randomUUID()}` }),
+  };
+  const scaledOut = scaleOut ? scaleOut.adapt(local) : local;
   let accepting = true;
   const deps: HttpDeps = {
     config,
@@ -93,18 +105,19 @@ export async function startServer(config: Config): Promise<RunningServer> {
     hub,
     presence,
     commands: {
-      issueCommand: issueCommand(journal),
-      recordCommandResult: recordCommandResult(journal),
+      issueCommand: scaledOut.issueCommand,
+      recordCommandResult: scaledOut.recordCommandResult,
       markCommandDelivered: markDelivered,
       putCatalogEntry: putCatalogEntry(journal),
       registerAgent: registerAgent(journal),
-      deleteAgent: deleteAgent(journal),
+      deleteAgent: scaledOut.deleteAgent,
       ingestStateless: ingestStatelessEvents(journal),
-      ingestStateful: ingestStatefulEvents({ ...journal, newBatchId: () => `stateful-${randomUUID()}` }),
+      ingestStateful: scaledOut.ingestStateful,
       putGroupConfiguration: putGroupConfiguration(journal),
       storePackage: storePackage({ ...journal, store: packages }),
     },
     drain,
+    scaleOut: scaleOut?.lookups ?? null,
     // Ready while writes are accepted: a sink that is down only makes its pipeline's state `down`.
     readiness: () => ({ ready: accepting, pipelines: drain.pipelines(), indexer: drain.indexerHealth() }),
   };
@@ -149,6 +162,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   chmodSync(config.adminSocket, 0o600);
   logger.info({ url, dataDir: config.dataDir, adminSocket: config.adminSocket }, 'comms-api listening');
   const drainRun = drain.run$.subscribe({ error: (err) => logger.error({ err }, 'drain pipelines stopped') });
+  const scaleOutRun = scaleOut?.run$.subscribe({ error: (err) => logger.error({ err }, 'index followers stopped') });
 
   let stopping: Promise<void> | null = null;
   async function stop(): Promise<void> {
@@ -156,6 +170,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
       logger.info('stopping: no new connections, draining in-flight requests');
       accepting = false;
       drainRun.unsubscribe();
+      scaleOutRun?.unsubscribe();
+      const followersStopped = scaleOut?.stop();
       const drained = drain.stop();
       hub.close();
       expiry.stop();
@@ -173,6 +189,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       clearTimeout(deadline);
       commandsDelivery.unsubscribe();
       await drained;
+      await followersStopped;
       await journal.close();
       rmSync(config.adminSocket, { force: true });
       logger.info('stopped');

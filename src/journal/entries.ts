@@ -75,6 +75,26 @@ export const CommandFailed = entry(
   perAgent.extend({ code: z.number().optional(), message: z.string().optional(), result: z.unknown().optional() }),
 );
 export const CommandExpired = entry('CommandExpired', perAgent);
+/**
+ * Scale-out (actor `indexer`): a command issued on another node, read from the commands index
+ * because one of its targets is served by this node; only those targets are imported.
+ */
+export const CommandImported = entry(
+  'CommandImported',
+  CommandIssued.shape.data.extend({ issuedBy: z.string() }),
+);
+/** Scale-out (actor `indexer`): a target's state changed on another node, as the commands index shows it. */
+export const CommandStateObserved = entry(
+  'CommandStateObserved',
+  perAgent.extend({
+    state: z.enum(['delivered', 'success', 'failure', 'expired']),
+    by: z.string(),
+    at: z.number(),
+    code: z.number().optional(),
+    message: z.string().optional(),
+    result: z.unknown().optional(),
+  }),
+);
 export const GroupConfigurationPut = entry(
   'GroupConfigurationPut',
   z.object({ group: z.string(), configuration: z.record(z.string(), z.unknown()), etag: z.string() }),
@@ -102,6 +122,8 @@ export const Entry = z.discriminatedUnion('type', [
   CommandSucceeded,
   CommandFailed,
   CommandExpired,
+  CommandImported,
+  CommandStateObserved,
   GroupConfigurationPut,
   PackageUploaded,
   DeadLetterRetried,

@@ -18,7 +18,7 @@ export interface CommandsDeliveryDeps {
 }
 
 /**
- * Commands pipeline: committed CommandIssued entries → the SSE hub (one frame per command,
+ * Commands pipeline: committed CommandIssued (and, scaled out, CommandImported) entries → the SSE hub (one frame per command,
  * written to every target stream); deliveries reported by the hub → batched CommandDelivered
  * entries. AgentDeleted closes the agent's streams. Cold: nothing happens until main subscribes.
  */
@@ -31,7 +31,7 @@ export function createCommandsDeliveryPipeline(deps: CommandsDeliveryDeps): Obse
   const push$ = committed$.pipe(
     mergeMap((entries) => from(entries)),
     tap((e) => {
-      if (e.type === 'CommandIssued') {
+      if (e.type === 'CommandIssued' || e.type === 'CommandImported') {
         deps.hub.broadcast(agentCommandFromEntry(e.data), e.seq, e.data.agents);
         deps.considerDeadline(e.data.expiresAt);
       } else if (e.type === 'AgentDeleted') {

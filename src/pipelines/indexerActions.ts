@@ -1,6 +1,7 @@
 import type { StoredEntry } from '../journal/entries.js';
 import type { JournalRow } from '../journal/readEntries.js';
 import { rowToEntry } from '../journal/readEntries.js';
+import { INDEXER_ACTOR } from '../transport/indexer/indexedDocs.js';
 import { AGENTS_INDEX, COMMANDS_INDEX, statesIndex } from '../transport/indexer/templates.js';
 
 /** Where a stateful item's result goes in the stateful read model. */
@@ -78,8 +79,12 @@ function outcomeFields(d: { code?: number | undefined; message?: string | undefi
   };
 }
 
-/** What the journal says, as bulk actions, in journal order. */
+/**
+ * What the journal says, as bulk actions, in journal order. Entries by the actor `indexer` were
+ * read from the index (scale-out imports) and are never written back.
+ */
 export function indexActions(e: StoredEntry): IndexAction[] {
+  if (e.actor === INDEXER_ACTOR) return [];
   switch (e.type) {
     case 'StatefulEventsReceived':
       return e.data.items.map((item, position) => {
@@ -103,7 +108,8 @@ export function indexActions(e: StoredEntry): IndexAction[] {
     case 'AgentGroupsChanged':
       return [action(e.seq, 'update', AGENTS_INDEX, e.data.uuid, { uuid: e.data.uuid, groups: e.data.groups, updated_at: iso(e.time), seq: e.seq })];
     case 'AgentDeleted':
-      return [action(e.seq, 'delete', AGENTS_INDEX, e.data.uuid)];
+      // a tombstone, not a delete: other nodes follow the index and must see the deletion
+      return [action(e.seq, 'index', AGENTS_INDEX, e.data.uuid, { uuid: e.data.uuid, deleted: true, deleted_at: iso(e.time), updated_at: iso(e.time), seq: e.seq })];
     case 'CommandIssued':
       return e.data.agents.map((agent) =>
         action(e.seq, 'index', COMMANDS_INDEX, commandDocId(e.data.id, agent), {
@@ -116,6 +122,7 @@ export function indexActions(e: StoredEntry): IndexAction[] {
           expires_at: iso(e.data.expiresAt),
           updated_at: iso(e.time),
           actor: e.actor,
+          issued_by: e.actor,
           seq: e.seq,
         }),
       );

@@ -88,6 +88,29 @@ export function createCommandsProjection(db: Db): Projection {
     if (d.agents.length === 0) s.event.run(e.seq, e.time, d.id, null, d.action.name, e.type, 'pending', e.actor);
   }
 
+  /** Only the imported targets: the command row is shared by every import of the same command. */
+  function imported(e: EntryOf<'CommandImported'> & StoredEntry): void {
+    const d = e.data;
+    s.command.run(
+      d.id, e.seq, d.action.name, JSON.stringify(d.action.args ?? {}), d.action.version,
+      d.target.type, d.target.id ?? null, d.agents.length, d.issuedAt, d.expiresAt, d.issuedBy,
+    );
+    for (const agent of d.agents) {
+      s.target.run(agent, d.id, e.seq, d.expiresAt);
+      s.event.run(e.seq, e.time, d.id, agent, d.action.name, e.type, 'pending', e.actor);
+    }
+  }
+
+  function observed(e: EntryOf<'CommandStateObserved'> & StoredEntry): void {
+    const d = e.data;
+    if (d.state === 'delivered') s.delivered.run(d.at, d.agent, d.id);
+    else {
+      const result = d.result === undefined ? null : JSON.stringify(d.result);
+      s.finished.run(d.state, d.at, d.code ?? null, d.message ?? null, result, d.agent, d.id);
+    }
+    changed(e, d.state);
+  }
+
   function changed(e: StoredEntry & { data: { id: string; agent: string } }, state: string): void {
     const action = s.action.get(e.data.id)?.action ?? '';
     s.event.run(e.seq, e.time, e.data.id, e.data.agent, action, e.type, state, e.actor);
@@ -116,6 +139,10 @@ export function createCommandsProjection(db: Db): Projection {
         case 'CommandExpired':
           s.finished.run('expired', e.time, null, null, null, e.data.agent, e.data.id);
           return changed(e, 'expired');
+        case 'CommandImported':
+          return imported(e);
+        case 'CommandStateObserved':
+          return observed(e);
         default:
           return;
       }

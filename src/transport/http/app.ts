@@ -26,7 +26,11 @@ export const BASE_PATH = '/api/v1';
 export function createApp(deps: HttpDeps): { app: Koa; router: Router; rootRouter: Router } {
   const app = new Koa({ proxy: false });
   app.silent = true;
-  const auth = authenticate({ publicKey: deps.keys.publicKey, db: deps.journal.db });
+  const auth = authenticate({
+    publicKey: deps.keys.publicKey,
+    db: deps.journal.db,
+    ...(deps.scaleOut ? { admitAgent: deps.scaleOut.admitAgent } : {}),
+  });
   const guard = (...roles: Role[]): Middleware[] => [auth, requireRole(...roles)];
 
   const router = new Router({ prefix: BASE_PATH });

@@ -29,13 +29,23 @@ export function principalOf(ctx: Context): Principal {
  * expires, so an agent's next request costs a map lookup instead of an ECDSA verification; the
  * revocation check runs on every request either way.
  */
-export const authenticate = (opts: { publicKey: string; db: Db; maxCached?: number }) => {
-  const revoked = (claims: Claims): boolean => {
+export const authenticate = (opts: {
+  publicKey: string;
+  db: Db;
+  maxCached?: number;
+  /**
+   * Scale-out: an agent unknown here may be registered on another node (tokens are signed with the
+   * shared key pair); resolves true once it is known here, false when its token must be refused.
+   */
+  admitAgent?: (uuid: string, iatMs: number) => Promise<boolean>;
+}) => {
+  const revoked = async (claims: Claims): Promise<boolean> => {
     const { sub, role, iat } = claims;
     if (role === 'agent') {
       const revokedAt = agentRevokedAt(opts.db, sub);
       if (revokedAt !== undefined && revokedAt >= iat * 1000) return true;
-      return !findAgent(opts.db, sub);
+      if (findAgent(opts.db, sub)) return false;
+      return !(opts.admitAgent && (await opts.admitAgent(sub, iat * 1000)));
     }
     const user = findUser(opts.db, sub);
     return !user || user.role !== role;
@@ -66,7 +76,7 @@ export const authenticate = (opts: { publicKey: string; db: Db; maxCached?: numb
     const token = /^Bearer (\S+)$/.exec(ctx.get('Authorization'))?.[1];
     const known = token ? verified.get(token) : undefined;
     if (known && known.exp * 1000 > Date.now()) {
-      if (revoked(known)) throw new HttpError(401, 'Unauthorized', 'the token was revoked');
+      if (await revoked(known)) throw new HttpError(401, 'Unauthorized', 'the token was revoked');
       admit(ctx, known);
       return next();
     }

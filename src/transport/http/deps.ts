@@ -9,6 +9,7 @@ import type { markCommandDelivered } from '../../commands/markCommandDelivered.j
 import type { putCatalogEntry } from '../../commands/putCatalogEntry.js';
 import type { recordCommandResult } from '../../commands/recordCommandResult.js';
 import type { SseHub } from '../sse/hub.js';
+import type { ScaleOutLookups } from '../../pipelines/scaleOut.js';
 import type { putGroupConfiguration } from '../../commands/putGroupConfiguration.js';
 import type { storePackage } from '../../commands/storePackage.js';
 import type { Metrics } from '../../metrics.js';
@@ -54,5 +55,7 @@ export interface HttpDeps {
   };
   /** Pipelines to the engine and the indexer: state and lag, stateful waiters, dead letters, replays, retention. */
   drain: Drain;
+  /** With an indexer URL: agents and commands of other nodes, read from the shared indices; null on a lone node. */
+  scaleOut: ScaleOutLookups | null;
   readiness(): ReadyReport;
 }

@@ -7,6 +7,7 @@ import { PackageTooLargeError } from '../../commands/storePackage.js';
 import { InvalidTargetError, UnknownActionError } from '../../commands/issueCommand.js';
 import { NotATargetError, UnknownCommandError } from '../../commands/recordCommandResult.js';
 import { InvalidArgsError } from '../../catalog/argsSchema.js';
+import { IndexerUnavailableError } from '../../commands/recordIndexedCommandResult.js';
 import { ConflictError, DuplicateError, JournalClosedError, JournalFullError } from '../../journal/errors.js';
 
 /** An HTTP error with a problem+json body. `extra` members are added to the body. */
@@ -64,6 +65,7 @@ export function toHttpError(err: unknown): HttpError {
   if (err instanceof JournalFullError || err instanceof JournalClosedError) {
     return new HttpError(503, 'Service Unavailable', err.message, {}, { 'Retry-After': String(err.retryAfter) });
   }
+  if (err instanceof IndexerUnavailableError) return new HttpError(503, 'Service Unavailable', err.message, {}, { 'Retry-After': '5' });
   if (err instanceof UnknownAgentError) return new HttpError(404, 'Not Found', err.message);
   if (err instanceof PreconditionFailedError) return new HttpError(412, 'Precondition Failed', err.message, {}, { ETag: err.currentEtag });
   if (err instanceof PackageTooLargeError) return new HttpError(413, 'Content Too Large', err.message, {}, { Connection: 'close' });

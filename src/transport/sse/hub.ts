@@ -177,6 +177,10 @@ export function createSseHub(opts: HubOptions = {}) {
     },
 
     isConnected: (agent: string): boolean => byAgent.has(agent),
+    /** Whether a long-poll request of `agent` is waiting here. */
+    isWaiting: (agent: string): boolean => waiters.has(agent),
+    /** Agents with a long-poll request waiting. */
+    waitingCount: (): number => waiters.size,
     closed: (): boolean => closed,
     /** Agents with at least one open stream. */
     connectedCount: (): number => byAgent.size,

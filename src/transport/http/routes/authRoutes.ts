@@ -31,6 +31,7 @@ describe({
     200: { description: 'a token', schema: TokenResponse },
     401: { description: 'unknown principal or wrong credentials' },
     429: { description: 'too many failed logins (`Retry-After`)' },
+    503: { description: 'scale-out: an agent unknown to this node cannot be looked up in the indexer right now (`Retry-After`)' },
   },
 });
 describe({
@@ -44,6 +45,7 @@ describe({
     200: { description: 'a token', schema: z.object({ token: z.string() }) },
     401: { description: 'unknown principal or wrong credentials' },
     429: { description: 'too many failed logins (`Retry-After`)' },
+    503: { description: 'scale-out: an agent unknown to this node cannot be looked up in the indexer right now (`Retry-After`)' },
   },
 });
 
@@ -77,6 +79,19 @@ export function authRoutes(deps: HttpDeps): Router {
   const router = new Router();
   const cache = createVerifiedCache();
 
+  /**
+   * An agent this node does not know may be registered on another node (scale-out): its key is
+   * verified against the agents index's key hash, and only then is the agent imported here.
+   */
+  async function verifyAgent(principalKey: string, uuid: string, key: string): Promise<boolean> {
+    const local = findAgent(deps.journal.db, uuid)?.key_hash;
+    if (local || !deps.scaleOut) return cache.verify(principalKey, key, local);
+    const indexed = await deps.scaleOut.findAgent(uuid);
+    const ok = await cache.verify(principalKey, key, indexed?.key_hash);
+    if (ok && indexed) await deps.scaleOut.importAgent(indexed);
+    return ok;
+  }
+
   async function login(ctx: Context, body: z.infer<typeof LoginBody>): Promise<{ sub: string; role: Role }> {
     const isAgent = 'uuid' in body;
     const principalKey = isAgent ? `agent:${body.uuid}` : `user:${body.username}`;
@@ -88,7 +103,7 @@ export function authRoutes(deps: HttpDeps): Router {
     let ok: boolean;
     let role: Role;
     if (isAgent) {
-      ok = await cache.verify(principalKey, body.key, findAgent(deps.journal.db, body.uuid)?.key_hash);
+      ok = await verifyAgent(principalKey, body.uuid, body.key);
       role = 'agent';
     } else {
       const user = findUser(deps.journal.db, body.username);

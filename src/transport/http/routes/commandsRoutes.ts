@@ -128,6 +128,7 @@ describe({
     204: { description: 'recorded' },
     403: { description: 'the agent is not a target of this command' },
     409: { description: 'the agent already reported, or the command expired' },
+    503: { description: 'scale-out: a command unknown to this node cannot be looked up in the indexer right now (`Retry-After`)' },
   },
 });
 
@@ -145,6 +146,8 @@ export function commandsRoutes(deps: HttpDeps, guard: Guard): Router {
     ctx.status = 200;
     ctx.respond = false;
     deps.hub.open(agent, ctx.res, backlog);
+    // scale-out: commands issued on other nodes reach the stream through the journal (CommandImported)
+    deps.scaleOut?.agentConnected(agent).catch((err: unknown) => deps.logger.warn({ err, agent }, 'importing the agent’s commands failed'));
   }
 
   /** Long-poll: answers as soon as a command is waiting after `after`, or with [] after `wait` seconds. */
@@ -156,6 +159,8 @@ export function commandsRoutes(deps: HttpDeps, guard: Guard): Router {
     const deadline = Date.now() + q.wait * 1000;
     const gone = new AbortController();
     ctx.res.once('close', () => gone.abort());
+    // scale-out: the agent's commands issued on other nodes first; later ones come while it waits here
+    await deps.scaleOut?.agentConnected(agent).catch((err: unknown) => deps.logger.warn({ err, agent }, 'importing the agent’s commands failed'));
     let items = waiting();
     while (items.length === 0 && !deps.hub.closed() && !gone.signal.aborted && Date.now() < deadline) {
       await deps.hub.waitFor(agent, deadline - Date.now(), gone.signal);

@@ -1,0 +1,152 @@
+import { merge, type Observable } from 'rxjs';
+import { forgetDeletedAgents, type AgentTombstone } from '../commands/forgetDeletedAgent.js';
+import { followCommandsIndex } from '../commands/followCommandsIndex.js';
+import { importAgent, tokenFitsRegistration } from '../commands/importAgent.js';
+import type { deleteAgent } from '../commands/deleteAgent.js';
+import type { ingestStatefulEvents } from '../commands/ingestStatefulEvents.js';
+import type { issueCommand } from '../commands/issueCommand.js';
+import type { recordCommandResult } from '../commands/recordCommandResult.js';
+import { ingestIndexedStatefulEvents, IndexerUnavailableError, recordIndexedCommandResult } from '../commands/recordIndexedCommandResult.js';
+import type { Journal } from '../journal/journal.js';
+import { agentRevokedAt, findAgent } from '../queries/agents.js';
+import { nextDeadline } from '../queries/commands.js';
+import { findIndexedAgent } from '../queries/indexedAgents.js';
+import { AgentDoc, CommandDoc, createIndexReader, type RegisteredAgentDoc } from '../transport/indexer/indexedDocs.js';
+import { createIndexerClient } from '../transport/indexer/indexerClient.js';
+import { AGENTS_INDEX, COMMANDS_INDEX } from '../transport/indexer/templates.js';
+import type { SseHub } from '../transport/sse/hub.js';
+import { createFollowerPositions } from './followerPositions.js';
+import { createIndexFollower } from './indexFollower.js';
+
+/** What the HTTP layer asks of the shared indices when several nodes share one OpenSearch cluster. */
+export interface ScaleOutLookups {
+  /** Login: the agent's registration in the agents index (undefined when unknown or deleted). */
+  findAgent(uuid: string): Promise<RegisteredAgentDoc | undefined>;
+  /** Login succeeded against the index: the agent becomes known here (journaled by the actor `indexer`). */
+  importAgent(doc: RegisteredAgentDoc): Promise<void>;
+  /** Token check of an agent unknown here: imports it when the index holds the registration the token was issued for. */
+  admitAgent(uuid: string, iatMs: number): Promise<boolean>;
+  /** An agent opened a stream or a long-poll here: its open commands issued on other nodes are imported. */
+  agentConnected(agent: string): Promise<void>;
+  /** Before an operator acts on an agent (delete, command): an agent registered on another node is imported. */
+  ensureAgent(uuid: string): Promise<void>;
+}
+
+/** The write-side handlers whose targets may be known only to another node. */
+export interface ScaledOutCommands {
+  issueCommand: ReturnType<typeof issueCommand>;
+  recordCommandResult: ReturnType<typeof recordCommandResult>;
+  deleteAgent: ReturnType<typeof deleteAgent>;
+  ingestStateful: ReturnType<typeof ingestStatefulEvents>;
+}
+
+export interface ScaleOutDeps {
+  journal: Journal;
+  hub: SseHub;
+  indexerUrl: string;
+  onError(message: string, err?: unknown): void;
+  /** Commands index polling interval while agents are connected here or commands are open. */
+  commandsIntervalMs?: number;
+  agentsIntervalMs?: number;
+}
+
+/**
+ * Scale-out: the followers of the commands index (imports commands for agents connected here,
+ * observes states finished on other nodes) and of the agents index (deletions made on other
+ * nodes), and the lookups of agents and commands that this node does not know yet.
+ */
+export function createScaleOut(deps: ScaleOutDeps) {
+  const { journal, hub } = deps;
+  const db = journal.db;
+  const client = createIndexerClient({ url: deps.indexerUrl, requestTimeoutMs: 10_000 });
+  const reader = createIndexReader(client);
+  const positions = createFollowerPositions(db);
+  const followCommands = followCommandsIndex(journal);
+  const forget = forgetDeletedAgents(journal);
+  const here = (agent: string): boolean => hub.isConnected(agent) || hub.isWaiting(agent);
+
+  const commands = createIndexFollower({
+    name: 'index:commands',
+    changedAfter: (after, size) => reader.changedAfter(COMMANDS_INDEX, after, size, CommandDoc),
+    apply: (docs) => followCommands(docs, here),
+    positions,
+    commit: journal.commit,
+    active: () => hub.streamCount() > 0 || hub.waitingCount() > 0 || nextDeadline(db) !== undefined,
+    intervalMs: deps.commandsIntervalMs ?? 250,
+    onError: (err) => deps.onError('following the commands index failed', err),
+  });
+  const agents = createIndexFollower({
+    name: 'index:agents',
+    changedAfter: (after, size) => reader.changedAfter(AGENTS_INDEX, after, size, AgentDoc),
+    apply: (docs) =>
+      forget(docs.flatMap((d): AgentTombstone[] => (d.deleted ? [{ uuid: d.uuid, deletedAt: d.deleted_at }] : []))),
+    positions,
+    commit: journal.commit,
+    active: () => true,
+    intervalMs: deps.agentsIntervalMs ?? 1000,
+    onError: (err) => deps.onError('following the agents index failed', err),
+  });
+
+  const importOne = importAgent(journal);
+  const lookups: ScaleOutLookups = {
+    async findAgent(uuid) {
+      const r = await findIndexedAgent(reader, uuid);
+      if (!r.ok) throw new IndexerUnavailableError(`the indexer cannot be asked about agent ${uuid}: ${r.reason}`);
+      return r.agent;
+    },
+    async importAgent(doc) {
+      await importOne(doc);
+    },
+    async admitAgent(uuid, iatMs) {
+      const r = await findIndexedAgent(reader, uuid);
+      if (!r.ok) {
+        deps.onError(`the indexer cannot be asked about agent ${uuid}`, new Error(r.reason));
+        return false;
+      }
+      if (!r.agent || !tokenFitsRegistration(r.agent, iatMs, agentRevokedAt(db, uuid))) return false;
+      return Boolean(await importOne(r.agent));
+    },
+    async ensureAgent(uuid) {
+      if (findAgent(db, uuid)) return;
+      const doc = await lookups.findAgent(uuid);
+      if (doc) await importOne(doc);
+    },
+    async agentConnected(agent) {
+      if (!findAgent(db, agent)) return;
+      const r = await reader.openTargetsOf(agent, Date.now());
+      if (!r.ok) return deps.onError(`the indexer cannot be asked about the commands of agent ${agent}`, new Error(r.reason));
+      const docs = r.value.flatMap((d) => (d.doc === undefined ? [] : [d.doc]));
+      if (docs.length > 0) await followCommands(docs, () => true);
+    },
+  };
+
+  /** The handlers, preceded by the imports they need: the agent an operator names, the command an agent reports on. */
+  function adapt<C extends ScaledOutCommands>(local: C): C {
+    return {
+      ...local,
+      issueCommand: async (cmd, actor) => {
+        if (cmd.target.type === 'agent' && cmd.target.id) await lookups.ensureAgent(cmd.target.id);
+        return local.issueCommand(cmd, actor);
+      },
+      deleteAgent: async (uuid, actor) => {
+        await lookups.ensureAgent(uuid);
+        return local.deleteAgent(uuid, actor);
+      },
+      recordCommandResult: recordIndexedCommandResult({ ...journal, reader }),
+      ingestStateful: ingestIndexedStatefulEvents({ ...journal, reader }, local.ingestStateful),
+    };
+  }
+
+  return {
+    lookups,
+    adapt,
+    run$: merge(commands.run$, agents.run$) as Observable<never>,
+    status: () => ({ commands: commands.status(), agents: agents.status() }),
+    async stop(): Promise<void> {
+      commands.stop();
+      agents.stop();
+      await client.close().catch(() => {});
+    },
+  };
+}
+export type ScaleOut = ReturnType<typeof createScaleOut>;

@@ -1,0 +1,213 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { call, login } from '../support/client.js';
+import { startOpenSearch, type OpenSearchNode } from '../support/opensearch/node.js';
+import { AGENT_KEY, runCli, spawnServer, tempDir, type ServerProcess } from '../support/server.js';
+import { commandsOf, openSse, type SseStream } from '../support/sse.js';
+
+/** A JSON request over a node's admin Unix socket (operator rights, no token). */
+function admin(socketPath: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? undefined : JSON.stringify(body);
+    const req = http.request(
+      { socketPath, path: `/api/v1${path}`, method, headers: data ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } : {} },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined }));
+      },
+    );
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+/** Polls `probe` every 100 ms until `check` holds; bounded (a failure names what was awaited and the last value). */
+async function eventually<T>(probe: () => Promise<T>, check: (v: T) => boolean, what: string, tries = 300): Promise<T> {
+  let last: T | undefined;
+  for (let i = 0; i < tries; i++) {
+    last = await probe();
+    if (check(last)) return last;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`gave up waiting for ${what}; last: ${JSON.stringify(last)}`);
+}
+
+/** The agents index document of `uuid`, straight from OpenSearch (real-time get). */
+async function agentDoc(osUrl: string, uuid: string): Promise<Record<string, any> | undefined> {
+  const r = await fetch(`${osUrl}/comms-agents/_doc/${encodeURIComponent(uuid)}`);
+  const body = (await r.json()) as { found?: boolean; _source?: Record<string, any> };
+  return body.found ? body._source : undefined;
+}
+
+interface Node {
+  dataDir: string;
+  socket: string;
+  server: ServerProcess;
+}
+
+interface Ctx {
+  osUrl: string;
+  os?: OpenSearchNode;
+  keysDir: string;
+  a: Node;
+  b: Node;
+  /** Unique per run: the OpenSearch node is shared with the other suites of the run. */
+  agent: string;
+  streams: SseStream[];
+}
+
+async function startNode(ctx: Ctx, name: string): Promise<Node> {
+  const dataDir = tempDir(`comms-api-e2e-scale-${name}-`);
+  const server = await spawnServer(dataDir, {
+    COMMS_API_INDEXER_URL: ctx.osUrl,
+    COMMS_API_JWT_PRIVATE_KEY: join(ctx.keysDir, 'jwt-private.pem'),
+    COMMS_API_JWT_PUBLIC_KEY: join(ctx.keysDir, 'jwt-public.pem'),
+  });
+  return { dataDir, socket: join(dataDir, 'admin.sock'), server };
+}
+
+/** Entry types of the node's command history for `command`, in journal order, with their actors. */
+async function trail(node: Node, command: string): Promise<string[]> {
+  const r = await admin(node.socket, 'GET', `/commands/history?limit=100`);
+  assert.is(r.status, 200, JSON.stringify(r.body));
+  return (r.body.items as Array<{ command: string; type: string; state: string; actor: string }>)
+    .filter((i) => i.command === command)
+    .map((i) => `${i.type} ${i.state} ${i.actor}`);
+}
+
+const scale = suite<Ctx>('two nodes sharing one OpenSearch cluster');
+
+scale.before(async (ctx) => {
+  if (process.env.OPENSEARCH_URL) ctx.osUrl = process.env.OPENSEARCH_URL;
+  else {
+    ctx.os = await startOpenSearch({ javaOpts: '-Xms512m -Xmx512m' });
+    ctx.osUrl = ctx.os.url;
+  }
+  ctx.keysDir = tempDir('comms-api-e2e-scale-keys-');
+  const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  writeFileSync(join(ctx.keysDir, 'jwt-private.pem'), pair.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+  writeFileSync(join(ctx.keysDir, 'jwt-public.pem'), pair.publicKey.export({ type: 'spki', format: 'pem' }));
+  ctx.agent = `scale-${randomBytes(5).toString('hex')}`;
+  ctx.streams = [];
+  [ctx.a, ctx.b] = await Promise.all([startNode(ctx, 'a'), startNode(ctx, 'b')]);
+});
+
+scale.after(async (ctx) => {
+  for (const s of ctx.streams) s.close();
+  for (const n of [ctx.a, ctx.b]) {
+    await n?.server.kill('SIGTERM');
+    if (n) rmSync(n.dataDir, { recursive: true, force: true });
+  }
+  await ctx.os?.stop();
+  rmSync(ctx.keysDir, { recursive: true, force: true });
+});
+
+scale('an agent registered on A logs in on B, gets A’s command over B’s stream, and its result reaches A', async (ctx) => {
+  const { a, b, agent } = ctx;
+  const registered = await admin(a.socket, 'POST', '/agents', { uuid: agent, key: AGENT_KEY, groups: ['scale'] });
+  assert.is(registered.status, 201, JSON.stringify(registered.body));
+  await eventually(() => agentDoc(ctx.osUrl, agent), (d) => d?.key_hash !== undefined, 'the agent in the agents index');
+
+  const wrong = await call('POST', `${b.server.api}/login`, { json: { uuid: agent, key: 'x'.repeat(32) } });
+  assert.is(wrong.status, 401, wrong.text);
+  assert.is(wrong.headers.get('content-type'), 'application/problem+json');
+  const token = await login(b.server.api, { uuid: agent, key: AGENT_KEY });
+  const onB = await admin(b.socket, 'GET', `/agents/${agent}`);
+  assert.is(onB.status, 200, 'B now knows the agent');
+  assert.equal(onB.body.groups, ['scale']);
+
+  const stream = await openSse(`${b.server.api}/commands`, { token });
+  ctx.streams.push(stream);
+  assert.is(stream.status, 200);
+  const issued = await admin(a.socket, 'POST', '/commands', { action: { name: 'restart', args: {} }, target: { type: 'agent', id: agent } });
+  assert.is(issued.status, 201, JSON.stringify(issued.body));
+  const id = issued.body.id as string;
+
+  const frame = await stream.next((e) => e.event === 'command', 30_000);
+  const command = JSON.parse(frame.data);
+  assert.is(command.id, id);
+  assert.equal(command.action, { name: 'restart', args: {}, version: '1' });
+  assert.is(commandsOf(stream.events).length, 1, 'sent once');
+
+  const reported = await call('POST', `${b.server.api}/commands/${id}/result`, { token, json: { status: 'success', code: 0, message: 'restarted' } });
+  assert.is(reported.status, 204, reported.text);
+
+  const seenOnA = await eventually(
+    () => admin(a.socket, 'GET', `/commands/${id}`),
+    (r) => r.body?.targets?.[0]?.state === 'success',
+    'the success as seen from A',
+  );
+  assert.is(seenOnA.body.targets[0].message, 'restarted');
+  assert.is(seenOnA.body.issued_by, 'admin-socket');
+
+  // each journal is the record of what happened through its node
+  assert.equal(await trail(b, id), [
+    'CommandImported pending indexer',
+    `CommandDelivered delivered agent:${agent}`,
+    `CommandSucceeded success agent:${agent}`,
+  ]);
+  const onA = await trail(a, id);
+  assert.is(onA[0], 'CommandIssued pending admin-socket');
+  assert.is(onA[onA.length - 1], 'CommandStateObserved success indexer');
+  for (const n of [a, b]) {
+    const verified = await runCli(['journal', 'verify'], { COMMS_API_DATA_DIR: n.dataDir });
+    assert.is(verified.code, 0, verified.stdout + verified.stderr);
+  }
+});
+
+scale('a token issued by A works on B, and a result sent to a node that never saw the command is accepted there', async (ctx) => {
+  const { a, b } = ctx;
+  const other = `${ctx.agent}-2`;
+  assert.is((await admin(a.socket, 'POST', '/agents', { uuid: other, key: AGENT_KEY })).status, 201);
+  const fromA = await login(a.server.api, { uuid: other, key: AGENT_KEY });
+  await eventually(() => agentDoc(ctx.osUrl, other), (d) => d?.key_hash !== undefined, 'the second agent in the agents index');
+  const config = await call('GET', `${b.server.api}/configuration`, { token: fromA });
+  assert.is(config.status, 200, config.text);
+
+  const issued = await admin(a.socket, 'POST', '/commands', { action: { name: 'restart', args: {} }, target: { type: 'agent', id: other } });
+  assert.is(issued.status, 201);
+  const id = issued.body.id as string;
+  const reported = await call('POST', `${b.server.api}/commands/${id}/result`, { token: fromA, json: { status: 'failure', code: 3 } });
+  assert.is(reported.status, 204, reported.text);
+  const stranger = await call('POST', `${b.server.api}/commands/${id}/result`, {
+    token: await login(b.server.api, { uuid: ctx.agent, key: AGENT_KEY }),
+    json: { status: 'success' },
+  });
+  assert.is(stranger.status, 403, stranger.text);
+  const again = await call('POST', `${b.server.api}/commands/${id}/result`, { token: fromA, json: { status: 'success' } });
+  assert.is(again.status, 409, again.text);
+  const seenOnA = await eventually(
+    () => admin(a.socket, 'GET', `/commands/${id}`),
+    (r) => r.body?.targets?.[0]?.state === 'failure',
+    'the failure as seen from A',
+  );
+  assert.is(seenOnA.body.targets[0].code, 3);
+});
+
+scale('an agent deleted on A can no longer log in or use its token on B', async (ctx) => {
+  const { a, b, agent } = ctx;
+  const token = await login(b.server.api, { uuid: agent, key: AGENT_KEY });
+  assert.is((await call('GET', `${b.server.api}/configuration`, { token })).status, 200);
+  const stream = await openSse(`${b.server.api}/commands`, { token });
+  ctx.streams.push(stream);
+  assert.is((await admin(a.socket, 'DELETE', `/agents/${agent}`)).status, 204);
+
+  await eventually(
+    () => call('GET', `${b.server.api}/configuration`, { token }),
+    (r) => r.status === 401,
+    'B refusing the deleted agent’s token',
+  );
+  await stream.ended;
+  const again = await call('POST', `${b.server.api}/login`, { json: { uuid: agent, key: AGENT_KEY } });
+  assert.is(again.status, 401, again.text);
+  const onB = await admin(b.socket, 'GET', `/agents/${agent}`);
+  assert.is(onB.status, 404);
+});
+
+scale.run();
