@@ -89,6 +89,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     issueCommand: issueCommand(journal),
     recordCommandResult: recordCommandResult(journal),
     deleteAgent: deleteAgent(journal),
+    registerAgent: registerAgent(journal),
     ingestStateful: ingestStatefulEvents({ ...journal, newBatchId: () => `stateful-${randomUUID()}` }),
   };
   const scaledOut = scaleOut ? scaleOut.adapt(local) : local;
@@ -109,7 +110,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       recordCommandResult: scaledOut.recordCommandResult,
       markCommandDelivered: markDelivered,
       putCatalogEntry: putCatalogEntry(journal),
-      registerAgent: registerAgent(journal),
+      registerAgent: scaledOut.registerAgent,
       deleteAgent: scaledOut.deleteAgent,
       ingestStateless: ingestStatelessEvents(journal),
       ingestStateful: scaledOut.ingestStateful,

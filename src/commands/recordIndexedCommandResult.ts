@@ -15,6 +15,41 @@ interface Deps {
   db: Db;
   commit: GroupCommit;
   reader: IndexReader;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** How long a command issued on another node may take to reach the index (its node's indexer pipeline). */
+export const RECENT_COMMAND_MS = 60_000;
+const LOOKUP_RETRY_MS = 250;
+const LOOKUP_PATIENCE_MS = 3_000;
+
+/** When the command was issued, read from its id (`newCommandId`: 9 base-36 digits of ms, "-", ...), or undefined. */
+export function commandIdTime(id: string): number | undefined {
+  return /^[0-9a-z]{9}-/.test(id) ? parseInt(id.slice(0, 9), 36) : undefined;
+}
+
+/**
+ * The target's document. For a command issued moments ago (its id tells when) that is not in the
+ * index yet, asked again for a few seconds, then 503: the issuing node's indexer has not written it
+ * yet, the agent should retry.
+ */
+async function lookUp(deps: Deps, agent: AgentId, id: CommandId) {
+  const now = deps.now ?? Date.now;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const issuedAt = commandIdTime(id);
+  const recent = issuedAt !== undefined && Math.abs(now() - issuedAt) <= RECENT_COMMAND_MS;
+  const giveUpAt = now() + LOOKUP_PATIENCE_MS;
+  for (;;) {
+    const found = await deps.reader.commandTarget(id, agent);
+    if (!found.ok) throw new IndexerUnavailableError(`the indexer cannot be asked about command ${id}: ${found.reason}`);
+    if (found.value || !recent || findCommand(deps.db, id)) return found.value;
+    // issued to others (the agent is no target): no point waiting for this agent's document
+    const others = await deps.reader.commandExists(id);
+    if (others.ok && others.value) return undefined;
+    if (now() >= giveUpAt) throw new IndexerUnavailableError(`command ${id} is not in the commands index yet`);
+    await sleep(LOOKUP_RETRY_MS);
+  }
 }
 
 /**
@@ -24,9 +59,7 @@ interface Deps {
  */
 async function indexedTarget(deps: Deps, agent: AgentId, id: CommandId): Promise<EntryOf<'CommandImported'> | undefined> {
   if (targetState(deps.db, id, agent)) return undefined;
-  const found = await deps.reader.commandTarget(id, agent);
-  if (!found.ok) throw new IndexerUnavailableError(`the indexer cannot be asked about command ${id}: ${found.reason}`);
-  const doc = found.value;
+  const doc = await lookUp(deps, agent, id);
   const imported = doc ? importedCommand(doc) : undefined;
   if (!doc || !imported) {
     if (!findCommand(deps.db, id)) {

@@ -4,6 +4,8 @@ import { followCommandsIndex } from '../commands/followCommandsIndex.js';
 import { importAgent, tokenFitsRegistration } from '../commands/importAgent.js';
 import type { deleteAgent } from '../commands/deleteAgent.js';
 import type { ingestStatefulEvents } from '../commands/ingestStatefulEvents.js';
+import type { registerAgent } from '../commands/registerAgent.js';
+import { DuplicateError } from '../journal/errors.js';
 import type { issueCommand } from '../commands/issueCommand.js';
 import type { recordCommandResult } from '../commands/recordCommandResult.js';
 import { ingestIndexedStatefulEvents, IndexerUnavailableError, recordIndexedCommandResult } from '../commands/recordIndexedCommandResult.js';
@@ -38,6 +40,7 @@ export interface ScaledOutCommands {
   recordCommandResult: ReturnType<typeof recordCommandResult>;
   deleteAgent: ReturnType<typeof deleteAgent>;
   ingestStateful: ReturnType<typeof ingestStatefulEvents>;
+  registerAgent: ReturnType<typeof registerAgent>;
 }
 
 export interface ScaleOutDeps {
@@ -127,6 +130,13 @@ export function createScaleOut(deps: ScaleOutDeps) {
       issueCommand: async (cmd, actor) => {
         if (cmd.target.type === 'agent' && cmd.target.id) await lookups.ensureAgent(cmd.target.id);
         return local.issueCommand(cmd, actor);
+      },
+      // a uuid registered on another node is taken: registering it here would overwrite its key in the index
+      registerAgent: async (cmd, actor) => {
+        if (!findAgent(db, cmd.uuid) && (await lookups.findAgent(cmd.uuid))) {
+          throw new DuplicateError(`agent ${cmd.uuid} is already registered (on another node)`);
+        }
+        return local.registerAgent(cmd, actor);
       },
       deleteAgent: async (uuid, actor) => {
         await lookups.ensureAgent(uuid);

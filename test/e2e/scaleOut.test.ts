@@ -161,7 +161,7 @@ scale('an agent registered on A logs in on B, gets A’s command over B’s stre
   }
 });
 
-scale('a token issued by A works on B, and a result sent to a node that never saw the command is accepted there', async (ctx) => {
+scale('a token issued by A works on B; a result reaches any node, and a long-poll on B gets what A issued', async (ctx) => {
   const { a, b } = ctx;
   const other = `${ctx.agent}-2`;
   assert.is((await admin(a.socket, 'POST', '/agents', { uuid: other, key: AGENT_KEY })).status, 201);
@@ -169,25 +169,42 @@ scale('a token issued by A works on B, and a result sent to a node that never sa
   await eventually(() => agentDoc(ctx.osUrl, other), (d) => d?.key_hash !== undefined, 'the second agent in the agents index');
   const config = await call('GET', `${b.server.api}/configuration`, { token: fromA });
   assert.is(config.status, 200, config.text);
+  const taken = await admin(b.socket, 'POST', '/agents', { uuid: other, key: AGENT_KEY });
+  assert.is(taken.status, 409, 'a uuid registered on A cannot be registered again on B');
 
-  const issued = await admin(a.socket, 'POST', '/commands', { action: { name: 'restart', args: {} }, target: { type: 'agent', id: other } });
-  assert.is(issued.status, 201);
-  const id = issued.body.id as string;
-  const reported = await call('POST', `${b.server.api}/commands/${id}/result`, { token: fromA, json: { status: 'failure', code: 3 } });
+  const issue = async () => {
+    const r = await admin(a.socket, 'POST', '/commands', { action: { name: 'restart', args: {} }, target: { type: 'agent', id: other } });
+    assert.is(r.status, 201, JSON.stringify(r.body));
+    return r.body.id as string;
+  };
+  // reported on B, which never offered it: the commands index document is the target check
+  const first = await issue();
+  const reported = await call('POST', `${b.server.api}/commands/${first}/result`, { token: fromA, json: { status: 'failure', code: 3 } });
   assert.is(reported.status, 204, reported.text);
-  const stranger = await call('POST', `${b.server.api}/commands/${id}/result`, {
+  const again = await call('POST', `${b.server.api}/commands/${first}/result`, { token: fromA, json: { status: 'success' } });
+  assert.is(again.status, 409, again.text);
+  const stranger = await call('POST', `${b.server.api}/commands/${first}/result`, {
     token: await login(b.server.api, { uuid: ctx.agent, key: AGENT_KEY }),
     json: { status: 'success' },
   });
   assert.is(stranger.status, 403, stranger.text);
-  const again = await call('POST', `${b.server.api}/commands/${id}/result`, { token: fromA, json: { status: 'success' } });
-  assert.is(again.status, 409, again.text);
-  const seenOnA = await eventually(
-    () => admin(a.socket, 'GET', `/commands/${id}`),
-    (r) => r.body?.targets?.[0]?.state === 'failure',
-    'the failure as seen from A',
-  );
-  assert.is(seenOnA.body.targets[0].code, 3);
+
+  // issued on A while the agent waits on nowhere; its long-poll on B then gets it
+  const second = await issue();
+  const polled = await call('GET', `${b.server.api}/commands?wait=20`, { token: fromA });
+  assert.is(polled.status, 200, polled.text);
+  assert.equal(polled.body.commands.map((c: { id: string }) => c.id), [second]);
+  const done = await call('POST', `${b.server.api}/commands/${second}/result`, { token: fromA, json: { status: 'success' } });
+  assert.is(done.status, 204, done.text);
+
+  for (const [id, state] of [[first, 'failure'], [second, 'success']] as const) {
+    const seen = await eventually(
+      () => admin(a.socket, 'GET', `/commands/${id}`),
+      (r) => r.body?.targets?.[0]?.state === state,
+      `${state} of ${id} as seen from A`,
+    );
+    if (state === 'failure') assert.is(seen.body.targets[0].code, 3);
+  }
 });
 
 scale('an agent deleted on A can no longer log in or use its token on B', async (ctx) => {
