@@ -1,7 +1,7 @@
 /**
  * The fan-out baseline: a minimal raw node:http SSE server. `GET /stream?agent=U` holds a stream
  * (same headers and `retry:` hint as comms-api, no auth, no journal); `POST /broadcast {id}`
- * serialises one command frame and writes it to every stream in connection order;
+ * serialises one command frame (a Buffer, encoded once) and writes it to every stream in connection order;
  * `POST /unicast {agent, id}` writes it to that agent's stream. Answers `{streams}` after writing.
  * Run: node --import tsx bench/baseline/sseBaseline.ts   (prints `BASELINE READY http://…`)
  */
@@ -10,8 +10,8 @@ import http from 'node:http';
 const streams = new Map<string, http.ServerResponse>();
 let seq = 0;
 
-/** The same shape and size as the command frames comms-api sends. */
-function frame(id: string): string {
+/** The same shape and size as the command frames comms-api sends, encoded once. */
+function frame(id: string): Buffer {
   seq += 1;
   const now = Date.now();
   const command = {
@@ -21,7 +21,7 @@ function frame(id: string): string {
     issued_at: new Date(now).toISOString(),
     expires_at: new Date(now + 600_000).toISOString(),
   };
-  return `id: ${seq}\nevent: command\ndata: ${JSON.stringify(command)}\n\n`;
+  return Buffer.from(`id: ${seq}\nevent: command\ndata: ${JSON.stringify(command)}\n\n`);
 }
 
 function readJson(req: http.IncomingMessage, then: (v: Record<string, string>) => void): void {
