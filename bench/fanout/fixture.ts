@@ -8,7 +8,8 @@
  */
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ROOT } from '../support.js';
 import { jsonRequest, pool, startCommsApi, type BenchServer } from '../lib/commsApi.js';
 
@@ -125,7 +126,7 @@ export async function agentsFixture(n: number): Promise<{ dataDir: string; agent
 }
 
 /** Builds the fixtures up front: `node --import tsx bench/fanout/fixture.ts 1000 10000`. */
-if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/^.*\/bench\//, '/bench/'))) {
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   for (const arg of process.argv.slice(2)) {
     const { dataDir } = await agentsFixture(Number(arg));
     rmSync(join(dataDir, '..'), { recursive: true, force: true });
