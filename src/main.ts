@@ -120,7 +120,13 @@ export async function startServer(config: Config): Promise<RunningServer> {
     drain,
     scaleOut: scaleOut?.lookups ?? null,
     // Ready while writes are accepted: a sink that is down only makes its pipeline's state `down`.
-    readiness: () => ({ ready: accepting, pipelines: drain.pipelines(), indexer: drain.indexerHealth() }),
+    readiness: () => ({
+      ready: accepting,
+      pipelines: drain.pipelines(),
+      indexer: drain.indexerHealth(),
+      // scale-out: each index follower's settled and highest `_seq_no`, and its consecutive failures
+      ...(scaleOut ? { followers: scaleOut.status() } : {}),
+    }),
   };
   const { app, router, rootRouter } = createApp(deps);
   metrics.setSources({ openStreams: () => hub.streamCount(), pipelines: () => deps.readiness().pipelines });

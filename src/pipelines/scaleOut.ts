@@ -30,7 +30,10 @@ export interface ScaleOutLookups {
   admitAgent(uuid: string, iatMs: number): Promise<boolean>;
   /** An agent opened a stream or a long-poll here: its open commands issued on other nodes are imported. */
   agentConnected(agent: string): Promise<void>;
-  /** Before an operator acts on an agent (delete, command): an agent registered on another node is imported. */
+  /**
+   * Before an operator acts on an agent (delete, command): an agent registered on another node is
+   * imported. Best effort: with the indexer unreachable, the local decision answers alone.
+   */
   ensureAgent(uuid: string): Promise<void>;
 }
 
@@ -91,6 +94,13 @@ export function createScaleOut(deps: ScaleOutDeps) {
   });
 
   const importOne = importAgent(journal);
+  /** The agent's registration in the index; undefined (logged) when the indexer cannot be asked. */
+  async function indexedIfReachable(uuid: string): Promise<RegisteredAgentDoc | undefined> {
+    const r = await findIndexedAgent(reader, uuid);
+    if (r.ok) return r.agent;
+    deps.onError(`the indexer cannot be asked about agent ${uuid}; deciding locally`, new Error(r.reason));
+    return undefined;
+  }
   const lookups: ScaleOutLookups = {
     async findAgent(uuid) {
       const r = await findIndexedAgent(reader, uuid);
@@ -111,7 +121,7 @@ export function createScaleOut(deps: ScaleOutDeps) {
     },
     async ensureAgent(uuid) {
       if (findAgent(db, uuid)) return;
-      const doc = await lookups.findAgent(uuid);
+      const doc = await indexedIfReachable(uuid);
       if (doc) await importOne(doc);
     },
     async agentConnected(agent) {
@@ -131,9 +141,10 @@ export function createScaleOut(deps: ScaleOutDeps) {
         if (cmd.target.type === 'agent' && cmd.target.id) await lookups.ensureAgent(cmd.target.id);
         return local.issueCommand(cmd, actor);
       },
-      // a uuid registered on another node is taken: registering it here would overwrite its key in the index
+      // a uuid registered on another node is taken: registering it here would overwrite its key in
+      // the index (best effort: registering still works while the indexer is down)
       registerAgent: async (cmd, actor) => {
-        if (!findAgent(db, cmd.uuid) && (await lookups.findAgent(cmd.uuid))) {
+        if (!findAgent(db, cmd.uuid) && (await indexedIfReachable(cmd.uuid))) {
           throw new DuplicateError(`agent ${cmd.uuid} is already registered (on another node)`);
         }
         return local.registerAgent(cmd, actor);

@@ -158,6 +158,9 @@ scale('an agent registered on A logs in on B, gets A’s command over B’s stre
   for (const n of [a, b]) {
     const verified = await runCli(['journal', 'verify'], { COMMS_API_DATA_DIR: n.dataDir });
     assert.is(verified.code, 0, verified.stdout + verified.stderr);
+    const ready = await call('GET', `${n.server.api}/ready`);
+    assert.is(ready.body.followers.commands.failures, 0, ready.text);
+    assert.ok(ready.body.followers.commands.seen >= 0, 'the commands follower has read the index');
   }
 });
 
