@@ -30,6 +30,21 @@ export function tokenFitsRegistration(doc: RegisteredAgentDoc, iatMs: number, re
   return Math.floor(doc.registered_at / 1000) * 1000 <= iatMs;
 }
 
+/** Journals the imports of agents not known here, in one transaction; resolves with how many were new. */
+export function importAgents(deps: { db: Db; commit: GroupCommit }) {
+  return (docs: readonly RegisteredAgentDoc[]): Promise<number> =>
+    deps.commit.run((tx) => {
+      let n = 0;
+      for (const doc of docs) {
+        for (const e of decideImportAgent(findAgent(deps.db, doc.uuid), doc)) {
+          tx.append(e);
+          n += 1;
+        }
+      }
+      return n;
+    });
+}
+
 /** `importAgent(deps)(doc)`: journals the import unless the agent is known by then; resolves with the local row. */
 export function importAgent(deps: { db: Db; commit: GroupCommit }) {
   return (doc: RegisteredAgentDoc): Promise<AgentRow | undefined> =>

@@ -1,12 +1,14 @@
 import { merge, type Observable } from 'rxjs';
 import { forgetDeletedAgents, type AgentTombstone } from '../commands/forgetDeletedAgent.js';
 import { followCommandsIndex } from '../commands/followCommandsIndex.js';
-import { importAgent, tokenFitsRegistration } from '../commands/importAgent.js';
+import { importAgent, importAgents, tokenFitsRegistration } from '../commands/importAgent.js';
 import type { deleteAgent } from '../commands/deleteAgent.js';
 import type { ingestStatefulEvents } from '../commands/ingestStatefulEvents.js';
 import type { registerAgent } from '../commands/registerAgent.js';
 import { DuplicateError } from '../journal/errors.js';
-import type { issueCommand } from '../commands/issueCommand.js';
+import { decideIssueCommand, type issueCommand } from '../commands/issueCommand.js';
+import { asCommandId } from '../journal/ids.js';
+import { findCatalogEntry } from '../queries/catalog.js';
 import type { recordCommandResult } from '../commands/recordCommandResult.js';
 import { ingestIndexedStatefulEvents, IndexerUnavailableError, recordIndexedCommandResult } from '../commands/recordIndexedCommandResult.js';
 import type { Journal } from '../journal/journal.js';
@@ -101,6 +103,20 @@ export function createScaleOut(deps: ScaleOutDeps) {
     deps.onError(`the indexer cannot be asked about agent ${uuid}; deciding locally`, new Error(r.reason));
     return undefined;
   }
+  const importMany = importAgents(journal);
+  const MEMBERS_PAGE = 1000;
+  /** A group or `all` command: the targets registered on other nodes are imported first (best effort). */
+  async function importMembers(group: string | undefined): Promise<void> {
+    let after: string | undefined;
+    for (;;) {
+      const page = await reader.registeredAgents({ size: MEMBERS_PAGE, ...(group !== undefined ? { group } : {}), ...(after !== undefined ? { afterUuid: after } : {}) });
+      if (!page.ok) return deps.onError('the indexer cannot be asked about the targets of a command; resolving them locally', new Error(page.reason));
+      const docs = page.value.flatMap((d) => (d.doc && !d.doc.deleted && !findAgent(db, d.doc.uuid) ? [d.doc] : []));
+      if (docs.length > 0) await importMany(docs);
+      if (page.value.length < MEMBERS_PAGE) return;
+      after = page.value[page.value.length - 1]!.id;
+    }
+  }
   const lookups: ScaleOutLookups = {
     async findAgent(uuid) {
       const r = await findIndexedAgent(reader, uuid);
@@ -138,7 +154,11 @@ export function createScaleOut(deps: ScaleOutDeps) {
     return {
       ...local,
       issueCommand: async (cmd, actor) => {
+        // bad input writes nothing: the action, target type and args are checked before any import
+        decideIssueCommand(cmd, findCatalogEntry(db, cmd.action.name), () => [], { id: asCommandId('check'), now: Date.now(), actor });
         if (cmd.target.type === 'agent' && cmd.target.id) await lookups.ensureAgent(cmd.target.id);
+        else if (cmd.target.type === 'group' && cmd.target.id) await importMembers(cmd.target.id);
+        else if (cmd.target.type === 'all') await importMembers(undefined);
         return local.issueCommand(cmd, actor);
       },
       // a uuid registered on another node is taken: registering it here would overwrite its key in

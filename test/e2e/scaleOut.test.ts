@@ -210,6 +210,39 @@ scale('a token issued by A works on B; a result reaches any node, and a long-pol
   }
 });
 
+scale('a group command issued on A reaches a member registered on B that A never saw', async (ctx) => {
+  const { a, b } = ctx;
+  const member = `${ctx.agent}-3`;
+  const group = `g-${ctx.agent}`;
+  assert.is((await admin(b.socket, 'POST', '/agents', { uuid: member, key: AGENT_KEY, groups: [group] })).status, 201);
+  const token = await login(b.server.api, { uuid: member, key: AGENT_KEY });
+  const stream = await openSse(`${b.server.api}/commands`, { token });
+  ctx.streams.push(stream);
+  // searches see the agent after a refresh
+  await eventually(
+    async () => (await fetch(`${ctx.osUrl}/comms-agents/_search?q=groups:${group}`).then((r) => r.json())) as { hits: { hits: unknown[] } },
+    (r) => r.hits.hits.length === 1,
+    'the member searchable in the agents index',
+  );
+
+  const bad = await admin(a.socket, 'POST', '/commands', { action: { name: 'restart', args: { nope: 1 } }, target: { type: 'group', id: group } });
+  assert.is(bad.status, 400, JSON.stringify(bad.body));
+  assert.is((await admin(a.socket, 'GET', `/agents/${member}`)).status, 404, 'bad input imports nothing');
+
+  const issued = await admin(a.socket, 'POST', '/commands', { action: { name: 'restart', args: {} }, target: { type: 'group', id: group } });
+  assert.is(issued.status, 201, JSON.stringify(issued.body));
+  assert.is(issued.body.targets, 1);
+  const frame = await stream.next((e) => e.event === 'command', 30_000);
+  assert.is(JSON.parse(frame.data).id, issued.body.id);
+  const reported = await call('POST', `${b.server.api}/commands/${issued.body.id}/result`, { token, json: { status: 'success' } });
+  assert.is(reported.status, 204, reported.text);
+  await eventually(
+    () => admin(a.socket, 'GET', `/commands/${issued.body.id}`),
+    (r) => r.body?.targets?.[0]?.state === 'success',
+    'the member’s success as seen from A',
+  );
+});
+
 scale('an agent deleted on A can no longer log in or use its token on B', async (ctx) => {
   const { a, b, agent } = ctx;
   const token = await login(b.server.api, { uuid: agent, key: AGENT_KEY });

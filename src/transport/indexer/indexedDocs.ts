@@ -111,6 +111,24 @@ export function createIndexReader(indexer: Pick<IndexerClient, 'client'>) {
         CommandDoc,
       );
     },
+    /**
+     * Registered agents (not tombstones), optionally one group's members, in uuid order after
+     * `afterUuid`: the targets of a group or `all` command as the whole cluster knows them.
+     */
+    registeredAgents(opts: { group?: string; afterUuid?: string; size: number }) {
+      const filter: unknown[] = [{ exists: { field: 'registered_at' } }];
+      if (opts.group !== undefined) filter.push({ term: { groups: opts.group } });
+      return search(
+        AGENTS_INDEX,
+        {
+          size: opts.size,
+          query: { bool: { filter } },
+          sort: [{ uuid: 'asc' }],
+          ...(opts.afterUuid !== undefined ? { search_after: [opts.afterUuid] } : {}),
+        },
+        AgentDoc,
+      );
+    },
     /** Whether any target of the command is in the index (to tell "not a target" from "unknown command"). */
     async commandExists(command: string): Promise<IndexerResult<boolean>> {
       const r = await search(COMMANDS_INDEX, { size: 1, query: { term: { command_id: command } } }, z.unknown());
