@@ -8,7 +8,7 @@ import { addUser, AGENT_KEY, ROOT, spawnServer, tempDir, type ServerProcess } fr
 
 /**
  * Schemathesis (PyPI; `.ci/run` installs it) fuzzes the real server process from its own OpenAPI
- * document, once with an operator token and once with an agent token, and checks one property:
+ * document with an agent, an auditor and an operator token, and checks one property:
  * no input gets a 5xx. Bounded: a fixed seed and a few examples per operation.
  */
 const PYTHON = process.env.PYTHON ?? 'python3';
@@ -56,6 +56,7 @@ interface Ctx {
   dataDir: string;
   server: ServerProcess;
   operator: string;
+  auditor: string;
   agent: string;
 }
 
@@ -63,8 +64,10 @@ const Fuzz = suite<Ctx>('schemathesis against the OpenAPI document');
 Fuzz.before(async (ctx) => {
   ctx.dataDir = tempDir();
   await addUser(ctx.dataDir, 'olga', 'operator', 'operator-password');
+  await addUser(ctx.dataDir, 'audrey', 'auditor', 'auditor-password');
   ctx.server = await spawnServer(ctx.dataDir, { COMMS_API_LOG_LEVEL: 'warn', COMMS_API_MAX_PACKAGE_BYTES: String(1 << 20) });
   ctx.operator = await login(ctx.server.api, { username: 'olga', password: 'operator-password' });
+  ctx.auditor = await login(ctx.server.api, { username: 'audrey', password: 'auditor-password' });
   const r = await call('POST', `${ctx.server.api}/agents`, { token: ctx.operator, json: { uuid: 'fuzz-agent', key: AGENT_KEY, groups: ['default'] } });
   assert.is(r.status, 201, r.text);
   ctx.agent = await login(ctx.server.api, { uuid: 'fuzz-agent', key: AGENT_KEY });
@@ -83,6 +86,14 @@ Fuzz('no input from an agent gets a server error', async (ctx) => {
   assert.equal(serverErrors(ctx.server), []);
   // the run was made with a token that worked all along
   assert.is((await call('GET', `${ctx.server.api}/configuration`, { token: ctx.agent })).status, 200);
+});
+
+Fuzz('no input from an auditor gets a server error', async (ctx) => {
+  const r = await runAgainst(ctx.server, ctx.auditor);
+  assert.is(r.code, 0, r.out.slice(-6000));
+  assert.match(r.out, /passed/);
+  assert.equal(serverErrors(ctx.server), []);
+  assert.is((await call('GET', `${ctx.server.api}/journal/verify`, { token: ctx.auditor })).status, 200);
 });
 
 Fuzz('no input from an operator gets a server error', async (ctx) => {
