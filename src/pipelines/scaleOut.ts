@@ -1,5 +1,5 @@
 import { merge, type Observable } from 'rxjs';
-import { forgetDeletedAgents, type AgentTombstone } from '../commands/forgetDeletedAgent.js';
+import { followAgentsIndex } from '../commands/followAgentsIndex.js';
 import { followCommandsIndex } from '../commands/followCommandsIndex.js';
 import { importAgent, importAgents, tokenFitsRegistration } from '../commands/importAgent.js';
 import type { deleteAgent } from '../commands/deleteAgent.js';
@@ -70,7 +70,7 @@ export function createScaleOut(deps: ScaleOutDeps) {
   const reader = createIndexReader(client);
   const positions = createFollowerPositions(db);
   const followCommands = followCommandsIndex(journal);
-  const forget = forgetDeletedAgents(journal);
+  const followAgents = followAgentsIndex(journal);
   const here = (agent: string): boolean => hub.isConnected(agent) || hub.isWaiting(agent);
 
   const commands = createIndexFollower({
@@ -86,8 +86,7 @@ export function createScaleOut(deps: ScaleOutDeps) {
   const agents = createIndexFollower({
     name: 'index:agents',
     changedAfter: (after, size) => reader.changedAfter(AGENTS_INDEX, after, size, AgentDoc),
-    apply: (docs) =>
-      forget(docs.flatMap((d): AgentTombstone[] => (d.deleted ? [{ uuid: d.uuid, deletedAt: d.deleted_at }] : []))),
+    apply: (docs) => followAgents(docs),
     positions,
     commit: journal.commit,
     active: () => true,

@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { decideFollowCommandDoc, followCommandsIndex } from '../../src/commands/followCommandsIndex.js';
-import { decideForgetDeletedAgent } from '../../src/commands/forgetDeletedAgent.js';
+import { decideFollowAgentDoc } from '../../src/commands/followAgentsIndex.js';
 import { decideImportAgent, tokenFitsRegistration } from '../../src/commands/importAgent.js';
 import { newCommandId } from '../../src/commands/issueCommand.js';
 import { commandIdTime } from '../../src/commands/recordIndexedCommandResult.js';
@@ -108,11 +108,22 @@ agents('a token fits the registration it was issued for, not an earlier one nor 
 });
 
 agents('a tombstone deletes the agent here unless it predates this node’s registration', () => {
-  assert.equal(decideForgetDeletedAgent(row(NOW - 10), { uuid: 'ag-1', deletedAt: NOW }), [
+  const tomb = (at: number) => ({ uuid: 'ag-1', deleted: true as const, deleted_at: at });
+  assert.equal(decideFollowAgentDoc(tomb(NOW), row(NOW - 10), NOW - 10), [
     { type: 'AgentDeleted', stream: 'ag-1', actor: 'indexer', data: { uuid: 'ag-1' } },
   ]);
-  assert.equal(decideForgetDeletedAgent(row(NOW), { uuid: 'ag-1', deletedAt: NOW - 10 }), []);
-  assert.equal(decideForgetDeletedAgent(undefined, { uuid: 'ag-1', deletedAt: NOW }), []);
+  assert.equal(decideFollowAgentDoc(tomb(NOW - 10), row(NOW), NOW), []);
+  assert.equal(decideFollowAgentDoc(tomb(NOW), undefined, undefined), []);
+});
+
+agents('groups changed on another node after this node last set them are taken over; older documents are not', () => {
+  const changed = { ...doc, groups: ['db', 'web'], updated_at: NOW };
+  assert.equal(decideFollowAgentDoc(changed, row(NOW - 5000), NOW - 5000), [
+    { type: 'AgentGroupsChanged', stream: 'ag-1', actor: 'indexer', data: { uuid: 'ag-1', groups: ['db', 'web'] } },
+  ]);
+  assert.equal(decideFollowAgentDoc(changed, row(NOW - 5000), NOW), [], 'this node changed them since: not mirrored yet');
+  assert.equal(decideFollowAgentDoc({ ...changed, groups: [] }, row(NOW - 5000), NOW - 5000), [], 'the same groups');
+  assert.equal(decideFollowAgentDoc(changed, undefined, undefined), [], 'an agent this node does not know');
 });
 
 agents('a command id tells when it was issued', () => {

@@ -241,6 +241,18 @@ scale('a group command issued on A reaches a member registered on B that A never
     (r) => r.body?.targets?.[0]?.state === 'success',
     'the member’s success as seen from A',
   );
+
+  // A moves the member to another group: B takes the membership over and pushes the configuration
+  const moved = await admin(a.socket, 'POST', '/commands', { action: { name: 'set-group', args: { groups: [group, 'moved'] } }, target: { type: 'agent', id: member } });
+  assert.is(moved.status, 201, JSON.stringify(moved.body));
+  const onB = await eventually(
+    () => admin(b.socket, 'GET', `/agents/${member}`),
+    (r) => r.body?.groups?.length === 2,
+    'the new groups on B',
+  );
+  assert.equal(onB.body.groups, [group, 'moved']);
+  await stream.next((e) => e.event === 'config', 30_000);
+  await eventually(async () => commandsOf(stream.events).map((c) => c.id), (ids) => ids.includes(moved.body.id), 'the set-group command on B');
 });
 
 scale('an agent deleted on A can no longer log in or use its token on B', async (ctx) => {

@@ -16,6 +16,7 @@ export const AgentDoc = z.union([
     groups: z.array(z.string()),
     key_hash: z.string(),
     registered_at: isoTime,
+    updated_at: isoTime.optional(),
     deleted: z.undefined().optional(),
   }).loose(),
 ]);
