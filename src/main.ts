@@ -178,7 +178,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       accepting = false;
       drainRun.unsubscribe();
       scaleOutRun?.unsubscribe();
-      const followersStopped = scaleOut?.stop();
+      scaleOut?.stop();
       const drained = drain.stop();
       hub.close();
       expiry.stop();
@@ -196,7 +196,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       clearTimeout(deadline);
       commandsDelivery.unsubscribe();
       await drained;
-      await followersStopped;
+      await scaleOut?.close();
       await journal.close();
       rmSync(config.adminSocket, { force: true });
       logger.info('stopped');

@@ -182,9 +182,12 @@ export function createScaleOut(deps: ScaleOutDeps) {
     adapt,
     run$: merge(commands.run$, agents.run$) as Observable<never>,
     status: () => ({ commands: commands.status(), agents: agents.status() }),
-    async stop(): Promise<void> {
+    /** Stops following (requests still in flight may look things up until `close`). */
+    stop(): void {
       commands.stop();
       agents.stop();
+    },
+    async close(): Promise<void> {
       await client.close().catch(() => {});
     },
   };
