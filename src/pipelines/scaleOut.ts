@@ -1,18 +1,18 @@
 import { merge, type Observable } from 'rxjs';
+import type { deleteAgent } from '../commands/deleteAgent.js';
 import { followAgentsIndex } from '../commands/followAgentsIndex.js';
 import { followCommandsIndex } from '../commands/followCommandsIndex.js';
 import { importAgent, importAgents, tokenFitsRegistration } from '../commands/importAgent.js';
-import type { deleteAgent } from '../commands/deleteAgent.js';
 import type { ingestStatefulEvents } from '../commands/ingestStatefulEvents.js';
-import type { registerAgent } from '../commands/registerAgent.js';
-import { DuplicateError } from '../journal/errors.js';
 import { decideIssueCommand, type issueCommand } from '../commands/issueCommand.js';
-import { asCommandId } from '../journal/ids.js';
-import { findCatalogEntry } from '../queries/catalog.js';
 import type { recordCommandResult } from '../commands/recordCommandResult.js';
 import { ingestIndexedStatefulEvents, IndexerUnavailableError, recordIndexedCommandResult } from '../commands/recordIndexedCommandResult.js';
+import type { registerAgent } from '../commands/registerAgent.js';
+import { DuplicateError } from '../journal/errors.js';
+import { asCommandId } from '../journal/ids.js';
 import type { Journal } from '../journal/journal.js';
 import { agentRevokedAt, findAgent } from '../queries/agents.js';
+import { findCatalogEntry } from '../queries/catalog.js';
 import { nextDeadline } from '../queries/commands.js';
 import { findIndexedAgent } from '../queries/indexedAgents.js';
 import { AgentDoc, CommandDoc, createIndexReader, type RegisteredAgentDoc } from '../transport/indexer/indexedDocs.js';
@@ -59,9 +59,10 @@ export interface ScaleOutDeps {
 }
 
 /**
- * Scale-out: the followers of the commands index (imports commands for agents connected here,
- * observes states finished on other nodes) and of the agents index (deletions made on other
- * nodes), and the lookups of agents and commands that this node does not know yet.
+ * Scale-out (only with an indexer URL): the followers of the commands index (imports commands for
+ * agents connected here, observes states changed on other nodes) and of the agents index (deletions
+ * and group changes made on other nodes), the lookups of agents and commands this node does not know
+ * yet, and the write-side handlers wrapped with the imports they need (`adapt`).
  */
 export function createScaleOut(deps: ScaleOutDeps) {
   const { journal, hub } = deps;
