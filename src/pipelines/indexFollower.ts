@@ -1,4 +1,4 @@
-import { defer, EMPTY, exhaustMap, filter, type Observable, takeUntil, Subject, timer, ignoreElements, catchError } from 'rxjs';
+import { catchError, defer, EMPTY, exhaustMap, filter, ignoreElements, type Observable, Subject, takeUntil, tap, timer } from 'rxjs';
 import type { GroupCommit } from '../journal/groupCommit.js';
 import type { FollowedDoc } from '../transport/indexer/indexedDocs.js';
 import type { IndexerResult } from '../transport/indexer/indexerClient.js';
@@ -74,8 +74,19 @@ export function createIndexFollower<T>(deps: IndexFollowerDeps<T>): IndexFollowe
     }
   }
 
+  /** A bug in `active` must not end the follower: reported, and that tick is skipped. */
+  function shouldPoll(): boolean {
+    if (now() < retryAt) return false;
+    try {
+      return deps.active();
+    } catch (err) {
+      deps.onError(err);
+      return false;
+    }
+  }
+
   const run$ = timer(0, deps.intervalMs).pipe(
-    filter(() => now() >= retryAt && deps.active()),
+    filter(shouldPoll),
     exhaustMap(() =>
       defer(() => poll()).pipe(
         catchError((err: unknown) => {
@@ -86,10 +97,7 @@ export function createIndexFollower<T>(deps: IndexFollowerDeps<T>): IndexFollowe
         }),
       ),
     ),
-    filter(() => {
-      failures = 0;
-      return false;
-    }),
+    tap(() => (failures = 0)),
     ignoreElements(),
     takeUntil(stop$),
   );

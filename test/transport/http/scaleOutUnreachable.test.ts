@@ -56,4 +56,15 @@ down('what only the index could tell gets 503 problem+json with Retry-After, and
   assert.is(head(), before);
 });
 
+down('the followers report their failures in /ready and the node stays ready', async (ctx) => {
+  let ready = await call('GET', `${ctx.w.api}/ready`);
+  for (let i = 0; i < 100 && !(ready.body.followers?.agents?.failures >= 1); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    ready = await call('GET', `${ctx.w.api}/ready`);
+  }
+  assert.is(ready.status, 200);
+  assert.ok(ready.body.followers.agents.failures >= 1, ready.text);
+  assert.is(ready.body.followers.agents.settled, -1, 'nothing read');
+});
+
 down.run();
