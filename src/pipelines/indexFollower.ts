@@ -38,8 +38,8 @@ export interface IndexFollower {
 
 /**
  * Follows an index by sequence number: every `intervalMs` while `active()`, pages through the
- * documents changed after the settled position (bounded pages, in order), applies each page
- * through the journal, then moves the position. A failing poll is retried on a later tick after
+ * documents changed after the settled position (bounded pages, in order), applies the ones not
+ * applied yet through the journal, then moves the position. A failing poll is retried on a later tick after
  * a capped back-off; one poll at a time.
  */
 export function createIndexFollower<T>(deps: IndexFollowerDeps<T>): IndexFollower {
@@ -49,6 +49,8 @@ export function createIndexFollower<T>(deps: IndexFollowerDeps<T>): IndexFollowe
   let settled = deps.positions.get(deps.name);
   let seen = settled;
   const marks: Array<{ seqNo: number; at: number }> = [];
+  /** Sequence numbers applied in the re-read window (an updated document gets a new one): not applied twice. */
+  const applied = new Set<number>();
   let failures = 0;
   let retryAt = 0;
   const stop$ = new Subject<void>();
@@ -58,8 +60,10 @@ export function createIndexFollower<T>(deps: IndexFollowerDeps<T>): IndexFollowe
     for (;;) {
       const page = await deps.changedAfter(cursor, pageSize);
       if (!page.ok) throw new Error(page.reason);
-      const docs = page.value.flatMap((d) => (d.doc === undefined ? [] : [d.doc]));
+      const fresh = page.value.filter((d) => !applied.has(d.seqNo));
+      const docs = fresh.flatMap((d) => (d.doc === undefined ? [] : [d.doc]));
       if (docs.length > 0) await deps.apply(docs);
+      for (const d of fresh) applied.add(d.seqNo);
       if (page.value.length > 0) cursor = page.value[page.value.length - 1]!.seqNo;
       if (page.value.length < pageSize) break;
     }
@@ -70,6 +74,7 @@ export function createIndexFollower<T>(deps: IndexFollowerDeps<T>): IndexFollowe
     while (marks.length > 0 && marks[0]!.at <= at - settleMs) next = marks.shift()!.seqNo;
     if (next !== settled) {
       settled = next;
+      for (const s of applied) if (s <= next) applied.delete(s);
       await deps.commit.run((tx) => deps.positions.store(deps.name, next, tx.now));
     }
   }

@@ -65,18 +65,21 @@ async function put(ctx: Ctx, docs: Array<[string, number]>): Promise<void> {
   assert.ok(r.ok && r.value.every((i) => i.status < 300), JSON.stringify(r));
 }
 
-function start(ctx: Ctx, seen: Doc[], active = () => true): IndexFollower {
+function start(ctx: Ctx, seen: Doc[], active = () => true, opts: { settleMs?: number; onSearch?: () => void } = {}): IndexFollower {
   const reader = createIndexReader(ctx.client);
   const f = createIndexFollower<Doc>({
     name: `test:${ctx.index}`,
-    changedAfter: (after, size) => reader.changedAfter(ctx.index, after, size, Doc),
+    changedAfter: (after, size) => {
+      opts.onSearch?.();
+      return reader.changedAfter(ctx.index, after, size, Doc);
+    },
     apply: async (docs) => void seen.push(...docs),
     positions: createFollowerPositions(ctx.journal.db),
     commit: ctx.journal.commit,
     active,
     intervalMs: 20,
     pageSize: 3,
-    settleMs: 0,
+    settleMs: opts.settleMs ?? 0,
     onError: (err) => assert.unreachable(String(err)),
   });
   f.run$.subscribe();
@@ -113,6 +116,18 @@ follow('a new follower resumes after the persisted position; an inactive one rea
   start(ctx, resumed);
   await until(() => resumed.length >= 1);
   assert.equal(resumed.map((d) => d.n), [3]);
+});
+
+follow('documents in the re-read window are read again but applied once; the position waits for the window', async (ctx) => {
+  await put(ctx, [['a', 1], ['b', 2], ['c', 3], ['d', 4]]);
+  const seen: Doc[] = [];
+  let searches = 0;
+  const f = start(ctx, seen, () => true, { settleMs: 60_000, onSearch: () => (searches += 1) });
+  await until(() => f.status().seen === 3);
+  const after = searches;
+  await until(() => searches >= after + 10, 'ten more searches');
+  assert.equal(seen.map((d) => d.n), [1, 2, 3, 4]);
+  assert.is(f.status().settled, -1, 'nothing settled within the window');
 });
 
 follow.run();
