@@ -200,6 +200,8 @@ async function measure(target: Target, agents: BenchAgent[], workers: Worker[]):
     f.lastProbe.push(z - t0);
     f.lastAll.push(Math.max(a, z, ...(rest as Array<{ last: number }>).map((x) => x.last)) - t0);
   }
+  const series = (v: number[]) => v.map((x) => Math.round(x)).join(' ');
+  process.stderr.write(`  ${target.name}: broadcast first ms ${series(f.first)}; last ms ${series(f.lastProbe)}\n`);
   await waitIdle(target.pid);
   for (let u = 0; u < UNICASTS; u++) {
     const w = Math.floor(Math.random() * workers.length);
