@@ -11,7 +11,6 @@ export const ITEMS_PER_BATCH = 1000;
 /** The indexer pipeline's settings (README): ≤ 2000 actions per `_bulk`, 3 in flight. */
 export const BULK_ACTIONS = 2000;
 export const BULKS_IN_FLIGHT = 3;
-export const MODULE = 'bench';
 const AGENT = 'bench-states';
 const KEY = 'benchStatesKey0123456789abcdefAB';
 
@@ -30,7 +29,8 @@ export interface StatefulLoad {
   ingestSeconds: number;
 }
 
-export async function loadStateful(dataDir: string, items: number): Promise<StatefulLoad> {
+/** Ingests `items` items of module `module` (index `wazuh-states-<module>`). */
+export async function loadStateful(dataDir: string, items: number, module: string): Promise<StatefulLoad> {
   const env = serverEnv(dataDir);
   await spawnReady(process.execPath, [CLI, 'agents', 'add', '--uuid', AGENT, '--key', KEY], /\{[\s\S]*\}/, env).started;
   const server = await startCommsApi(dataDir, { COMMS_API_MAX_BODY_BYTES: String(4 << 20) });
@@ -44,7 +44,7 @@ export async function loadStateful(dataDir: string, items: number): Promise<Stat
     await pool(batches, 4, async (b) => {
       let body = `{"agent":{"id":"${AGENT}","name":"bench"}}\n`;
       for (let n = b * ITEMS_PER_BATCH; n < Math.min(items, (b + 1) * ITEMS_PER_BATCH); n++) {
-        body += `${JSON.stringify({ id: itemId(n), module: MODULE, operation: 'create' })}\n${JSON.stringify(doc(n))}\n`;
+        body += `${JSON.stringify({ id: itemId(n), module, operation: 'create' })}\n${JSON.stringify(doc(n))}\n`;
       }
       const r = await jsonRequestRaw(server.port, agent, login.body.token, body);
       if (r !== 202) throw new Error(`stateful ingest answered ${r}`);
