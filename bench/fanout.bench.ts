@@ -194,8 +194,9 @@ async function measure(target: Target, agents: BenchAgent[], workers: Worker[]):
       ...workers.map((w, i) => w.ask({ type: 'wait', id, count: parts[i]!.length, timeoutMs: WAIT_MS }, 'waited')),
     ] as const);
     const got = (rest as Array<Extract<WorkerReply, { type: 'waited' }>>).reduce((s, x) => s + x.count, 2);
+    if (got !== n) throw new Error(`${target.name}: broadcast ${id} reached ${got} of ${n} streams`);
     if (r === 0) continue; // warm-up
-    f.delivered = Math.min(f.delivered || got, got);
+    f.delivered = got;
     f.first.push(a - t0);
     f.lastProbe.push(z - t0);
     f.lastAll.push(Math.max(a, z, ...(rest as Array<{ last: number }>).map((x) => x.last)) - t0);
