@@ -15,6 +15,10 @@ function prepare(db: Db) {
   return {
     find: db.prepare<[string], AgentRow>('SELECT * FROM agents WHERE uuid = ?'),
     revokedAt: db.prepare<[string], { revoked_at: number }>('SELECT revoked_at FROM revoked_agents WHERE uuid = ?'),
+    standing: db.prepare<[string, string], { known: number | null; revoked_at: number | null }>(
+      `SELECT (SELECT 1 FROM agents WHERE uuid = ?) AS known,
+              (SELECT revoked_at FROM revoked_agents WHERE uuid = ?) AS revoked_at`,
+    ),
     page: db.prepare<[string, number], AgentRow>('SELECT * FROM agents WHERE uuid > ? ORDER BY uuid LIMIT ?'),
     pageInGroup: db.prepare<[string, string, number], AgentRow>(
       `SELECT a.* FROM agent_groups g JOIN agents a ON a.uuid = g.agent
@@ -35,6 +39,12 @@ export function findAgent(db: Db, uuid: string): AgentRow | undefined {
 /** When the agent's tokens were revoked (it was deleted), in ms, or undefined. */
 export function agentRevokedAt(db: Db, uuid: string): number | undefined {
   return stmts(db).revokedAt.get(uuid)?.revoked_at;
+}
+
+/** Whether the agent is registered here and when its tokens were revoked: one query per request. */
+export function agentStanding(db: Db, uuid: string): { known: boolean; revokedAt: number | undefined } {
+  const row = stmts(db).standing.get(uuid, uuid);
+  return { known: row?.known === 1, revokedAt: row?.revoked_at ?? undefined };
 }
 
 /** Up to `limit` agents after `afterUuid` in uuid order, optionally only a group's members. */

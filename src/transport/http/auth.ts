@@ -2,7 +2,7 @@ import { createPublicKey } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import koaJwt from 'koa-jwt';
 import type { Db } from '../../journal/database.js';
-import { agentRevokedAt, findAgent } from '../../queries/agents.js';
+import { agentStanding } from '../../queries/agents.js';
 import { findUser } from '../../queries/users.js';
 import { Claims, type Role, TOKEN_ALGORITHM } from '../../security/tokens.js';
 import { HttpError } from './problem.js';
@@ -42,9 +42,9 @@ export const authenticate = (opts: {
   const revoked = async (claims: Claims): Promise<boolean> => {
     const { sub, role, iat } = claims;
     if (role === 'agent') {
-      const revokedAt = agentRevokedAt(opts.db, sub);
+      const { known, revokedAt } = agentStanding(opts.db, sub);
       if (revokedAt !== undefined && revokedAt >= iat * 1000) return true;
-      if (findAgent(opts.db, sub)) return false;
+      if (known) return false;
       return !(opts.admitAgent && (await opts.admitAgent(sub, iat * 1000)));
     }
     const user = findUser(opts.db, sub);
