@@ -2,13 +2,9 @@ import type { Db } from '../journal/database.js';
 import type { EntryOf, StoredEntry } from '../journal/entries.js';
 import type { Projection } from '../journal/groupCommit.js';
 
-/**
- * Read models of commands: `commands` (one row per command), `command_targets` (each target
- * agent's state: pending → delivered → success | failure | expired) and `command_events`
- * (one row per state change and agent, in journal order: the audit history's index).
- */
-export function createCommandsProjection(db: Db): Projection {
-  db.exec(`CREATE TABLE IF NOT EXISTS commands (
+const VERSION = 2;
+
+const TABLES = `CREATE TABLE IF NOT EXISTS commands (
     id          TEXT PRIMARY KEY,
     seq         INTEGER NOT NULL,
     action      TEXT    NOT NULL,
@@ -22,8 +18,8 @@ export function createCommandsProjection(db: Db): Projection {
     issued_by   TEXT    NOT NULL
   );
   CREATE TABLE IF NOT EXISTS command_targets (
-    agent        TEXT    NOT NULL,
     command      TEXT    NOT NULL,
+    agent        TEXT    NOT NULL,
     seq          INTEGER NOT NULL,
     state        TEXT    NOT NULL,
     expires_at   INTEGER NOT NULL,
@@ -32,9 +28,8 @@ export function createCommandsProjection(db: Db): Projection {
     code         INTEGER,
     message      TEXT,
     result       TEXT,
-    PRIMARY KEY (agent, command)
+    PRIMARY KEY (command, agent)
   ) WITHOUT ROWID;
-  CREATE INDEX IF NOT EXISTS command_targets_command ON command_targets (command, agent);
   CREATE INDEX IF NOT EXISTS command_targets_open ON command_targets (agent, seq) WHERE state IN ('pending', 'delivered');
   CREATE INDEX IF NOT EXISTS command_targets_deadline ON command_targets (expires_at) WHERE state IN ('pending', 'delivered');
   CREATE TABLE IF NOT EXISTS command_events (
@@ -46,13 +41,53 @@ export function createCommandsProjection(db: Db): Projection {
     action  TEXT    NOT NULL,
     type    TEXT    NOT NULL,
     state   TEXT    NOT NULL,
-    actor   TEXT    NOT NULL
+    actor   TEXT    NOT NULL,
+    fanout  INTEGER NOT NULL DEFAULT 0
   );
   CREATE INDEX IF NOT EXISTS command_events_command ON command_events (command, id);
   CREATE INDEX IF NOT EXISTS command_events_agent ON command_events (agent, id);
   CREATE INDEX IF NOT EXISTS command_events_actor ON command_events (actor, id);
   CREATE INDEX IF NOT EXISTS command_events_action ON command_events (action, id);
-  CREATE INDEX IF NOT EXISTS command_events_time ON command_events (time, id);`);
+  CREATE INDEX IF NOT EXISTS command_events_time ON command_events (time, id);
+  CREATE INDEX IF NOT EXISTS command_events_fanout ON command_events (id) WHERE fanout = 1;`;
+
+/**
+ * Version 1 keyed targets by (agent, command) and wrote one issue row per target: rebuilt in
+ * place, in one transaction, keeping every row (the journal may have been pruned since).
+ */
+const FROM_V1 = `ALTER TABLE command_targets RENAME TO command_targets_v1;
+  DROP INDEX IF EXISTS command_targets_command;
+  DROP INDEX IF EXISTS command_targets_open;
+  DROP INDEX IF EXISTS command_targets_deadline;
+  ALTER TABLE command_events ADD COLUMN fanout INTEGER NOT NULL DEFAULT 0;`;
+const COPY_V1 = `INSERT INTO command_targets (command, agent, seq, state, expires_at, delivered_at, finished_at, code, message, result)
+    SELECT command, agent, seq, state, expires_at, delivered_at, finished_at, code, message, result FROM command_targets_v1 ORDER BY command, agent;
+  DROP TABLE command_targets_v1;`;
+
+/** Creates the tables, or brings a data folder of an older version to this one. */
+function createTables(db: Db): void {
+  db.exec('CREATE TABLE IF NOT EXISTS projection_versions (name TEXT PRIMARY KEY, version INTEGER NOT NULL)');
+  const row = db.prepare<[], { version: number }>("SELECT version FROM projection_versions WHERE name = 'commands'").get();
+  const hasTargets = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'command_targets'").get() !== undefined;
+  db.transaction(() => {
+    const v1 = row === undefined && hasTargets;
+    if (v1) db.exec(FROM_V1);
+    db.exec(TABLES);
+    if (v1) db.exec(COPY_V1);
+    db.prepare("INSERT OR REPLACE INTO projection_versions (name, version) VALUES ('commands', ?)").run(VERSION);
+  }).immediate();
+}
+
+/**
+ * Read models of commands: `commands` (one row per command), `command_targets` (each target
+ * agent's state: pending → delivered → success | failure | expired; keyed by command so that a
+ * broadcast appends its targets in one place of the B-tree) and `command_events` (the audit
+ * history's index, in journal order: one row per state change and agent, except that issuing or
+ * importing a command is one row with `fanout = 1` for all its targets, which the history query
+ * expands from `command_targets` rows of the same seq).
+ */
+export function createCommandsProjection(db: Db): Projection {
+  createTables(db);
 
   const s = {
     command: db.prepare(
@@ -60,7 +95,7 @@ export function createCommandsProjection(db: Db): Projection {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     target: db.prepare(
-      `INSERT OR IGNORE INTO command_targets (agent, command, seq, state, expires_at) VALUES (?, ?, ?, 'pending', ?)`,
+      `INSERT OR IGNORE INTO command_targets (command, agent, seq, state, expires_at) VALUES (?, ?, ?, 'pending', ?)`,
     ),
     delivered: db.prepare(
       `UPDATE command_targets SET state = 'delivered', delivered_at = ? WHERE agent = ? AND command = ? AND state = 'pending'`,
@@ -73,6 +108,9 @@ export function createCommandsProjection(db: Db): Projection {
     event: db.prepare(
       'INSERT INTO command_events (seq, time, command, agent, action, type, state, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     ),
+    fanout: db.prepare(
+      'INSERT INTO command_events (seq, time, command, agent, action, type, state, actor, fanout) VALUES (?, ?, ?, NULL, ?, ?, ?, ?, 1)',
+    ),
   };
 
   function issued(e: EntryOf<'CommandIssued'> & StoredEntry): void {
@@ -81,11 +119,9 @@ export function createCommandsProjection(db: Db): Projection {
       d.id, e.seq, d.action.name, JSON.stringify(d.action.args ?? {}), d.action.version,
       d.target.type, d.target.id ?? null, d.agents.length, d.issuedAt, d.expiresAt, e.actor,
     );
-    for (const agent of d.agents) {
-      s.target.run(agent, d.id, e.seq, d.expiresAt);
-      s.event.run(e.seq, e.time, d.id, agent, d.action.name, e.type, 'pending', e.actor);
-    }
-    if (d.agents.length === 0) s.event.run(e.seq, e.time, d.id, null, d.action.name, e.type, 'pending', e.actor);
+    for (const agent of d.agents) s.target.run(d.id, agent, e.seq, d.expiresAt);
+    if (d.agents.length > 0) s.fanout.run(e.seq, e.time, d.id, d.action.name, e.type, 'pending', e.actor);
+    else s.event.run(e.seq, e.time, d.id, null, d.action.name, e.type, 'pending', e.actor);
   }
 
   /** Only the imported targets: the command row is shared by every import of the same command. */
@@ -95,10 +131,8 @@ export function createCommandsProjection(db: Db): Projection {
       d.id, e.seq, d.action.name, JSON.stringify(d.action.args ?? {}), d.action.version,
       d.target.type, d.target.id ?? null, d.agents.length, d.issuedAt, d.expiresAt, d.issuedBy,
     );
-    for (const agent of d.agents) {
-      s.target.run(agent, d.id, e.seq, d.expiresAt);
-      s.event.run(e.seq, e.time, d.id, agent, d.action.name, e.type, 'pending', e.actor);
-    }
+    for (const agent of d.agents) s.target.run(d.id, agent, e.seq, d.expiresAt);
+    if (d.agents.length > 0) s.fanout.run(e.seq, e.time, d.id, d.action.name, e.type, 'pending', e.actor);
   }
 
   function observed(e: EntryOf<'CommandStateObserved'> & StoredEntry): void {

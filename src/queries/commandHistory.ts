@@ -14,7 +14,15 @@ export const HistoryQuery = z.object({
   status: z.enum(['pending', 'delivered', 'success', 'failure', 'expired']).optional(),
   since: isoTime.optional(),
   until: isoTime.optional(),
-  cursor: z.string().regex(/^\d{1,15}$/, 'a cursor from next_cursor').transform(Number).optional(),
+  /** `next_cursor` of the previous page: `<row>` or `<row>~<agent>` (inside a command's issue, expanded per agent). */
+  cursor: z
+    .string()
+    .regex(/^\d{1,15}(~[A-Za-z0-9][A-Za-z0-9._:-]{0,63})?$/, 'a cursor from next_cursor')
+    .transform((c) => {
+      const [id, agent] = c.split('~');
+      return { id: Number(id), agent };
+    })
+    .optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 export type HistoryQuery = z.infer<typeof HistoryQuery>;
@@ -42,7 +50,7 @@ interface EventRow {
   actor: string;
 }
 
-type Filter = Exclude<keyof HistoryQuery, 'limit'>;
+type Filter = Exclude<keyof HistoryQuery, 'limit' | 'cursor'>;
 const CLAUSES: Record<Filter, string> = {
   agent: 'agent = @agent',
   user: '(actor = @user OR actor = @userActor)',
@@ -51,46 +59,106 @@ const CLAUSES: Record<Filter, string> = {
   status: 'state = @status',
   since: 'time >= @since',
   until: 'time <= @until',
-  cursor: 'id > @cursor',
+};
+/** The same filters on an issue row (`fanout = 1`): its agents are its `command_targets` rows of the same seq. */
+const FANOUT_CLAUSES: Record<Filter, string> = {
+  ...CLAUSES,
+  agent: 'EXISTS (SELECT 1 FROM command_targets t WHERE t.command = command_events.command AND t.agent = @agent AND t.seq = command_events.seq)',
 };
 const FILTERS = Object.keys(CLAUSES) as Filter[];
+const COLUMNS = 'id, seq, time, command, agent, action, type, state, actor';
 
-const cache = new WeakMap<Db, Map<string, Statement>>();
+interface Statements {
+  rows: Statement;
+  fanouts: Statement;
+}
+const cache = new WeakMap<Db, Map<string, Statements>>();
+const targetsCache = new WeakMap<Db, Statement>();
 
-/** One prepared statement per combination of filters, prepared on first use. */
-function statementFor(db: Db, used: Filter[]): Statement {
+/** Per combination of filters (prepared on first use): per-agent rows, and issue rows to expand. */
+function statementsFor(db: Db, used: Filter[]): Statements {
   let byKey = cache.get(db);
   if (!byKey) cache.set(db, (byKey = new Map()));
   const key = used.join(',');
-  let stmt = byKey.get(key);
-  if (!stmt) {
-    const where = used.length ? `WHERE ${used.map((f) => CLAUSES[f]).join(' AND ')}` : '';
-    stmt = db.prepare(`SELECT id, seq, time, command, agent, action, type, state, actor FROM command_events ${where} ORDER BY id LIMIT @limit`);
-    byKey.set(key, stmt);
+  let stmts = byKey.get(key);
+  if (!stmts) {
+    const where = (clauses: Record<Filter, string>, fanout: 0 | 1, cursor: string) =>
+      ['fanout = ' + fanout, cursor, ...used.map((f) => clauses[f])].join(' AND ');
+    stmts = {
+      rows: db.prepare(`SELECT ${COLUMNS} FROM command_events WHERE ${where(CLAUSES, 0, 'id > @after')} ORDER BY id LIMIT @limit`),
+      fanouts: db.prepare(`SELECT ${COLUMNS} FROM command_events WHERE ${where(FANOUT_CLAUSES, 1, 'id >= @from')} ORDER BY id LIMIT @limit`),
+    };
+    byKey.set(key, stmts);
   }
-  return stmt;
+  return stmts;
+}
+
+/** The agents of one issue row after `after` (in agent order), optionally only `agent`. */
+function fanoutAgents(db: Db, r: EventRow, after: string, agent: string | undefined, limit: number): string[] {
+  let stmt = targetsCache.get(db);
+  if (!stmt) {
+    stmt = db.prepare(
+      `SELECT agent FROM command_targets WHERE command = @command AND seq = @seq AND agent > @after
+       AND (@agent IS NULL OR agent = @agent) ORDER BY agent LIMIT @limit`,
+    );
+    targetsCache.set(db, stmt);
+  }
+  const rows = stmt.all({ command: r.command, seq: r.seq, after, agent: agent ?? null, limit }) as Array<{ agent: string }>;
+  return rows.map((t) => t.agent);
+}
+
+interface Item {
+  row: EventRow;
+  agent: string | null;
+  /** Set on the items of an issue row: the cursor continues after this agent. */
+  fanout: boolean;
+}
+
+/** Merges per-agent rows and expanded issue rows in (id, agent) order: at most `want` items. */
+function merge(db: Db, q: HistoryQuery, rows: EventRow[], fanouts: EventRow[], want: number): Item[] {
+  const items: Item[] = [];
+  let i = 0;
+  let j = 0;
+  while (items.length < want && (i < rows.length || j < fanouts.length)) {
+    if (j >= fanouts.length || (i < rows.length && rows[i]!.id < fanouts[j]!.id)) {
+      const r = rows[i++]!;
+      items.push({ row: r, agent: r.agent, fanout: false });
+      continue;
+    }
+    const f = fanouts[j++]!;
+    const after = q.cursor !== undefined && q.cursor.id === f.id ? (q.cursor.agent ?? '') : '';
+    for (const agent of fanoutAgents(db, f, after, q.agent, want - items.length)) items.push({ row: f, agent, fanout: true });
+  }
+  return items;
 }
 
 /** Every per-agent state change of commands, in journal order, filtered, one page at a time. */
 export function commandHistory(db: Db, q: HistoryQuery): { items: HistoryItem[]; next_cursor: string | null } {
   const used = FILTERS.filter((f) => q[f] !== undefined);
-  const params: Record<string, unknown> = { limit: q.limit + 1 };
+  const want = q.limit + 1;
+  const params: Record<string, unknown> = { limit: want };
   for (const f of used) params[f] = q[f];
   if (q.user !== undefined) params.userActor = `user:${q.user}`;
-  const rows = statementFor(db, used).all(params) as EventRow[];
-  const more = rows.length > q.limit;
-  const page = more ? rows.slice(0, q.limit) : rows;
+  const stmts = statementsFor(db, used);
+  const rows = stmts.rows.all({ ...params, after: q.cursor?.id ?? 0 }) as EventRow[];
+  // an issue row without `~agent` in the cursor was finished on the previous page
+  const from = q.cursor === undefined ? 0 : q.cursor.agent === undefined ? q.cursor.id + 1 : q.cursor.id;
+  const fanouts = stmts.fanouts.all({ ...params, from }) as EventRow[];
+  const items = merge(db, q, rows, fanouts, want);
+  const more = items.length > q.limit;
+  const page = more ? items.slice(0, q.limit) : items;
+  const last = page[page.length - 1];
   return {
-    items: page.map((r) => ({
+    items: page.map(({ row: r, agent }) => ({
       seq: r.seq,
       time: new Date(r.time).toISOString(),
       command: r.command,
-      agent: r.agent,
+      agent,
       action: r.action,
       type: r.type,
       state: r.state,
       actor: r.actor,
     })),
-    next_cursor: more ? String(page[page.length - 1]!.id) : null,
+    next_cursor: more && last ? (last.fanout ? `${last.row.id}~${last.agent}` : String(last.row.id)) : null,
   };
 }
