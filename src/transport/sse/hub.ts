@@ -22,8 +22,11 @@ const MAX_REMEMBERED = 10_000;
 interface Connection {
   agent: string;
   res: ServerResponse;
-  /** Commands already written to this connection: each is sent at most once per connection. */
-  sent: Set<string>;
+  /**
+   * Commands already written to this connection: each is sent at most once per connection.
+   * Created with the first command (most streams idle for hours): an idle stream holds no Set.
+   */
+  sent: Set<string> | null;
 }
 
 /**
@@ -36,7 +39,8 @@ export function createSseHub(opts: HubOptions = {}) {
   const retryBase = opts.retryBaseMs ?? 3_000;
   const retryJitter = opts.retryJitterMs ?? 2_000;
   const maxBuffered = opts.maxBufferedBytes ?? 4 * 1024 * 1024;
-  const byAgent = new Map<string, Set<Connection>>();
+  /** An agent's open streams: nearly always one, so a small array rather than a Set. */
+  const byAgent = new Map<string, Connection[]>();
   const waiters = new Map<string, Set<() => void>>();
   const deliveries = new Subject<Delivery>();
   let connections = 0;
@@ -45,15 +49,17 @@ export function createSseHub(opts: HubOptions = {}) {
 
   function startHeartbeat(): void {
     heartbeat ??= interval(heartbeatMs).subscribe(() => {
-      for (const set of byAgent.values()) for (const c of set) write(c, HEARTBEAT_FRAME);
+      for (const list of byAgent.values()) for (let i = list.length - 1; i >= 0; i--) write(list[i]!, HEARTBEAT_FRAME);
     });
   }
 
   function remove(c: Connection): void {
-    const set = byAgent.get(c.agent);
-    if (!set?.delete(c)) return;
+    const list = byAgent.get(c.agent);
+    const at = list ? list.indexOf(c) : -1;
+    if (!list || at < 0) return;
+    list.splice(at, 1);
     connections -= 1;
-    if (set.size === 0) byAgent.delete(c.agent);
+    if (list.length === 0) byAgent.delete(c.agent);
     if (connections === 0) {
       heartbeat?.unsubscribe();
       heartbeat = null;
@@ -72,8 +78,9 @@ export function createSseHub(opts: HubOptions = {}) {
   }
 
   function sendCommand(c: Connection, id: string, frame: string): boolean {
-    if (c.sent.has(id)) return false;
+    if (c.sent?.has(id)) return false;
     if (!write(c, frame)) return false;
+    c.sent ??= new Set();
     c.sent.add(id);
     // Only a backlog/live race can repeat an id, and it does so early: keep the memory bounded.
     if (c.sent.size > MAX_REMEMBERED) c.sent.delete(c.sent.values().next().value as string);
@@ -102,10 +109,10 @@ export function createSseHub(opts: HubOptions = {}) {
       }
       res.writeHead(200, SSE_HEADERS);
       res.flushHeaders();
-      const c: Connection = { agent, res, sent: new Set() };
-      let set = byAgent.get(agent);
-      if (!set) byAgent.set(agent, (set = new Set()));
-      set.add(c);
+      const c: Connection = { agent, res, sent: null };
+      const list = byAgent.get(agent);
+      if (list) list.push(c);
+      else byAgent.set(agent, [c]);
       connections += 1;
       startHeartbeat();
       res.once('close', () => remove(c));
@@ -121,10 +128,11 @@ export function createSseHub(opts: HubOptions = {}) {
       const frame = eventFrame('command', command, cursor);
       let streams = 0;
       for (const agent of agents) {
-        const set = byAgent.get(agent);
-        if (set) {
+        const list = byAgent.get(agent);
+        if (list) {
           let delivered = false;
-          for (const c of set) if (sendCommand(c, command.id, frame)) delivered = true;
+          // backwards: a stream over its buffer limit is removed from `list` while we are at it
+          for (let i = list.length - 1; i >= 0; i--) if (sendCommand(list[i]!, command.id, frame)) delivered = true;
           if (delivered) {
             streams += 1;
             deliveries.next({ agent, id: command.id });
@@ -140,9 +148,9 @@ export function createSseHub(opts: HubOptions = {}) {
       const frame = eventFrame('config', data);
       let reached = 0;
       for (const agent of agents) {
-        const set = byAgent.get(agent);
-        if (!set) continue;
-        for (const c of set) write(c, frame);
+        const list = byAgent.get(agent);
+        if (!list) continue;
+        for (let i = list.length - 1; i >= 0; i--) write(list[i]!, frame);
         reached += 1;
       }
       return reached;
@@ -169,7 +177,7 @@ export function createSseHub(opts: HubOptions = {}) {
 
     /** Ends every stream of `agent` (it was deleted). */
     disconnect(agent: string): void {
-      for (const c of byAgent.get(agent) ?? []) {
+      for (const c of [...(byAgent.get(agent) ?? [])]) {
         remove(c);
         c.res.end();
       }
@@ -190,8 +198,8 @@ export function createSseHub(opts: HubOptions = {}) {
     /** Server stop: ends every stream and wakes every long-poll; refuses new streams. */
     close(): void {
       closed = true;
-      for (const set of [...byAgent.values()]) {
-        for (const c of [...set]) {
+      for (const list of [...byAgent.values()]) {
+        for (const c of [...list]) {
           remove(c);
           c.res.end();
         }

@@ -6,6 +6,7 @@ import { CommandResult } from '../../../commands/recordCommandResult.js';
 import { asAgentId, CommandId } from '../../../journal/ids.js';
 import { commandHistory, HistoryQuery } from '../../../queries/commandHistory.js';
 import { commandDetails, pendingCommands, type PendingCommand } from '../../../queries/commands.js';
+import { releaseKoaContext } from '../../sse/releaseKoaContext.js';
 import { principalOf } from '../auth.js';
 import { readJson } from '../body.js';
 import type { HttpDeps } from '../deps.js';
@@ -146,6 +147,7 @@ export function commandsRoutes(deps: HttpDeps, guard: Guard): Router {
     ctx.status = 200;
     ctx.respond = false;
     deps.hub.open(agent, ctx.res, backlog);
+    releaseKoaContext(ctx.res);
     // scale-out: commands issued on other nodes reach the stream through the journal (CommandImported)
     deps.scaleOut?.agentConnected(agent).catch((err: unknown) => deps.logger.warn({ err, agent }, 'importing the agent’s commands failed'));
   }
