@@ -71,6 +71,11 @@ released('a handed-over stream no longer keeps its Koa context alive, and its cl
   await collect();
   assert.equal(ctx.contexts.map((w) => w.deref() === undefined), [true, true, true, true, true]);
   assert.ok(ctx.streams.every((res) => !res.writableEnded), 'the streams stay open');
+  for (const res of ctx.streams) {
+    const named = (l: Function) => l.name;
+    assert.not.ok([...res.listeners('finish'), ...res.listeners('end')].map(named).includes('onevent'), 'on-finished listeners are gone');
+    assert.not.ok([...res.socket!.listeners('close'), ...res.socket!.listeners('error')].map(named).includes('onevent'));
+  }
   for (const c of clients) c.destroy();
   for (let i = 0; i < 200 && ctx.closed < 5; i++) await new Promise((r) => setTimeout(r, 10));
   assert.is(ctx.closed, 5);
@@ -81,6 +86,7 @@ released('without it, Koa keeps each open stream’s context (what the release i
   const clients = await openStreams(ctx.url, 3);
   await collect();
   assert.equal(ctx.contexts.map((w) => w.deref() !== undefined), [true, true, true]);
+  assert.ok(ctx.streams.every((res) => res.listeners('finish').some((l) => l.name === 'onevent')));
   for (const c of clients) c.destroy();
 });
 
