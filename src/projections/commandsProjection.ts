@@ -2,7 +2,15 @@ import type { Db } from '../journal/database.js';
 import type { EntryOf, StoredEntry } from '../journal/entries.js';
 import type { Projection } from '../journal/groupCommit.js';
 
-const VERSION = 2;
+const VERSION = 3;
+
+/**
+ * A command issued to at least this many agents is *wide*: its open targets are left out of the
+ * per-agent index (`command_targets_open`), whose inserts land next to every agent's previous
+ * keys and so dirty every leaf page; an agent's backlog finds them through `wide_commands`
+ * instead (one row per wide command, read while it has not expired).
+ */
+export const WIDE_TARGETS = 64;
 
 const TABLES = `CREATE TABLE IF NOT EXISTS commands (
     id          TEXT PRIMARY KEY,
@@ -28,9 +36,15 @@ const TABLES = `CREATE TABLE IF NOT EXISTS commands (
     code         INTEGER,
     message      TEXT,
     result       TEXT,
+    wide         INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (command, agent)
   ) WITHOUT ROWID;
-  CREATE INDEX IF NOT EXISTS command_targets_open ON command_targets (agent, seq) WHERE state IN ('pending', 'delivered');
+  CREATE INDEX IF NOT EXISTS command_targets_open ON command_targets (agent, seq) WHERE state IN ('pending', 'delivered') AND wide = 0;
+  CREATE TABLE IF NOT EXISTS wide_commands (
+    expires_at INTEGER NOT NULL,
+    command    TEXT    NOT NULL,
+    PRIMARY KEY (expires_at, command)
+  ) WITHOUT ROWID;
   CREATE INDEX IF NOT EXISTS command_targets_deadline ON command_targets (expires_at) WHERE state IN ('pending', 'delivered');
   CREATE TABLE IF NOT EXISTS command_events (
     id      INTEGER PRIMARY KEY,
@@ -64,6 +78,10 @@ const COPY_V1 = `INSERT INTO command_targets (command, agent, seq, state, expire
     SELECT command, agent, seq, state, expires_at, delivered_at, finished_at, code, message, result FROM command_targets_v1 ORDER BY command, agent;
   DROP TABLE command_targets_v1;`;
 
+/** Version 2 had no wide commands: every open target stays in the per-agent index (wide = 0). */
+const FROM_V2 = `ALTER TABLE command_targets ADD COLUMN wide INTEGER NOT NULL DEFAULT 0;
+  DROP INDEX IF EXISTS command_targets_open;`;
+
 /** Creates the tables, or brings a data folder of an older version to this one. */
 function createTables(db: Db): void {
   db.exec('CREATE TABLE IF NOT EXISTS projection_versions (name TEXT PRIMARY KEY, version INTEGER NOT NULL)');
@@ -72,6 +90,7 @@ function createTables(db: Db): void {
   db.transaction(() => {
     const v1 = row === undefined && hasTargets;
     if (v1) db.exec(FROM_V1);
+    if (row?.version === 2) db.exec(FROM_V2);
     db.exec(TABLES);
     if (v1) db.exec(COPY_V1);
     db.prepare("INSERT OR REPLACE INTO projection_versions (name, version) VALUES ('commands', ?)").run(VERSION);
@@ -81,7 +100,7 @@ function createTables(db: Db): void {
 /**
  * Read models of commands: `commands` (one row per command), `command_targets` (each target
  * agent's state: pending → delivered → success | failure | expired; keyed by command so that a
- * broadcast appends its targets in one place of the B-tree) and `command_events` (the audit
+ * broadcast appends its targets in one place of the B-tree), `wide_commands` (see WIDE_TARGETS) and `command_events` (the audit
  * history's index, in journal order: one row per state change and agent, except that issuing or
  * importing a command is one row with `fanout = 1` for all its targets, which the history query
  * expands from `command_targets` rows of the same seq).
@@ -94,9 +113,12 @@ export function createCommandsProjection(db: Db): Projection {
       `INSERT OR IGNORE INTO commands (id, seq, action, args, version, target_type, target_id, targets, issued_at, expires_at, issued_by)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
-    target: db.prepare(
-      `INSERT OR IGNORE INTO command_targets (command, agent, seq, state, expires_at) VALUES (?, ?, ?, 'pending', ?)`,
+    /** Every target of an entry in one statement (a JSON array of agents): no call per agent. */
+    targets: db.prepare<[string, number, number, number, string]>(
+      `INSERT OR IGNORE INTO command_targets (command, agent, seq, state, expires_at, wide)
+       SELECT ?, value, ?, 'pending', ?, ? FROM json_each(?)`,
     ),
+    wide: db.prepare<[number, string]>('INSERT OR IGNORE INTO wide_commands (expires_at, command) VALUES (?, ?)'),
     delivered: db.prepare(
       `UPDATE command_targets SET state = 'delivered', delivered_at = ? WHERE agent = ? AND command = ? AND state = 'pending'`,
     ),
@@ -113,13 +135,20 @@ export function createCommandsProjection(db: Db): Projection {
     ),
   };
 
+  function addTargets(id: string, seq: number, expiresAt: number, agents: readonly string[]): void {
+    if (agents.length === 0) return;
+    const wide = agents.length >= WIDE_TARGETS;
+    s.targets.run(id, seq, expiresAt, wide ? 1 : 0, JSON.stringify(agents));
+    if (wide) s.wide.run(expiresAt, id);
+  }
+
   function issued(e: EntryOf<'CommandIssued'> & StoredEntry): void {
     const d = e.data;
     s.command.run(
       d.id, e.seq, d.action.name, JSON.stringify(d.action.args ?? {}), d.action.version,
       d.target.type, d.target.id ?? null, d.agents.length, d.issuedAt, d.expiresAt, e.actor,
     );
-    for (const agent of d.agents) s.target.run(d.id, agent, e.seq, d.expiresAt);
+    addTargets(d.id, e.seq, d.expiresAt, d.agents);
     if (d.agents.length > 0) s.fanout.run(e.seq, e.time, d.id, d.action.name, e.type, 'pending', e.actor);
     else s.event.run(e.seq, e.time, d.id, null, d.action.name, e.type, 'pending', e.actor);
   }
@@ -131,7 +160,7 @@ export function createCommandsProjection(db: Db): Projection {
       d.id, e.seq, d.action.name, JSON.stringify(d.action.args ?? {}), d.action.version,
       d.target.type, d.target.id ?? null, d.agents.length, d.issuedAt, d.expiresAt, d.issuedBy,
     );
-    for (const agent of d.agents) s.target.run(d.id, agent, e.seq, d.expiresAt);
+    addTargets(d.id, e.seq, d.expiresAt, d.agents);
     if (d.agents.length > 0) s.fanout.run(e.seq, e.time, d.id, d.action.name, e.type, 'pending', e.actor);
   }
 

@@ -47,9 +47,16 @@ interface TargetRow {
 const statements = new WeakMap<Db, ReturnType<typeof prepare>>();
 function prepare(db: Db) {
   return {
-    pending: db.prepare<[string, number], CommandRow & { state: 'pending' | 'delivered' }>(
-      `SELECT c.*, t.state FROM command_targets t JOIN commands c ON c.id = t.command
-       WHERE t.agent = ? AND t.state IN ('pending', 'delivered') AND t.expires_at > ? ORDER BY t.seq`,
+    // narrow commands through the per-agent index of open targets; wide ones (a few live broadcasts) one probe each
+    pending: db.prepare<{ agent: string; now: number }, CommandRow & { state: 'pending' | 'delivered'; target_seq: number }>(
+      `SELECT c.*, t.state, t.seq AS target_seq FROM command_targets t JOIN commands c ON c.id = t.command
+       WHERE t.agent = @agent AND t.state IN ('pending', 'delivered') AND wide = 0 AND t.expires_at > @now
+       UNION ALL
+       SELECT c.*, t.state, t.seq AS target_seq FROM wide_commands w
+         JOIN command_targets t ON t.command = w.command AND t.agent = @agent
+         JOIN commands c ON c.id = t.command
+       WHERE w.expires_at > @now AND t.wide = 1 AND t.state IN ('pending', 'delivered') AND t.expires_at > @now
+       ORDER BY target_seq`,
     ),
     find: db.prepare<[string], CommandRow>('SELECT * FROM commands WHERE id = ?'),
     target: db.prepare<[string, string], { state: TargetState; expires_at: number }>(
@@ -102,7 +109,7 @@ export function agentCommandFromEntry(d: EntryOf<'CommandIssued'>['data']): Agen
 /** Every command the agent has not reported on and that has not expired, oldest first. */
 export function pendingCommands(db: Db, agent: string, now: number): PendingCommand[] {
   return stmts(db)
-    .pending.all(agent, now)
+    .pending.all({ agent, now })
     .map((r) => ({ cursor: r.seq, state: r.state, command: toAgentDto(r) }));
 }
 

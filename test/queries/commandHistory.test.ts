@@ -1,12 +1,9 @@
-import Database from 'better-sqlite3';
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Entry } from '../../src/journal/entries.js';
 import { openJournal, type Journal } from '../../src/journal/journal.js';
 import { commandHistory, HistoryQuery } from '../../src/queries/commandHistory.js';
-import { commandDetails, pendingCommands } from '../../src/queries/commands.js';
 import { tempDir } from '../support/server.js';
 
 interface Ctx {
@@ -84,65 +81,3 @@ expanded('filters apply to the expanded agents: agent, status, command and user'
 });
 
 expanded.run();
-
-const V1 = `CREATE TABLE commands (id TEXT PRIMARY KEY, seq INTEGER NOT NULL, action TEXT NOT NULL, args TEXT NOT NULL,
-    version TEXT NOT NULL, target_type TEXT NOT NULL, target_id TEXT, targets INTEGER NOT NULL, issued_at INTEGER NOT NULL,
-    expires_at INTEGER NOT NULL, issued_by TEXT NOT NULL);
-  CREATE TABLE command_targets (agent TEXT NOT NULL, command TEXT NOT NULL, seq INTEGER NOT NULL, state TEXT NOT NULL,
-    expires_at INTEGER NOT NULL, delivered_at INTEGER, finished_at INTEGER, code INTEGER, message TEXT, result TEXT,
-    PRIMARY KEY (agent, command)) WITHOUT ROWID;
-  CREATE INDEX command_targets_command ON command_targets (command, agent);
-  CREATE INDEX command_targets_open ON command_targets (agent, seq) WHERE state IN ('pending', 'delivered');
-  CREATE INDEX command_targets_deadline ON command_targets (expires_at) WHERE state IN ('pending', 'delivered');
-  CREATE TABLE command_events (id INTEGER PRIMARY KEY, seq INTEGER NOT NULL, time INTEGER NOT NULL, command TEXT NOT NULL,
-    agent TEXT, action TEXT NOT NULL, type TEXT NOT NULL, state TEXT NOT NULL, actor TEXT NOT NULL);
-  CREATE INDEX command_events_agent ON command_events (agent, id);`;
-
-const upgraded = suite<{ dir: string }>('commands projection: a data folder of version 1');
-upgraded.before.each((ctx) => {
-  ctx.dir = tempDir();
-});
-upgraded.after.each((ctx) => {
-  rmSync(ctx.dir, { recursive: true, force: true });
-});
-
-upgraded('is upgraded in place when opened: targets, states and the per-agent history rows are kept', async ({ dir }) => {
-  const old = new Database(join(dir, 'comms.db'));
-  old.exec(V1);
-  old.prepare("INSERT INTO commands VALUES ('cmd-old', 7, 'restart', '{}', '1', 'all', NULL, 2, 1000, ?, 'user:olivia')").run(FAR);
-  const target = old.prepare("INSERT INTO command_targets (agent, command, seq, state, expires_at) VALUES (?, 'cmd-old', 7, ?, ?)");
-  target.run('ag-2', 'pending', FAR);
-  target.run('ag-1', 'success', FAR);
-  const event = old.prepare("INSERT INTO command_events (seq, time, command, agent, action, type, state, actor) VALUES (?, 1000, 'cmd-old', ?, 'restart', ?, ?, ?)");
-  event.run(7, 'ag-1', 'CommandIssued', 'pending', 'user:olivia');
-  event.run(7, 'ag-2', 'CommandIssued', 'pending', 'user:olivia');
-  event.run(8, 'ag-1', 'CommandSucceeded', 'success', 'agent:ag-1');
-  old.close();
-
-  const journal = openJournal({ dataDir: dir, quotaBytes: 1 << 30 });
-  try {
-    assert.equal(journal.db.prepare("SELECT version FROM projection_versions WHERE name = 'commands'").get(), { version: 2 });
-    const pk = journal.db.prepare("SELECT name FROM pragma_index_info('sqlite_autoindex_command_targets_1') ORDER BY seqno").all();
-    assert.equal(pk, [{ name: 'command' }, { name: 'agent' }]);
-    assert.equal(commandDetails(journal.db, 'cmd-old')!.targets.map((t) => `${t.agent} ${t.state}`), ['ag-1 success', 'ag-2 pending']);
-    assert.equal(pendingCommands(journal.db, 'ag-2', Date.now()).map((p) => p.command.id), ['cmd-old']);
-    await append(journal, issued('cmd-new', ['ag-1', 'ag-2']));
-    assert.equal(history(journal).items.map((i) => `${i.command} ${line(i)}`), [
-      'cmd-old CommandIssued ag-1 pending',
-      'cmd-old CommandIssued ag-2 pending',
-      'cmd-old CommandSucceeded ag-1 success',
-      'cmd-new CommandIssued ag-1 pending',
-      'cmd-new CommandIssued ag-2 pending',
-    ]);
-  } finally {
-    await journal.close();
-  }
-  const again = openJournal({ dataDir: dir, quotaBytes: 1 << 30 });
-  try {
-    assert.is(commandDetails(again.db, 'cmd-new')!.targets.length, 2, 'reopening changes nothing');
-  } finally {
-    await again.close();
-  }
-});
-
-upgraded.run();
