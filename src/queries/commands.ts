@@ -72,8 +72,9 @@ function prepare(db: Db) {
       `SELECT command, agent FROM command_targets WHERE state IN ('pending', 'delivered') AND expires_at <= ?
        ORDER BY expires_at LIMIT ?`,
     ),
-    groupMembers: db.prepare<[string], { agent: string }>('SELECT agent FROM agent_groups WHERE grp = ? ORDER BY agent'),
-    allAgents: db.prepare<[], { uuid: string }>('SELECT uuid FROM agents ORDER BY uuid'),
+    // plucked: a broadcast reads every agent, and one string per row is half the work of one object per row
+    groupMembers: db.prepare<[string], string>('SELECT agent FROM agent_groups WHERE grp = ? ORDER BY agent').pluck(),
+    allAgents: db.prepare<[], string>('SELECT uuid FROM agents ORDER BY uuid').pluck(),
     agentExists: db.prepare<[string], { uuid: string }>('SELECT uuid FROM agents WHERE uuid = ?'),
   };
 }
@@ -152,11 +153,11 @@ export function dueTargets(db: Db, now: number, limit: number): Array<{ command:
 }
 
 export function groupMembers(db: Db, group: string): string[] {
-  return stmts(db).groupMembers.all(group).map((r) => r.agent);
+  return stmts(db).groupMembers.all(group);
 }
 
 export function allAgents(db: Db): string[] {
-  return stmts(db).allAgents.all().map((r) => r.uuid);
+  return stmts(db).allAgents.all();
 }
 
 export function agentExists(db: Db, uuid: string): boolean {
