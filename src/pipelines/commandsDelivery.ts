@@ -1,4 +1,4 @@
-import { asyncScheduler, buffer, catchError, concatMap, EMPTY, filter, from, fromEventPattern, merge, mergeMap, type Observable, tap, throttleTime } from 'rxjs';
+import { asyncScheduler, buffer, catchError, concatMap, EMPTY, filter, from, fromEventPattern, merge, type Observable, tap, throttleTime } from 'rxjs';
 import type { Delivery } from '../commands/markCommandDelivered.js';
 import type { StoredEntry } from '../journal/entries.js';
 import { agentCommandFromEntry } from '../queries/commands.js';
@@ -28,14 +28,16 @@ export function createCommandsDeliveryPipeline(deps: CommandsDeliveryDeps): Obse
     (_handler, unsubscribe: () => void) => unsubscribe(),
   );
 
+  // One emission per commit, looped here: a commit of 10,000 CommandDelivered entries is not 10,000 emissions.
   const push$ = committed$.pipe(
-    mergeMap((entries) => from(entries)),
-    tap((e) => {
-      if (e.type === 'CommandIssued' || e.type === 'CommandImported') {
-        deps.hub.broadcast(agentCommandFromEntry(e.data), e.seq, e.data.agents);
-        deps.considerDeadline(e.data.expiresAt);
-      } else if (e.type === 'AgentDeleted') {
-        deps.hub.disconnect(e.data.uuid);
+    tap((entries) => {
+      for (const e of entries) {
+        if (e.type === 'CommandIssued' || e.type === 'CommandImported') {
+          deps.hub.broadcast(agentCommandFromEntry(e.data), e.seq, e.data.agents);
+          deps.considerDeadline(e.data.expiresAt);
+        } else if (e.type === 'AgentDeleted') {
+          deps.hub.disconnect(e.data.uuid);
+        }
       }
     }),
   );

@@ -174,8 +174,19 @@ export function createCommandsProjection(db: Db): Projection {
     changed(e, d.state);
   }
 
+  // A broadcast's deliveries come in runs of the same command: its action (never changed once
+  // stored) is read once per run; a command not stored yet is not remembered.
+  let lastAction: { id: string; action: string } | null = null;
+  function actionOf(id: string): string {
+    if (lastAction?.id === id) return lastAction.action;
+    const action = s.action.get(id)?.action;
+    if (action === undefined) return '';
+    lastAction = { id, action };
+    return action;
+  }
+
   function changed(e: StoredEntry & { data: { id: string; agent: string } }, state: string): void {
-    const action = s.action.get(e.data.id)?.action ?? '';
+    const action = actionOf(e.data.id);
     s.event.run(e.seq, e.time, e.data.id, e.data.agent, action, e.type, state, e.actor);
   }
 
