@@ -86,6 +86,10 @@ const FROM_V2 = `ALTER TABLE command_targets ADD COLUMN wide INTEGER NOT NULL DE
 function createTables(db: Db): void {
   db.exec('CREATE TABLE IF NOT EXISTS projection_versions (name TEXT PRIMARY KEY, version INTEGER NOT NULL)');
   const row = db.prepare<[], { version: number }>("SELECT version FROM projection_versions WHERE name = 'commands'").get();
+  if (row?.version === VERSION) {
+    db.exec(TABLES);
+    return;
+  }
   const hasTargets = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'command_targets'").get() !== undefined;
   db.transaction(() => {
     const v1 = row === undefined && hasTargets;
@@ -100,10 +104,10 @@ function createTables(db: Db): void {
 /**
  * Read models of commands: `commands` (one row per command), `command_targets` (each target
  * agent's state: pending → delivered → success | failure | expired; keyed by command so that a
- * broadcast appends its targets in one place of the B-tree), `wide_commands` (see WIDE_TARGETS) and `command_events` (the audit
- * history's index, in journal order: one row per state change and agent, except that issuing or
- * importing a command is one row with `fanout = 1` for all its targets, which the history query
- * expands from `command_targets` rows of the same seq).
+ * broadcast appends its targets in one place of the B-tree), `wide_commands` (see WIDE_TARGETS)
+ * and `command_events` (the audit history's index, in journal order: one row per state change and
+ * agent, except that issuing or importing a command is one row with `fanout = 1` for all its
+ * targets, which the history query expands from `command_targets` rows of the same seq).
  */
 export function createCommandsProjection(db: Db): Projection {
   createTables(db);
