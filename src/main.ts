@@ -1,39 +1,35 @@
-import { chmodSync, mkdirSync, rmSync } from 'node:fs';
-import http from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type Router from '@koa/router';
-import https from 'node:https';
-import type { Socket } from 'node:net';
-import { deleteAgent } from './commands/deleteAgent.js';
 import { seedCatalog } from './commands/catalogSeed.js';
+import { deleteAgent } from './commands/deleteAgent.js';
 import { createExpiryScheduler, expireCommands } from './commands/expireCommands.js';
+import { ingestStatefulEvents } from './commands/ingestStatefulEvents.js';
+import { ingestStatelessEvents } from './commands/ingestStatelessEvents.js';
 import { issueCommand } from './commands/issueCommand.js';
 import { markCommandDelivered } from './commands/markCommandDelivered.js';
 import { putCatalogEntry } from './commands/putCatalogEntry.js';
-import { recordCommandResult } from './commands/recordCommandResult.js';
-import { createCommandsDeliveryPipeline } from './pipelines/commandsDelivery.js';
-import { createDrain } from './pipelines/drain.js';
-import { createScaleOut } from './pipelines/scaleOut.js';
-import { ingestStatefulEvents } from './commands/ingestStatefulEvents.js';
-import { randomUUID } from 'node:crypto';
-import { createSseHub } from './transport/sse/hub.js';
-import { ingestStatelessEvents } from './commands/ingestStatelessEvents.js';
-import { registerAgent } from './commands/registerAgent.js';
 import { putGroupConfiguration } from './commands/putGroupConfiguration.js';
+import { recordCommandResult } from './commands/recordCommandResult.js';
+import { registerAgent } from './commands/registerAgent.js';
 import { storePackage } from './commands/storePackage.js';
-import { createMetrics } from './metrics.js';
-import { createPackageStore } from './packages/packageStore.js';
-import { configurationPusher } from './queries/configuration.js';
-import { createPresence } from './queries/presence.js';
-import { join } from 'node:path';
 import type { Config } from './config.js';
 import { openJournal } from './journal/journal.js';
 import { createLogger } from './logger.js';
-import { loadTls } from './security/tls.js';
-import { createTokenIssuer, loadSigningKeys } from './security/tokens.js';
+import { createMetrics } from './metrics.js';
+import { createPackageStore } from './packages/packageStore.js';
+import { createCommandsDeliveryPipeline } from './pipelines/commandsDelivery.js';
+import { createDrain } from './pipelines/drain.js';
+import { createScaleOut } from './pipelines/scaleOut.js';
+import { configurationPusher } from './queries/configuration.js';
+import { createPresence } from './queries/presence.js';
 import { createThrottle } from './security/throttle.js';
+import { createTokenIssuer, loadSigningKeys } from './security/tokens.js';
 import { createApp } from './transport/http/app.js';
-import { ADMIN_SOCKET } from './transport/http/auth.js';
 import type { HttpDeps } from './transport/http/deps.js';
+import { openListeners } from './transport/listeners.js';
+import { createSseHub } from './transport/sse/hub.js';
 
 export interface RunningServer {
   url: string;
@@ -132,41 +128,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
   metrics.setSources({ openStreams: () => hub.streamCount(), pipelines: () => deps.readiness().pipelines });
   const handler = app.callback();
 
-  const server = config.insecureHttp
-    ? http.createServer({ keepAliveTimeout: 65_000 }, handler)
-    : https.createServer({ ...(await loadTls(config.dataDir, config.tlsCert, config.tlsKey)), keepAliveTimeout: 65_000 }, handler);
-  server.requestTimeout = 120_000;
-  server.headersTimeout = 30_000;
-  const sockets = new Set<Socket>();
-  server.on('connection', (s: Socket) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
-  const scheme = config.insecureHttp ? 'http' : 'https';
-  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-  const url = `${scheme}://${shownHost}:${port}`;
-
-  // The admin socket: local platform components, operator rights, the 0600 file mode is the trust.
-  rmSync(config.adminSocket, { force: true });
-  const admin = http.createServer((req, res) => {
-    (req as unknown as Record<symbol, boolean>)[ADMIN_SOCKET] = true;
-    return handler(req, res);
-  });
-  await new Promise<void>((resolve, reject) => {
-    admin.once('error', reject);
-    const mask = process.umask(0o177);
-    admin.listen(config.adminSocket, () => {
-      process.umask(mask);
-      resolve();
-    });
-  });
-  chmodSync(config.adminSocket, 0o600);
+  const listeners = await openListeners(config, handler);
+  const url = listeners.url;
   logger.info({ url, dataDir: config.dataDir, adminSocket: config.adminSocket }, 'comms-api listening');
   const drainRun = drain.run$.subscribe({ error: (err) => logger.error({ err }, 'drain pipelines stopped') });
   const scaleOutRun = scaleOut?.run$.subscribe({ error: (err) => logger.error({ err }, 'index followers stopped') });
@@ -182,23 +145,11 @@ export async function startServer(config: Config): Promise<RunningServer> {
       const drained = drain.stop();
       hub.close();
       expiry.stop();
-      const closed = Promise.all([
-        new Promise<void>((r) => server.close(() => r())),
-        new Promise<void>((r) => admin.close(() => r())),
-      ]);
-      server.closeIdleConnections();
-      admin.closeIdleConnections();
-      const deadline = setTimeout(() => {
-        for (const s of sockets) s.destroy();
-        admin.closeAllConnections();
-      }, 10_000);
-      await closed;
-      clearTimeout(deadline);
+      await listeners.close();
       commandsDelivery.unsubscribe();
       await drained;
       await scaleOut?.close();
       await journal.close();
-      rmSync(config.adminSocket, { force: true });
       logger.info('stopped');
     })();
     return stopping;
