@@ -1,29 +1,11 @@
 import { statSync, rmSync } from 'node:fs';
-import http from 'node:http';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { call, login } from '../support/client.js';
+import { adminCall, call, login } from '../support/client.js';
 import { AGENT_KEY, runCli, spawnServer, tempDir, type ServerProcess } from '../support/server.js';
 import { commandsOf, openSse, type SseStream } from '../support/sse.js';
 
-/** A JSON request over the admin Unix socket: no token, the socket file's mode is the trust. */
-function admin(socketPath: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : JSON.stringify(body);
-    const req = http.request(
-      { socketPath, path: `/api/v1${path}`, method, headers: data ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } : {} },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (d) => (text += d));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined }));
-      },
-    );
-    req.on('error', reject);
-    req.end(data);
-  });
-}
 
 interface Ctx {
   dataDir: string;
@@ -52,7 +34,7 @@ e2e.after(async (ctx) => {
 e2e('a command issued over the admin socket reaches agents over SSE and long-poll, and its trail survives a restart', async (ctx) => {
   assert.is(statSync(ctx.socket).mode & 0o777, 0o600);
   for (const uuid of ['edge-1', 'edge-2']) {
-    const r = await admin(ctx.socket, 'POST', '/agents', { uuid, key: AGENT_KEY, groups: ['edge'] });
+    const r = await adminCall(ctx.socket, 'POST', '/agents', { uuid, key: AGENT_KEY, groups: ['edge'] });
     assert.is(r.status, 201, JSON.stringify(r.body));
   }
   const api = () => ctx.server.api;
@@ -64,7 +46,7 @@ e2e('a command issued over the admin socket reaches agents over SSE and long-pol
 
   const s1 = await openSse(`${api()}/commands`, { token: t1 });
   ctx.streams.push(s1);
-  const issued = await admin(ctx.socket, 'POST', '/commands', { action: { name: 'upgrade', args: { package: 'agent-5.0.deb' } }, target: { type: 'group', id: 'edge' } });
+  const issued = await adminCall(ctx.socket, 'POST', '/commands', { action: { name: 'upgrade', args: { package: 'agent-5.0.deb' } }, target: { type: 'group', id: 'edge' } });
   assert.is(issued.status, 201);
   assert.is(issued.body.targets, 2);
   const id = issued.body.id as string;
@@ -83,16 +65,16 @@ e2e('a command issued over the admin socket reaches agents over SSE and long-pol
   assert.is((await call('POST', `${api()}/commands/${id}/result`, { token: t2, json: { status: 'failure', code: 12 } })).status, 204);
 
   // restart: the stream ends, seeds are not journaled again, nothing reported is offered again
-  const catalogBefore = await admin(ctx.socket, 'GET', '/catalog');
+  const catalogBefore = await adminCall(ctx.socket, 'GET', '/catalog');
   await ctx.server.kill('SIGTERM');
   await s1.ended;
   ctx.server = await spawnServer(ctx.dataDir);
-  const catalogAfter = await admin(ctx.socket, 'GET', '/catalog');
+  const catalogAfter = await adminCall(ctx.socket, 'GET', '/catalog');
   assert.equal(catalogAfter.body, catalogBefore.body);
 
   const again = await openSse(`${api()}/commands`, { token: t1, lastEventId: frame.id! });
   ctx.streams.push(again);
-  const sentinel = await admin(ctx.socket, 'POST', '/commands', { action: { name: 'refresh' }, target: { type: 'agent', id: 'edge-1' } });
+  const sentinel = await adminCall(ctx.socket, 'POST', '/commands', { action: { name: 'refresh' }, target: { type: 'agent', id: 'edge-1' } });
   await again.next((e) => JSON.parse(e.data).id === sentinel.body.id);
   assert.equal(commandsOf(again.events).map((c) => c.id), [sentinel.body.id]);
 

@@ -1,29 +1,11 @@
 import { rmSync } from 'node:fs';
-import http from 'node:http';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { call, login } from '../support/client.js';
+import { adminCall, call, login } from '../support/client.js';
 import { startOpenSearch, type OpenSearchNode } from '../support/opensearch/node.js';
 import { AGENT_KEY, spawnServer, tempDir, type ServerProcess } from '../support/server.js';
 
-/** A JSON request over the admin Unix socket (no token). */
-function admin(socketPath: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : JSON.stringify(body);
-    const req = http.request(
-      { socketPath, path: `/api/v1${path}`, method, headers: data ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } : {} },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (d) => (text += d));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined }));
-      },
-    );
-    req.on('error', reject);
-    req.end(data);
-  });
-}
 
 /** The commands index document of (command, agent), or undefined while it is not there yet. */
 async function commandDoc(osUrl: string, command: string, agent: string): Promise<Record<string, any> | undefined> {
@@ -70,13 +52,13 @@ mirror.after(async (ctx) => {
 mirror('each target’s state follows the command in the commands index', async (ctx) => {
   const socket = join(ctx.dataDir, 'admin.sock');
   for (const uuid of ['mirror-1', 'mirror-2', 'mirror-3']) {
-    assert.is((await admin(socket, 'POST', '/agents', { uuid, key: AGENT_KEY, groups: ['mirror'] })).status, 201);
+    assert.is((await adminCall(socket, 'POST', '/agents', { uuid, key: AGENT_KEY, groups: ['mirror'] })).status, 201);
   }
   const [t1, t2] = await Promise.all([
     login(ctx.server.api, { uuid: 'mirror-1', key: AGENT_KEY }),
     login(ctx.server.api, { uuid: 'mirror-2', key: AGENT_KEY }),
   ]);
-  const issued = await admin(socket, 'POST', '/commands', {
+  const issued = await adminCall(socket, 'POST', '/commands', {
     action: { name: 'upgrade', args: { package: 'agent-5.1.deb' } },
     target: { type: 'group', id: 'mirror' },
   });

@@ -1,31 +1,13 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { call, login } from '../support/client.js';
+import { adminCall, call, login } from '../support/client.js';
 import { startOpenSearch, type OpenSearchNode } from '../support/opensearch/node.js';
 import { AGENT_KEY, runCli, spawnServer, tempDir, type ServerProcess } from '../support/server.js';
 import { commandsOf, openSse, type SseStream } from '../support/sse.js';
 
-/** A JSON request over a node's admin Unix socket (operator rights, no token). */
-function admin(socketPath: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : JSON.stringify(body);
-    const req = http.request(
-      { socketPath, path: `/api/v1${path}`, method, headers: data ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } : {} },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (d) => (text += d));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined }));
-      },
-    );
-    req.on('error', reject);
-    req.end(data);
-  });
-}
 
 /** Polls `probe` every 100 ms until `check` holds; bounded (a failure names what was awaited and the last value). */
 async function eventually<T>(probe: () => Promise<T>, check: (v: T) => boolean, what: string, tries = 300): Promise<T> {
@@ -74,7 +56,7 @@ async function startNode(ctx: Ctx, name: string): Promise<Node> {
 
 /** Entry types of the node's command history for `command`, in journal order, with their actors. */
 async function trail(node: Node, command: string): Promise<string[]> {
-  const r = await admin(node.socket, 'GET', `/commands/history?limit=100`);
+  const r = await adminCall(node.socket, 'GET', `/commands/history?limit=100`);
   assert.is(r.status, 200, JSON.stringify(r.body));
   return (r.body.items as Array<{ command: string; type: string; state: string; actor: string }>)
     .filter((i) => i.command === command)
@@ -110,7 +92,7 @@ scale.after(async (ctx) => {
 
 scale('an agent registered on A logs in on B, gets A’s command over B’s stream, and its result reaches A', async (ctx) => {
   const { a, b, agent } = ctx;
-  const registered = await admin(a.socket, 'POST', '/agents', { uuid: agent, key: AGENT_KEY, groups: ['scale'] });
+  const registered = await adminCall(a.socket, 'POST', '/agents', { uuid: agent, key: AGENT_KEY, groups: ['scale'] });
   assert.is(registered.status, 201, JSON.stringify(registered.body));
   await eventually(() => agentDoc(ctx.osUrl, agent), (d) => d?.key_hash !== undefined, 'the agent in the agents index');
 
@@ -118,14 +100,14 @@ scale('an agent registered on A logs in on B, gets A’s command over B’s stre
   assert.is(wrong.status, 401, wrong.text);
   assert.is(wrong.headers.get('content-type'), 'application/problem+json');
   const token = await login(b.server.api, { uuid: agent, key: AGENT_KEY });
-  const onB = await admin(b.socket, 'GET', `/agents/${agent}`);
+  const onB = await adminCall(b.socket, 'GET', `/agents/${agent}`);
   assert.is(onB.status, 200, 'B now knows the agent');
   assert.equal(onB.body.groups, ['scale']);
 
   const stream = await openSse(`${b.server.api}/commands`, { token });
   ctx.streams.push(stream);
   assert.is(stream.status, 200);
-  const issued = await admin(a.socket, 'POST', '/commands', { action: { name: 'restart', args: {} }, target: { type: 'agent', id: agent } });
+  const issued = await adminCall(a.socket, 'POST', '/commands', { action: { name: 'restart', args: {} }, target: { type: 'agent', id: agent } });
   assert.is(issued.status, 201, JSON.stringify(issued.body));
   const id = issued.body.id as string;
 
@@ -139,7 +121,7 @@ scale('an agent registered on A logs in on B, gets A’s command over B’s stre
   assert.is(reported.status, 204, reported.text);
 
   const seenOnA = await eventually(
-    () => admin(a.socket, 'GET', `/commands/${id}`),
+    () => adminCall(a.socket, 'GET', `/commands/${id}`),
     (r) => r.body?.targets?.[0]?.state === 'success',
     'the success as seen from A',
   );
@@ -167,16 +149,16 @@ scale('an agent registered on A logs in on B, gets A’s command over B’s stre
 scale('a token issued by A works on B; a result reaches any node, and a long-poll on B gets what A issued', async (ctx) => {
   const { a, b } = ctx;
   const other = `${ctx.agent}-2`;
-  assert.is((await admin(a.socket, 'POST', '/agents', { uuid: other, key: AGENT_KEY })).status, 201);
+  assert.is((await adminCall(a.socket, 'POST', '/agents', { uuid: other, key: AGENT_KEY })).status, 201);
   const fromA = await login(a.server.api, { uuid: other, key: AGENT_KEY });
   await eventually(() => agentDoc(ctx.osUrl, other), (d) => d?.key_hash !== undefined, 'the second agent in the agents index');
   const config = await call('GET', `${b.server.api}/configuration`, { token: fromA });
   assert.is(config.status, 200, config.text);
-  const taken = await admin(b.socket, 'POST', '/agents', { uuid: other, key: AGENT_KEY });
+  const taken = await adminCall(b.socket, 'POST', '/agents', { uuid: other, key: AGENT_KEY });
   assert.is(taken.status, 409, 'a uuid registered on A cannot be registered again on B');
 
   const issue = async () => {
-    const r = await admin(a.socket, 'POST', '/commands', { action: { name: 'restart', args: {} }, target: { type: 'agent', id: other } });
+    const r = await adminCall(a.socket, 'POST', '/commands', { action: { name: 'restart', args: {} }, target: { type: 'agent', id: other } });
     assert.is(r.status, 201, JSON.stringify(r.body));
     return r.body.id as string;
   };
@@ -202,7 +184,7 @@ scale('a token issued by A works on B; a result reaches any node, and a long-pol
 
   for (const [id, state] of [[first, 'failure'], [second, 'success']] as const) {
     const seen = await eventually(
-      () => admin(a.socket, 'GET', `/commands/${id}`),
+      () => adminCall(a.socket, 'GET', `/commands/${id}`),
       (r) => r.body?.targets?.[0]?.state === state,
       `${state} of ${id} as seen from A`,
     );
@@ -214,7 +196,7 @@ scale('a group command issued on A reaches a member registered on B that A never
   const { a, b } = ctx;
   const member = `${ctx.agent}-3`;
   const group = `g-${ctx.agent}`;
-  assert.is((await admin(b.socket, 'POST', '/agents', { uuid: member, key: AGENT_KEY, groups: [group] })).status, 201);
+  assert.is((await adminCall(b.socket, 'POST', '/agents', { uuid: member, key: AGENT_KEY, groups: [group] })).status, 201);
   const token = await login(b.server.api, { uuid: member, key: AGENT_KEY });
   const stream = await openSse(`${b.server.api}/commands`, { token });
   ctx.streams.push(stream);
@@ -225,11 +207,11 @@ scale('a group command issued on A reaches a member registered on B that A never
     'the member searchable in the agents index',
   );
 
-  const bad = await admin(a.socket, 'POST', '/commands', { action: { name: 'restart', args: { nope: 1 } }, target: { type: 'group', id: group } });
+  const bad = await adminCall(a.socket, 'POST', '/commands', { action: { name: 'restart', args: { nope: 1 } }, target: { type: 'group', id: group } });
   assert.is(bad.status, 400, JSON.stringify(bad.body));
-  assert.is((await admin(a.socket, 'GET', `/agents/${member}`)).status, 404, 'bad input imports nothing');
+  assert.is((await adminCall(a.socket, 'GET', `/agents/${member}`)).status, 404, 'bad input imports nothing');
 
-  const issued = await admin(a.socket, 'POST', '/commands', { action: { name: 'restart', args: {} }, target: { type: 'group', id: group } });
+  const issued = await adminCall(a.socket, 'POST', '/commands', { action: { name: 'restart', args: {} }, target: { type: 'group', id: group } });
   assert.is(issued.status, 201, JSON.stringify(issued.body));
   assert.is(issued.body.targets, 1);
   const frame = await stream.next((e) => e.event === 'command', 30_000);
@@ -237,16 +219,16 @@ scale('a group command issued on A reaches a member registered on B that A never
   const reported = await call('POST', `${b.server.api}/commands/${issued.body.id}/result`, { token, json: { status: 'success' } });
   assert.is(reported.status, 204, reported.text);
   await eventually(
-    () => admin(a.socket, 'GET', `/commands/${issued.body.id}`),
+    () => adminCall(a.socket, 'GET', `/commands/${issued.body.id}`),
     (r) => r.body?.targets?.[0]?.state === 'success',
     'the member’s success as seen from A',
   );
 
   // A moves the member to another group: B takes the membership over and pushes the configuration
-  const moved = await admin(a.socket, 'POST', '/commands', { action: { name: 'set-group', args: { groups: [group, 'moved'] } }, target: { type: 'agent', id: member } });
+  const moved = await adminCall(a.socket, 'POST', '/commands', { action: { name: 'set-group', args: { groups: [group, 'moved'] } }, target: { type: 'agent', id: member } });
   assert.is(moved.status, 201, JSON.stringify(moved.body));
   const onB = await eventually(
-    () => admin(b.socket, 'GET', `/agents/${member}`),
+    () => adminCall(b.socket, 'GET', `/agents/${member}`),
     (r) => r.body?.groups?.length === 2,
     'the new groups on B',
   );
@@ -261,7 +243,7 @@ scale('an agent deleted on A can no longer log in or use its token on B', async 
   assert.is((await call('GET', `${b.server.api}/configuration`, { token })).status, 200);
   const stream = await openSse(`${b.server.api}/commands`, { token });
   ctx.streams.push(stream);
-  assert.is((await admin(a.socket, 'DELETE', `/agents/${agent}`)).status, 204);
+  assert.is((await adminCall(a.socket, 'DELETE', `/agents/${agent}`)).status, 204);
 
   await eventually(
     () => call('GET', `${b.server.api}/configuration`, { token }),
@@ -271,7 +253,7 @@ scale('an agent deleted on A can no longer log in or use its token on B', async 
   await stream.ended;
   const again = await call('POST', `${b.server.api}/login`, { json: { uuid: agent, key: AGENT_KEY } });
   assert.is(again.status, 401, again.text);
-  const onB = await admin(b.socket, 'GET', `/agents/${agent}`);
+  const onB = await adminCall(b.socket, 'GET', `/agents/${agent}`);
   assert.is(onB.status, 404);
 });
 

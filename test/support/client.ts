@@ -1,3 +1,4 @@
+import http from 'node:http';
 /** A small HTTP client for tests: only the public API, over loopback. */
 export interface Reply<T = any> {
   status: number;
@@ -46,4 +47,22 @@ export function statelessBatch(n: number, extra: Record<string, unknown> = {}): 
   const lines: unknown[] = [{ agent: { id: 'ignored', name: 'sim' } }];
   for (let i = 0; i < n; i++) lines.push({ module: 'logcollector', collector: 'file' }, { i, message: `event ${i}`, ...extra });
   return ndjson(lines);
+}
+
+/** A JSON request over the admin Unix socket (`path` below /api/v1): no token, the socket file's mode is the trust. */
+export function adminCall(socketPath: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? undefined : JSON.stringify(body);
+    const req = http.request(
+      { socketPath, path: `/api/v1${path}`, method, headers: data ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } : {} },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined }));
+      },
+    );
+    req.on('error', reject);
+    req.end(data);
+  });
 }

@@ -47,7 +47,6 @@ const TITLES: Record<number, string> = {
   428: 'Precondition Required',
   429: 'Too Many Requests',
   500: 'Internal Server Error',
-  501: 'Not Implemented',
   503: 'Service Unavailable',
 };
 
@@ -75,7 +74,7 @@ export function toHttpError(err: unknown): HttpError {
   if (err instanceof NotATargetError) return new HttpError(403, 'Forbidden', err.message);
   if (err instanceof DuplicateError || err instanceof ConflictError) return new HttpError(409, 'Conflict', err.message);
   const status = (err as { status?: number; statusCode?: number }).status ?? (err as { statusCode?: number }).statusCode;
-  if (typeof status === 'number' && ((status >= 400 && status < 500) || status === 501)) {
+  if (typeof status === 'number' && status >= 400 && status < 500) {
     const message = (err as Error).message;
     return new HttpError(status, TITLES[status] ?? 'Client Error', status === 401 ? authDetail(message) : message);
   }

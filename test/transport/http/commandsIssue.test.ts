@@ -1,29 +1,11 @@
-import http from 'node:http';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { call, login } from '../../support/client.js';
+import { adminCall, call, login } from '../../support/client.js';
 import { AGENT_KEY } from '../../support/server.js';
 import { commandsWorld, journalRows, type CommandsWorld } from '../../commands/fixtures.js';
 
 const COMMAND_TYPES = ['CommandIssued', 'CommandDelivered', 'CommandSucceeded', 'CommandFailed', 'CommandExpired', 'AgentGroupsChanged'];
 
-/** POST over the admin Unix socket: no token, the socket is the trust. */
-function adminPost(socketPath: string, path: string, body: unknown): Promise<{ status: number; body: any }> {
-  return new Promise((resolve, reject) => {
-    const data = JSON.stringify(body);
-    const req = http.request(
-      { socketPath, path, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (d) => (text += d));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined }));
-      },
-    );
-    req.on('error', reject);
-    req.end(data);
-  });
-}
 
 interface Ctx {
   w: CommandsWorld;
@@ -123,7 +105,7 @@ issuing('an agent cannot issue a command (403) and an auditor cannot either (403
 });
 
 issuing('the admin socket issues commands without a token, journaled as admin-socket', async ({ w, agents }) => {
-  const r = await adminPost(w.server.config.adminSocket, '/api/v1/commands', {
+  const r = await adminCall(w.server.config.adminSocket, 'POST', '/commands', {
     action: { name: 'fetch-config' },
     target: { type: 'group', id: 'web' },
   });
