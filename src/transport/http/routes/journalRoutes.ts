@@ -40,6 +40,21 @@ const Progress = z.object({
   started_at: z.string(),
   finished_at: z.string().optional(),
   error: z.string().optional(),
+  /** Once finished: what was sent, as `comms-api replay` prints it. */
+  summary: z
+    .object({
+      dry_run: z.boolean(),
+      batches: z.number(),
+      total: z.number(),
+      sent: z.number(),
+      requests: z.number(),
+      rejected: z.number(),
+      first_seq: z.number().nullable(),
+      last_seq: z.number().nullable(),
+      duration_ms: z.number(),
+      errors: z.array(z.string()),
+    })
+    .optional(),
 });
 
 describe({
