@@ -146,26 +146,29 @@ export function createCommandsProjection(db: Db): Projection {
     if (wide) s.wide.run(expiresAt, id);
   }
 
-  function issued(e: EntryOf<'CommandIssued'> & StoredEntry): void {
+  /** The command row (shared by every import of one command), its targets, one history row for them. */
+  function stored(
+    e: (EntryOf<'CommandIssued'> | EntryOf<'CommandImported'>) & StoredEntry,
+    issuer: string,
+  ): void {
     const d = e.data;
     s.command.run(
       d.id, e.seq, d.action.name, JSON.stringify(d.action.args ?? {}), d.action.version,
-      d.target.type, d.target.id ?? null, d.agents.length, d.issuedAt, d.expiresAt, e.actor,
+      d.target.type, d.target.id ?? null, d.agents.length, d.issuedAt, d.expiresAt, issuer,
     );
     addTargets(d.id, e.seq, d.expiresAt, d.agents);
     if (d.agents.length > 0) s.fanout.run(e.seq, e.time, d.id, d.action.name, e.type, 'pending', e.actor);
-    else s.event.run(e.seq, e.time, d.id, null, d.action.name, e.type, 'pending', e.actor);
+  }
+
+  function issued(e: EntryOf<'CommandIssued'> & StoredEntry): void {
+    stored(e, e.actor);
+    const d = e.data;
+    if (d.agents.length === 0) s.event.run(e.seq, e.time, d.id, null, d.action.name, e.type, 'pending', e.actor);
   }
 
   /** Only the imported targets: the command row is shared by every import of the same command. */
   function imported(e: EntryOf<'CommandImported'> & StoredEntry): void {
-    const d = e.data;
-    s.command.run(
-      d.id, e.seq, d.action.name, JSON.stringify(d.action.args ?? {}), d.action.version,
-      d.target.type, d.target.id ?? null, d.agents.length, d.issuedAt, d.expiresAt, d.issuedBy,
-    );
-    addTargets(d.id, e.seq, d.expiresAt, d.agents);
-    if (d.agents.length > 0) s.fanout.run(e.seq, e.time, d.id, d.action.name, e.type, 'pending', e.actor);
+    stored(e, e.data.issuedBy);
   }
 
   function observed(e: EntryOf<'CommandStateObserved'> & StoredEntry): void {

@@ -38,16 +38,10 @@ export interface HistoryItem {
   actor: string;
 }
 
-interface EventRow {
+/** A `command_events` row: a history item with its row id and the time in ms. */
+interface EventRow extends Omit<HistoryItem, 'time'> {
   id: number;
-  seq: number;
   time: number;
-  command: string;
-  agent: string | null;
-  action: string;
-  type: string;
-  state: string;
-  actor: string;
 }
 
 type Filter = Exclude<keyof HistoryQuery, 'limit' | 'cursor'>;

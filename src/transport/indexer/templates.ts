@@ -13,70 +13,45 @@ export interface IndexTemplate {
   body: { index_patterns: string[]; priority: number; template: Record<string, unknown>; _meta: Record<string, unknown> };
 }
 
+/** A template of this server's: one pattern, the shared settings, the given mappings. */
+function template(name: string, pattern: string, mappings: Record<string, unknown>): IndexTemplate {
+  return { name, body: { index_patterns: [pattern], priority: 200, _meta: { managed_by: 'comms-api' }, template: { settings, mappings } } };
+}
+
 export const TEMPLATES: readonly IndexTemplate[] = [
-  {
-    name: 'comms-agents',
-    body: {
-      index_patterns: [AGENTS_INDEX],
-      priority: 200,
-      _meta: { managed_by: 'comms-api' },
-      template: {
-        settings,
-        mappings: {
-          dynamic: false,
-          properties: {
-            uuid: { type: 'keyword' },
-            name: { type: 'keyword' },
-            groups: { type: 'keyword' },
-            key_hash: { type: 'keyword', index: false, doc_values: false },
-            registered_at: { type: 'date' },
-            updated_at: { type: 'date' },
-            seq: { type: 'long' },
-          },
-        },
+  template('comms-agents', AGENTS_INDEX, {
+    dynamic: false,
+    properties: {
+      uuid: { type: 'keyword' },
+      name: { type: 'keyword' },
+      groups: { type: 'keyword' },
+      key_hash: { type: 'keyword', index: false, doc_values: false },
+      registered_at: { type: 'date' },
+      updated_at: { type: 'date' },
+      seq: { type: 'long' },
+    },
+  }),
+  template('comms-commands', COMMANDS_INDEX, {
+    dynamic: false,
+    properties: {
+      command_id: { type: 'keyword' },
+      agent: { type: 'keyword' },
+      state: { type: 'keyword' },
+      action: {
+        properties: { name: { type: 'keyword' }, version: { type: 'keyword' }, args: { type: 'object', enabled: false } },
       },
+      target: { properties: { type: { type: 'keyword' }, id: { type: 'keyword' } } },
+      issued_at: { type: 'date' },
+      expires_at: { type: 'date' },
+      updated_at: { type: 'date' },
+      actor: { type: 'keyword' },
+      code: { type: 'long' },
+      message: { type: 'text' },
+      result: { type: 'object', enabled: false },
+      seq: { type: 'long' },
     },
-  },
-  {
-    name: 'comms-commands',
-    body: {
-      index_patterns: [COMMANDS_INDEX],
-      priority: 200,
-      _meta: { managed_by: 'comms-api' },
-      template: {
-        settings,
-        mappings: {
-          dynamic: false,
-          properties: {
-            command_id: { type: 'keyword' },
-            agent: { type: 'keyword' },
-            state: { type: 'keyword' },
-            action: {
-              properties: { name: { type: 'keyword' }, version: { type: 'keyword' }, args: { type: 'object', enabled: false } },
-            },
-            target: { properties: { type: { type: 'keyword' }, id: { type: 'keyword' } } },
-            issued_at: { type: 'date' },
-            expires_at: { type: 'date' },
-            updated_at: { type: 'date' },
-            actor: { type: 'keyword' },
-            code: { type: 'long' },
-            message: { type: 'text' },
-            result: { type: 'object', enabled: false },
-            seq: { type: 'long' },
-          },
-        },
-      },
-    },
-  },
-  {
-    name: 'comms-wazuh-states',
-    body: {
-      index_patterns: [`${STATES_PREFIX}*`],
-      priority: 200,
-      _meta: { managed_by: 'comms-api' },
-      template: { settings, mappings: { dynamic: true, date_detection: false } },
-    },
-  },
+  }),
+  template('comms-wazuh-states', `${STATES_PREFIX}*`, { dynamic: true, date_detection: false }),
 ];
 
 /** The index of a stateful module: lower case, anything else than [a-z0-9_-] becomes "-". */
