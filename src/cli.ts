@@ -6,7 +6,7 @@ import { openJournal } from './journal/journal.js';
 import { journalStats } from './journal/journalStats.js';
 import { verifyChain } from './journal/verifyChain.js';
 import { startServer } from './main.js';
-import { deadLettersCommand, pruneCommand, replayCommand } from './replay/drainCli.js';
+import { deadLettersCommand, pruneCommand, replayCommand } from './cliDrain.js';
 import { ZodError } from 'zod';
 
 const USAGE = `usage: comms-api [--config FILE] <command>

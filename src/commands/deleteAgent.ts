@@ -2,7 +2,7 @@ import type { Db } from '../journal/database.js';
 import type { Entry } from '../journal/entries.js';
 import type { GroupCommit } from '../journal/groupCommit.js';
 import type { AgentId } from '../journal/ids.js';
-import { findAgent } from '../queries/agents.js';
+import { findAgent } from '../projections/agentsReads.js';
 
 export class UnknownAgentError extends Error {}
 

@@ -2,7 +2,7 @@ import type { Db } from '../journal/database.js';
 import type { Entry } from '../journal/entries.js';
 import type { GroupCommit } from '../journal/groupCommit.js';
 import type { AgentId } from '../journal/ids.js';
-import { checkAgentLine, isObject, parseNdjson } from './parseNdjson.js';
+import { checkAgentLine, isObject, parseNdjson } from '../ndjson.js';
 
 export class InvalidBatchError extends Error {
   constructor(readonly line: number, readonly reason: string) {

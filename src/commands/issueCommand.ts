@@ -5,8 +5,8 @@ import type { Db } from '../journal/database.js';
 import type { Entry } from '../journal/entries.js';
 import type { GroupCommit } from '../journal/groupCommit.js';
 import { asCommandId, GroupName, type CommandId } from '../journal/ids.js';
-import { findCatalogEntry, type CatalogEntryDto } from '../queries/catalog.js';
-import { agentExists, allAgents, groupMembers } from '../queries/commands.js';
+import { findCatalogEntry, type CatalogEntryDto } from '../projections/catalogReads.js';
+import { agentExists, allAgents, groupMembers } from '../projections/commandsReads.js';
 import { MAX_TIMEOUT_SECONDS, TargetType } from './putCatalogEntry.js';
 
 export class UnknownActionError extends Error {}

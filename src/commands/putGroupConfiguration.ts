@@ -3,8 +3,8 @@ import type { Db } from '../journal/database.js';
 import type { Entry } from '../journal/entries.js';
 import type { GroupCommit } from '../journal/groupCommit.js';
 import { GroupName } from '../journal/ids.js';
-import { contentEtag, ifMatchSatisfied } from '../queries/etag.js';
-import { groupConfiguration, type GroupConfiguration } from '../queries/groups.js';
+import { contentEtag, ifMatchSatisfied } from '../projections/etag.js';
+import { groupConfiguration, type GroupConfiguration } from '../projections/groupsReads.js';
 
 /** Deeper JSON than this is refused (400): merging and hashing stay far from the stack limit. */
 export const MAX_CONFIGURATION_DEPTH = 32;

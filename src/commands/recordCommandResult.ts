@@ -4,7 +4,7 @@ import type { Entry, StoredEntry } from '../journal/entries.js';
 import { ConflictError } from '../journal/errors.js';
 import type { GroupCommit, Tx } from '../journal/groupCommit.js';
 import type { AgentId, CommandId } from '../journal/ids.js';
-import { findCommand, targetState, type TargetState } from '../queries/commands.js';
+import { findCommand, targetState, type TargetState } from '../projections/commandsReads.js';
 
 export class UnknownCommandError extends Error {}
 /** Only an agent the command was issued to may report on it. */

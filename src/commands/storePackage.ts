@@ -2,7 +2,7 @@ import type { Db } from '../journal/database.js';
 import type { Entry } from '../journal/entries.js';
 import type { GroupCommit } from '../journal/groupCommit.js';
 import type { PackageName, PackageStore } from '../packages/packageStore.js';
-import { findPackage, packageContentInUse, type PackageInfo } from '../queries/packages.js';
+import { findPackage, packageContentInUse, type PackageInfo } from '../projections/packagesReads.js';
 
 export class PackageTooLargeError extends Error {
   constructor(readonly limit: number) {

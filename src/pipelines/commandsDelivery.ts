@@ -1,7 +1,7 @@
 import { asyncScheduler, buffer, catchError, concatMap, EMPTY, filter, from, fromEventPattern, merge, type Observable, tap, throttleTime } from 'rxjs';
 import type { Delivery } from '../commands/markCommandDelivered.js';
 import type { StoredEntry } from '../journal/entries.js';
-import { agentCommandFromEntry } from '../queries/commands.js';
+import { agentCommandFromEntry } from '../projections/commandsReads.js';
 import type { SseHub } from '../transport/sse/hub.js';
 
 export interface CommandsDeliveryDeps {

@@ -2,12 +2,12 @@ import { defer, from, map, merge, type Observable, retry, Subject, switchMap, ta
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { pruneJournal, type PruneResult } from '../commands/pruneJournal.js';
-import { retryDeadLetter } from '../commands/retryDeadLetter.js';
+import { retryDeadLetter } from './retryDeadLetter.js';
 import type { Journal } from '../journal/journal.js';
 import { statefulResultsWriter } from '../projections/statefulBatchesProjection.js';
-import { createReplays } from '../replay/replays.js';
-import { createEngineClient } from '../transport/engine/engineClient.js';
-import { createIndexerClient, type IndexerHealth } from '../transport/indexer/indexerClient.js';
+import { createReplays } from './replays.js';
+import { createEngineClient } from '../engine/engineClient.js';
+import { createIndexerClient, type IndexerHealth } from '../indexer/indexerClient.js';
 import { createAckWaiters } from './ackWaiters.js';
 import { backoffDelay } from './backoff.js';
 import { createEngineSink } from './engineSink.js';

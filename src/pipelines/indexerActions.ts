@@ -1,8 +1,8 @@
 import type { StoredEntry } from '../journal/entries.js';
 import type { JournalRow } from '../journal/readEntries.js';
 import { rowToEntry } from '../journal/readEntries.js';
-import { INDEXER_ACTOR } from '../transport/indexer/indexedDocs.js';
-import { AGENTS_INDEX, COMMANDS_INDEX, statesIndex } from '../transport/indexer/templates.js';
+import { INDEXER_ACTOR } from '../indexer/indexedDocs.js';
+import { AGENTS_INDEX, COMMANDS_INDEX, statesIndex } from '../indexer/templates.js';
 
 /** Where a stateful item's result goes in the stateful read model. */
 export interface StatefulRef {

@@ -19,8 +19,8 @@ import {
 import type { Db } from '../journal/database.js';
 import type { StoredEntry } from '../journal/entries.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
-import { createDeadLetterStore, type Poison } from './deadLetterStore.js';
-import { createPageReader, type PageLimits } from './readPage.js';
+import { createDeadLetterStore, type Poison } from '../journal/deadLetters.js';
+import { createPageReader, type PageLimits } from '../journal/readJournalPage.js';
 import type { Delivery, PipelineState, PipelineStatus, Sink, Unit } from './sink.js';
 
 export type { Delivery, PipelineState, PipelineStatus, Sink, Unit } from './sink.js';

@@ -1,8 +1,8 @@
 import type { Db } from '../journal/database.js';
 import type { StoredEntry } from '../journal/entries.js';
-import { findAgent } from './agents.js';
-import { contentEtag } from './etag.js';
-import { groupConfiguration, groupMembers } from './groups.js';
+import { findAgent } from '../projections/agentsReads.js';
+import { contentEtag } from '../projections/etag.js';
+import { groupConfiguration, groupMembers } from '../projections/groupsReads.js';
 
 type Json = Record<string, unknown>;
 const isPlainObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);

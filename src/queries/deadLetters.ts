@@ -1,5 +1,5 @@
 import type { Db } from '../journal/database.js';
-import type { DeadLetterRow } from '../pipelines/deadLetterStore.js';
+import type { DeadLetterRow } from '../journal/deadLetters.js';
 
 export interface DeadLetterDto {
   id: number;

@@ -6,7 +6,7 @@ import { openJournal, type Journal } from '../../src/journal/journal.js';
 import { createPullPipeline, type Delivery, type Sink, type Unit } from '../../src/pipelines/pullPipeline.js';
 import { tempDir } from '../support/server.js';
 import { rmSync } from 'node:fs';
-import { eventually } from './eventually.js';
+import { eventually } from '../support/eventually.js';
 
 interface TestUnit extends Unit {
   seqs: number[];

@@ -7,7 +7,7 @@ import type { Entry } from '../../src/journal/entries.js';
 import { openJournal, type Journal } from '../../src/journal/journal.js';
 import { WIDE_TARGETS } from '../../src/projections/commandsProjection.js';
 import { commandHistory, HistoryQuery } from '../../src/queries/commandHistory.js';
-import { commandDetails, dueTargets, pendingCommands } from '../../src/queries/commands.js';
+import { commandDetails, dueTargets, pendingCommands } from '../../src/projections/commandsReads.js';
 import { tempDir } from '../support/server.js';
 
 const FAR = Date.now() + 3_600_000;

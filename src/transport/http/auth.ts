@@ -2,7 +2,7 @@ import { createPublicKey } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import koaJwt from 'koa-jwt';
 import type { Db } from '../../journal/database.js';
-import { agentStanding } from '../../queries/agents.js';
+import { agentStanding } from '../../projections/agentsReads.js';
 import { findUser } from '../../queries/users.js';
 import { Claims, type Role, TOKEN_ALGORITHM } from '../../security/tokens.js';
 import { HttpError } from './problem.js';

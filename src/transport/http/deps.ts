@@ -9,7 +9,7 @@ import type { markCommandDelivered } from '../../commands/markCommandDelivered.j
 import type { putCatalogEntry } from '../../commands/putCatalogEntry.js';
 import type { recordCommandResult } from '../../commands/recordCommandResult.js';
 import type { SseHub } from '../sse/hub.js';
-import type { ScaleOutLookups } from '../../pipelines/scaleOut.js';
+import type { ScaleOutLookups } from '../../scaleOut/scaleOut.js';
 import type { putGroupConfiguration } from '../../commands/putGroupConfiguration.js';
 import type { storePackage } from '../../commands/storePackage.js';
 import type { Metrics } from '../../metrics.js';

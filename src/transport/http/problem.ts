@@ -7,7 +7,7 @@ import { PackageTooLargeError } from '../../commands/storePackage.js';
 import { InvalidTargetError, UnknownActionError } from '../../commands/issueCommand.js';
 import { NotATargetError, UnknownCommandError } from '../../commands/recordCommandResult.js';
 import { InvalidArgsError } from '../../catalog/argsSchema.js';
-import { IndexerUnavailableError } from '../../commands/recordIndexedCommandResult.js';
+import { IndexerUnavailableError } from '../../scaleOut/recordIndexedCommandResult.js';
 import { ConflictError, DuplicateError, JournalClosedError, JournalFullError } from '../../journal/errors.js';
 
 /** An HTTP error with a problem+json body. `extra` members are added to the body. */

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { firstValueFrom, toArray, take, timeout } from 'rxjs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { PendingCommand } from '../../../src/queries/commands.js';
+import type { PendingCommand } from '../../../src/projections/commandsReads.js';
 import { createSseHub, type HubOptions, type SseHub } from '../../../src/transport/sse/hub.js';
 import { commandsOf, openSse, type SseStream } from '../../support/sse.js';
 

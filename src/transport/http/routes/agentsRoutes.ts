@@ -3,7 +3,7 @@ import type { Middleware } from 'koa';
 import { z } from 'zod';
 import { RegisterAgent } from '../../../commands/registerAgent.js';
 import { AgentId, GroupName } from '../../../journal/ids.js';
-import { agentsPage, agentView, findAgent, type AgentRow } from '../../../queries/agents.js';
+import { agentsPage, agentView, findAgent, type AgentRow } from '../../../projections/agentsReads.js';
 import { principalOf } from '../auth.js';
 import { readJson } from '../body.js';
 import type { HttpDeps } from '../deps.js';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
-import { findAgent } from '../../../queries/agents.js';
+import { findAgent } from '../../../projections/agentsReads.js';
 import { findUser } from '../../../queries/users.js';
 import { UNKNOWN_PRINCIPAL_HASH, verifySecret } from '../../../security/secrets.js';
 import type { Role } from '../../../security/tokens.js';

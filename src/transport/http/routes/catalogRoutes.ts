@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import type { Middleware } from 'koa';
 import { z } from 'zod';
 import { ActionName, PutCatalogEntry } from '../../../commands/putCatalogEntry.js';
-import { findCatalogEntry, listCatalog } from '../../../queries/catalog.js';
+import { findCatalogEntry, listCatalog } from '../../../projections/catalogReads.js';
 import { principalOf } from '../auth.js';
 import { readJson } from '../body.js';
 import type { HttpDeps } from '../deps.js';

@@ -5,7 +5,7 @@ import { IssueCommand } from '../../../commands/issueCommand.js';
 import { CommandResult } from '../../../commands/recordCommandResult.js';
 import { asAgentId, CommandId } from '../../../journal/ids.js';
 import { commandHistory, HistoryQuery } from '../../../queries/commandHistory.js';
-import { commandDetails, pendingCommands, type PendingCommand } from '../../../queries/commands.js';
+import { commandDetails, pendingCommands, type PendingCommand } from '../../../projections/commandsReads.js';
 import { releaseKoaContext } from '../../sse/releaseKoaContext.js';
 import { principalOf } from '../auth.js';
 import { readJson } from '../body.js';

@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import type { Middleware } from 'koa';
 import { z } from 'zod';
 import { agentConfiguration } from '../../../queries/configuration.js';
-import { ifNoneMatchHit } from '../../../queries/etag.js';
+import { ifNoneMatchHit } from '../../../projections/etag.js';
 import type { Role } from '../../../security/tokens.js';
 import { principalOf } from '../auth.js';
 import type { HttpDeps } from '../deps.js';

@@ -6,7 +6,7 @@ import {
   SinkUnavailableError,
   StillFailingError,
   UnknownDeadLetterError,
-} from '../../../commands/retryDeadLetter.js';
+} from '../../../pipelines/retryDeadLetter.js';
 import { listDeadLetters } from '../../../queries/deadLetters.js';
 import type { Role } from '../../../security/tokens.js';
 import { principalOf } from '../auth.js';

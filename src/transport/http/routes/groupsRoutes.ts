@@ -3,7 +3,7 @@ import type { Middleware } from 'koa';
 import { z } from 'zod';
 import { ConfigurationBody, PutGroupConfiguration } from '../../../commands/putGroupConfiguration.js';
 import { GroupName } from '../../../journal/ids.js';
-import { groupConfiguration } from '../../../queries/groups.js';
+import { groupConfiguration } from '../../../projections/groupsReads.js';
 import type { Role } from '../../../security/tokens.js';
 import { principalOf } from '../auth.js';
 import { readJson } from '../body.js';

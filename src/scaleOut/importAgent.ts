@@ -1,8 +1,8 @@
 import type { Db } from '../journal/database.js';
 import type { Entry } from '../journal/entries.js';
 import type { GroupCommit } from '../journal/groupCommit.js';
-import { findAgent, type AgentRow } from '../queries/agents.js';
-import { INDEXER_ACTOR, type RegisteredAgentDoc } from '../transport/indexer/indexedDocs.js';
+import { findAgent, type AgentRow } from '../projections/agentsReads.js';
+import { INDEXER_ACTOR, type RegisteredAgentDoc } from '../indexer/indexedDocs.js';
 
 /**
  * Pure decision (scale-out): an agent registered on another node, read from the agents index,

@@ -1,8 +1,8 @@
 import type { Db } from '../journal/database.js';
 import type { Entry, EntryOf } from '../journal/entries.js';
 import type { GroupCommit } from '../journal/groupCommit.js';
-import { targetState, type TargetState } from '../queries/commands.js';
-import { INDEXER_ACTOR, type CommandDoc } from '../transport/indexer/indexedDocs.js';
+import { targetState, type TargetState } from '../projections/commandsReads.js';
+import { INDEXER_ACTOR, type CommandDoc } from '../indexer/indexedDocs.js';
 
 const OPEN: readonly TargetState[] = ['pending', 'delivered'];
 const TERMINAL: readonly TargetState[] = ['success', 'failure', 'expired'];

@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createEngineClient, type EngineClient, type EngineSendResult } from '../../../src/transport/engine/engineClient.js';
-import { startEngine, type EngineHandle } from '../../support/engine/engine.js';
+import { createEngineClient, type EngineClient, type EngineSendResult } from '../../src/engine/engineClient.js';
+import { startEngine, type EngineHandle } from '../support/engine/engine.js';
 
 interface Ctx {
   engine: EngineHandle;

@@ -1,16 +1,16 @@
 import { rmSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { decideFollowCommandDoc, followCommandsIndex } from '../../src/commands/followCommandsIndex.js';
-import { decideFollowAgentDoc } from '../../src/commands/followAgentsIndex.js';
-import { decideImportAgent, tokenFitsRegistration } from '../../src/commands/importAgent.js';
+import { decideFollowCommandDoc, followCommandsIndex } from '../../src/scaleOut/followCommandsIndex.js';
+import { decideFollowAgentDoc } from '../../src/scaleOut/followAgentsIndex.js';
+import { decideImportAgent, tokenFitsRegistration } from '../../src/scaleOut/importAgent.js';
 import { newCommandId } from '../../src/commands/issueCommand.js';
-import { commandIdTime } from '../../src/commands/recordIndexedCommandResult.js';
+import { commandIdTime } from '../../src/scaleOut/recordIndexedCommandResult.js';
 import { openJournal, type Journal } from '../../src/journal/journal.js';
-import type { AgentRow } from '../../src/queries/agents.js';
-import { commandDetails } from '../../src/queries/commands.js';
+import type { AgentRow } from '../../src/projections/agentsReads.js';
+import { commandDetails } from '../../src/projections/commandsReads.js';
 import { commandHistory, HistoryQuery } from '../../src/queries/commandHistory.js';
-import type { CommandDoc, RegisteredAgentDoc } from '../../src/transport/indexer/indexedDocs.js';
+import type { CommandDoc, RegisteredAgentDoc } from '../../src/indexer/indexedDocs.js';
 import { tempDir } from '../support/server.js';
 
 const NOW = Date.parse('2026-11-27T10:00:00Z');

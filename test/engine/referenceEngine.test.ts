@@ -5,8 +5,8 @@ import { existsSync } from 'node:fs';
 import http from 'node:http';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startEngine, type EngineHandle } from '../../support/engine/engine.js';
-import { EngineErrorCode } from '../../support/engine/parseStatelessBody.js';
+import { startEngine, type EngineHandle } from '../support/engine/engine.js';
+import { EngineErrorCode } from '../support/engine/parseStatelessBody.js';
 
 interface Answer {
   status: number;

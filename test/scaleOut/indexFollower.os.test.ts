@@ -4,10 +4,10 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { z } from 'zod';
 import { openJournal, type Journal } from '../../src/journal/journal.js';
-import { createFollowerPositions } from '../../src/pipelines/followerPositions.js';
-import { createIndexFollower, type IndexFollower } from '../../src/pipelines/indexFollower.js';
-import { createIndexReader } from '../../src/transport/indexer/indexedDocs.js';
-import { createIndexerClient, type IndexerClient } from '../../src/transport/indexer/indexerClient.js';
+import { createFollowerPositions } from '../../src/scaleOut/followerPositions.js';
+import { createIndexFollower, type IndexFollower } from '../../src/scaleOut/indexFollower.js';
+import { createIndexReader } from '../../src/indexer/indexedDocs.js';
+import { createIndexerClient, type IndexerClient } from '../../src/indexer/indexerClient.js';
 import { startOpenSearch, type OpenSearchNode } from '../support/opensearch/node.js';
 import { tempDir } from '../support/server.js';
 

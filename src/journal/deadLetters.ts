@@ -1,4 +1,4 @@
-import type { Db } from '../journal/database.js';
+import type { Db } from './database.js';
 
 /** A poison item: it cannot be delivered as it is, so it is set aside with the reason. */
 export interface Poison {

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../journal/database.js';
-import type { EngineClient } from '../transport/engine/engineClient.js';
+import type { EngineClient } from '../engine/engineClient.js';
 import { replayToEngine, type ReplaySummary } from './replayToEngine.js';
-import type { ReplayRange } from './selectReplayRows.js';
+import type { ReplayRange } from '../journal/selectReplayRange.js';
 
 export interface ReplayProgress {
   id: string;

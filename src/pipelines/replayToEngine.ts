@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db } from '../journal/database.js';
-import { backoffDelay } from '../pipelines/backoff.js';
-import { planEngineBatches } from '../pipelines/engineSink.js';
-import { engineBody } from '../pipelines/engineFormat.js';
-import type { EngineClient } from '../transport/engine/engineClient.js';
-import { createReplaySelection, type ReplayRange } from './selectReplayRows.js';
+import { backoffDelay } from './backoff.js';
+import { planEngineBatches } from './engineSink.js';
+import { engineBody } from './engineFormat.js';
+import type { EngineClient } from '../engine/engineClient.js';
+import { createReplaySelection, type ReplayRange } from '../journal/selectReplayRange.js';
 
 export interface ReplayOptions {
   db: Db;

@@ -1,5 +1,5 @@
-import type { Db } from '../journal/database.js';
-import type { JournalRow } from '../journal/readEntries.js';
+import type { Db } from './database.js';
+import type { JournalRow } from './readEntries.js';
 
 export interface PageLimits {
   /** Rows per page at most. */

@@ -2,11 +2,11 @@ import type { Db } from '../journal/database.js';
 import type { EntryOf } from '../journal/entries.js';
 import type { GroupCommit } from '../journal/groupCommit.js';
 import type { AgentId, CommandId } from '../journal/ids.js';
-import { findCommand, targetState } from '../queries/commands.js';
-import type { IndexReader } from '../transport/indexer/indexedDocs.js';
+import { findCommand, targetState } from '../projections/commandsReads.js';
+import type { IndexReader } from '../indexer/indexedDocs.js';
 import { importedCommand } from './followCommandsIndex.js';
-import { COMMAND_MODULE, parseStatefulBody, type ingestStatefulEvents } from './ingestStatefulEvents.js';
-import { AlreadyReportedError, applyCommandResult, NotATargetError, type CommandResult } from './recordCommandResult.js';
+import { COMMAND_MODULE, parseStatefulBody, type ingestStatefulEvents } from '../commands/ingestStatefulEvents.js';
+import { AlreadyReportedError, applyCommandResult, NotATargetError, type CommandResult } from '../commands/recordCommandResult.js';
 
 /** The indexer could not be asked (scale-out lookups): 503, try again. */
 export class IndexerUnavailableError extends Error {}

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createIndexerClient, type IndexerClient } from '../../../src/transport/indexer/indexerClient.js';
-import { statesIndex, TEMPLATES } from '../../../src/transport/indexer/templates.js';
+import { createIndexerClient, type IndexerClient } from '../../src/indexer/indexerClient.js';
+import { statesIndex, TEMPLATES } from '../../src/indexer/templates.js';
 
 const url = process.env.OPENSEARCH_URL;
 if (!url) throw new Error('OPENSEARCH_URL is not set: run this file through scripts/test.mjs (it starts OpenSearch)');

@@ -1,6 +1,6 @@
 import type { Db } from '../journal/database.js';
 import type { GroupCommit } from '../journal/groupCommit.js';
-import { findCatalogEntry } from '../queries/catalog.js';
+import { findCatalogEntry } from '../projections/catalogReads.js';
 import { ActionName, decidePutCatalogEntry, type PutCatalogEntry } from './putCatalogEntry.js';
 
 const noArgs = { type: 'object', properties: {}, additionalProperties: false };

@@ -3,17 +3,17 @@
 import cliProgress from 'cli-progress';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import type { Config } from '../config.js';
-import { pruneJournal } from '../commands/pruneJournal.js';
-import { retryDeadLetter } from '../commands/retryDeadLetter.js';
-import { AgentId } from '../journal/ids.js';
-import type { Journal } from '../journal/journal.js';
-import { engineResender, indexerResender, type Resender } from '../pipelines/sinkSenders.js';
-import { statefulResultsWriter } from '../projections/statefulBatchesProjection.js';
-import { listDeadLetters } from '../queries/deadLetters.js';
-import { createEngineClient } from '../transport/engine/engineClient.js';
-import { createIndexerClient } from '../transport/indexer/indexerClient.js';
-import { replayToEngine } from './replayToEngine.js';
+import type { Config } from './config.js';
+import { pruneJournal } from './commands/pruneJournal.js';
+import { retryDeadLetter } from './pipelines/retryDeadLetter.js';
+import { AgentId } from './journal/ids.js';
+import type { Journal } from './journal/journal.js';
+import { engineResender, indexerResender, type Resender } from './pipelines/sinkSenders.js';
+import { statefulResultsWriter } from './projections/statefulBatchesProjection.js';
+import { listDeadLetters } from './queries/deadLetters.js';
+import { createEngineClient } from './engine/engineClient.js';
+import { createIndexerClient } from './indexer/indexerClient.js';
+import { replayToEngine } from './pipelines/replayToEngine.js';
 
 const count = z.coerce.number().int().min(0);
 const iso = z.iso.datetime({ offset: true }).transform((s) => Date.parse(s));

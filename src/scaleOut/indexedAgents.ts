@@ -1,4 +1,4 @@
-import type { IndexReader, RegisteredAgentDoc } from '../transport/indexer/indexedDocs.js';
+import type { IndexReader, RegisteredAgentDoc } from '../indexer/indexedDocs.js';
 
 export type IndexedAgentResult = { ok: true; agent: RegisteredAgentDoc | undefined } | { ok: false; reason: string };
 

@@ -1,9 +1,9 @@
 import type { Db } from '../journal/database.js';
 import type { Entry } from '../journal/entries.js';
 import type { GroupCommit } from '../journal/groupCommit.js';
-import { createDeadLetterStore } from '../pipelines/deadLetterStore.js';
-import type { IndexerItem } from '../pipelines/indexerSink.js';
-import type { Resender } from '../pipelines/sinkSenders.js';
+import { createDeadLetterStore } from '../journal/deadLetters.js';
+import type { IndexerItem } from './indexerSink.js';
+import type { Resender } from './sinkSenders.js';
 import type { StatefulResult } from '../projections/statefulBatchesProjection.js';
 
 export class UnknownDeadLetterError extends Error {}

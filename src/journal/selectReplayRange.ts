@@ -1,5 +1,5 @@
-import type { Db } from '../journal/database.js';
-import type { JournalRow } from '../journal/readEntries.js';
+import type { Db } from './database.js';
+import type { JournalRow } from './readEntries.js';
 
 /** A journal range to replay: seqs and times inclusive, optionally one agent. */
 export interface ReplayRange {

@@ -1,8 +1,8 @@
 import { catchError, defer, EMPTY, exhaustMap, filter, ignoreElements, type Observable, Subject, takeUntil, tap, timer } from 'rxjs';
 import type { GroupCommit } from '../journal/groupCommit.js';
-import type { FollowedDoc } from '../transport/indexer/indexedDocs.js';
-import type { IndexerResult } from '../transport/indexer/indexerClient.js';
-import { backoffDelay } from './backoff.js';
+import type { FollowedDoc } from '../indexer/indexedDocs.js';
+import type { IndexerResult } from '../indexer/indexerClient.js';
+import { backoffDelay } from '../pipelines/backoff.js';
 import type { FollowerPositions } from './followerPositions.js';
 
 export interface IndexFollowerDeps<T> {

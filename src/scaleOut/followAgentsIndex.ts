@@ -1,9 +1,9 @@
 import type { Db } from '../journal/database.js';
 import type { Entry } from '../journal/entries.js';
 import type { GroupCommit } from '../journal/groupCommit.js';
-import { agentGroupsChangedAt } from '../queries/agentChanges.js';
-import { findAgent, type AgentRow } from '../queries/agents.js';
-import { INDEXER_ACTOR, type AgentDoc } from '../transport/indexer/indexedDocs.js';
+import { agentGroupsChangedAt } from '../projections/agentChangesReads.js';
+import { findAgent, type AgentRow } from '../projections/agentsReads.js';
+import { INDEXER_ACTOR, type AgentDoc } from '../indexer/indexedDocs.js';
 
 const sameGroups = (a: readonly string[], b: readonly string[]): boolean =>
   a.length === b.length && a.every((g, i) => g === b[i]);
