@@ -3,7 +3,7 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { createUser, CreateUser } from './commands/createUser.js';
 import { registerAgent, RegisterAgent } from './commands/registerAgent.js';
 import { openJournal } from './journal/journal.js';
-import { journalStats } from './journal/journalStats.js';
+import { createProjections } from './projections/index.js';
 import { verifyChain } from './journal/verifyChain.js';
 import { startServer } from './main.js';
 import { deadLettersCommand, pruneCommand, replayCommand } from './cliDrain.js';
@@ -27,6 +27,9 @@ commands:
 `;
 
 class UsageError extends Error {}
+
+/** The journal of the configured data folder, with every read model (as the server opens it). */
+const openJournalOf = (cfg: Config) => openJournal({ projections: createProjections, dataDir: cfg.dataDir, quotaBytes: cfg.journalMaxBytes });
 
 function config(values: { config?: string | undefined }): Config {
   return loadConfig(process.env, values.config);
@@ -68,7 +71,7 @@ async function agentsAdd(cfg: Config, args: string[]): Promise<void> {
     name: values.name,
     groups: values.groups ? values.groups.split(',').filter(Boolean) : undefined,
   });
-  const journal = openJournal({ dataDir: cfg.dataDir, quotaBytes: cfg.journalMaxBytes });
+  const journal = openJournalOf(cfg);
   try {
     const agent = await registerAgent(journal)(cmd, 'cli');
     process.stdout.write(`${JSON.stringify(agent)}\n`);
@@ -81,7 +84,7 @@ async function usersAdd(cfg: Config, args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { role: { type: 'string' } } });
   if (positionals.length !== 1) throw new UsageError('users add takes exactly one NAME');
   const cmd = CreateUser.parse({ name: positionals[0], role: values.role, password: await readStdin() });
-  const journal = openJournal({ dataDir: cfg.dataDir, quotaBytes: cfg.journalMaxBytes });
+  const journal = openJournalOf(cfg);
   try {
     process.stdout.write(`${JSON.stringify(await createUser(journal)(cmd, 'cli'))}\n`);
   } finally {
@@ -90,11 +93,11 @@ async function usersAdd(cfg: Config, args: string[]): Promise<void> {
 }
 
 async function journalCommand(cfg: Config, args: string[]): Promise<number> {
-  const journal = openJournal({ dataDir: cfg.dataDir, quotaBytes: cfg.journalMaxBytes });
+  const journal = openJournalOf(cfg);
   try {
     switch (args[0]) {
       case 'stats':
-        process.stdout.write(`${JSON.stringify(journalStats(journal.db, journal.file), null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify(journal.stats(), null, 2)}\n`);
         return 0;
       case 'verify': {
         const result = verifyChain(journal.db, (n) => process.stderr.write(`\rverified ${n} entries`));
@@ -143,7 +146,7 @@ export async function main(argv: string[]): Promise<number> {
       return journalCommand(cfg, after('journal'));
     case 'replay':
     case 'dead-letters': {
-      const journal = openJournal({ dataDir: cfg.dataDir, quotaBytes: cfg.journalMaxBytes });
+      const journal = openJournalOf(cfg);
       try {
         const run = command === 'replay' ? replayCommand : deadLettersCommand;
         return await run(cfg, journal, after(command));

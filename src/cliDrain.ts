@@ -10,7 +10,6 @@ import { AgentId } from './journal/ids.js';
 import type { Journal } from './journal/journal.js';
 import { engineResender, indexerResender, type Resender } from './pipelines/sinkSenders.js';
 import { statefulResultsWriter } from './projections/statefulBatchesProjection.js';
-import { listDeadLetters } from './queries/deadLetters.js';
 import { createEngineClient } from './engine/engineClient.js';
 import { createIndexerClient } from './indexer/indexerClient.js';
 import { replayToEngine } from './pipelines/replayToEngine.js';
@@ -101,7 +100,7 @@ export async function deadLettersCommand(cfg: Config, journal: Journal, args: st
   if (sub === 'list') {
     const { values } = parseArgs({ args: rest, options: { sink: { type: 'string' }, all: { type: 'boolean' }, limit: { type: 'string' } } });
     const limit = count.default(1000).parse(values.limit);
-    write({ dead_letters: listDeadLetters(journal.db, { sink: values.sink, all: values.all ?? false, limit }) });
+    write({ dead_letters: journal.deadLetters.list({ sink: values.sink, all: values.all ?? false, limit }) });
     return 0;
   }
   if (sub === 'retry') {

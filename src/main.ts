@@ -16,6 +16,7 @@ import { registerAgent } from './commands/registerAgent.js';
 import { storePackage } from './commands/storePackage.js';
 import type { Config } from './config.js';
 import { openJournal } from './journal/journal.js';
+import { createProjections } from './projections/index.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createPackageStore } from './packages/packageStore.js';
@@ -44,6 +45,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   mkdirSync(config.dataDir, { recursive: true });
   const metrics = createMetrics();
   const journal = openJournal({
+    projections: createProjections,
     dataDir: config.dataDir,
     quotaBytes: config.journalMaxBytes,
     onFlushed: (jobs, entries, ms) => metrics.observeFlush(jobs, entries, ms),

@@ -1,4 +1,5 @@
 import type { Db } from './database.js';
+import { createHeadSeq } from './headSeq.js';
 import type { JournalRow } from './readEntries.js';
 
 export interface PageLimits {
@@ -19,10 +20,10 @@ export function createPageReader(db: Db, types: readonly string[]) {
     `SELECT seq, type, stream, time, actor, data, body, hash FROM journal
      WHERE seq > ? AND type IN (${placeholders}) ORDER BY seq`,
   );
-  const head = db.prepare<[], { seq: number | null }>('SELECT max(seq) AS seq FROM journal').pluck();
+  const head = createHeadSeq(db);
   return (afterSeq: number, limits: PageLimits): { rows: JournalRow[]; throughSeq: number } => {
     // The head is read first: a row committed after it is picked up by the next page.
-    const headSeq = (head.get() as unknown as number | null) ?? 0;
+    const headSeq = head();
     const out: JournalRow[] = [];
     let bytes = 0;
     for (const row of rows.iterate(afterSeq, ...types)) {

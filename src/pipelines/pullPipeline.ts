@@ -18,6 +18,8 @@ import {
 } from 'rxjs';
 import type { Db } from '../journal/database.js';
 import type { StoredEntry } from '../journal/entries.js';
+import { checkpointName, createCheckpoints } from '../journal/checkpoints.js';
+import { createHeadSeq } from '../journal/headSeq.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
 import { createDeadLetterStore, type Poison } from '../journal/deadLetters.js';
 import { createPageReader, type PageLimits } from '../journal/readJournalPage.js';
@@ -54,8 +56,6 @@ export interface Pipeline {
 
 class DeliveryFailed extends Error {}
 
-export const checkpointName = (sink: string): string => `sink:${sink}`;
-
 /** The generic pull pipeline: page after the checkpoint → deliver → checkpoint, forever. */
 export function createPullPipeline<U extends Unit>(deps: PipelineDeps<U>): Pipeline {
   const { db, sink } = deps;
@@ -65,16 +65,12 @@ export function createPullPipeline<U extends Unit>(deps: PipelineDeps<U>): Pipel
   const cpName = checkpointName(sink.name);
   const readPage = createPageReader(db, sink.types);
   const deadLetters = createDeadLetterStore(db);
-  const getCheckpoint = db.prepare<[string], { seq: number }>('SELECT seq FROM checkpoints WHERE name = ?');
-  const putCheckpoint = db.prepare(
-    `INSERT INTO checkpoints (name, seq, updated_at) VALUES (?, ?, ?)
-     ON CONFLICT (name) DO UPDATE SET seq = max(seq, excluded.seq), updated_at = excluded.updated_at`,
-  );
-  const headSeq = db.prepare('SELECT max(seq) FROM journal').pluck();
+  const checkpoints = createCheckpoints(db);
+  const headSeq = createHeadSeq(db);
   const stop$ = new Subject<void>();
   const nudge$ = new Subject<void>();
   const ackListeners = new Set<(cp: number) => void>();
-  let checkpoint = getCheckpoint.get(cpName)?.seq ?? 0;
+  let checkpoint = checkpoints.get(cpName);
   let state: PipelineState = 'running';
   let failures = 0;
   let lastError: string | undefined;
@@ -83,7 +79,7 @@ export function createPullPipeline<U extends Unit>(deps: PipelineDeps<U>): Pipel
 
   const moveCheckpoint = (seq: number): void => {
     if (seq <= checkpoint) return;
-    putCheckpoint.run(cpName, seq, Date.now());
+    checkpoints.advance(cpName, seq);
     checkpoint = seq;
   };
   const announce = (): void => {
@@ -180,7 +176,7 @@ export function createPullPipeline<U extends Unit>(deps: PipelineDeps<U>): Pipel
 
   /** One run from the stored checkpoint; a bug (an exception outside a delivery) restarts it after a pause. */
   const run$: Observable<never> = defer(() => {
-    checkpoint = Math.max(checkpoint, getCheckpoint.get(cpName)?.seq ?? 0);
+    checkpoint = Math.max(checkpoint, checkpoints.get(cpName));
     const unsubscribe = deps.onCommitted(() => nudge$.next());
     return of(checkpoint).pipe(
       expand((after) => page$(after)),
@@ -211,7 +207,7 @@ export function createPullPipeline<U extends Unit>(deps: PipelineDeps<U>): Pipel
       const now = Date.now();
       while (recent.length > 0 && recent[0]!.at < now - 10_000) recent.shift();
       const events = recent.reduce((n, r) => n + r.events, 0);
-      const head = (headSeq.get() as number | null) ?? 0;
+      const head = headSeq();
       return {
         state,
         checkpoint,

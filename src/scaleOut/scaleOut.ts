@@ -18,7 +18,6 @@ import { findIndexedAgent } from './indexedAgents.js';
 import { AgentDoc, CommandDoc, createIndexReader, type RegisteredAgentDoc } from '../indexer/indexedDocs.js';
 import { createIndexerClient } from '../indexer/indexerClient.js';
 import { AGENTS_INDEX, COMMANDS_INDEX } from '../indexer/templates.js';
-import type { SseHub } from '../transport/sse/hub.js';
 import { createFollowerPositions } from './followerPositions.js';
 import { createIndexFollower } from './indexFollower.js';
 
@@ -48,9 +47,17 @@ export interface ScaledOutCommands {
   registerAgent: ReturnType<typeof registerAgent>;
 }
 
+/** Which agents hold a stream or a long-poll open on this node (the SSE hub answers). */
+export interface ConnectedAgents {
+  isConnected(agent: string): boolean;
+  isWaiting(agent: string): boolean;
+  streamCount(): number;
+  waitingCount(): number;
+}
+
 export interface ScaleOutDeps {
   journal: Journal;
-  hub: SseHub;
+  hub: ConnectedAgents;
   indexerUrl: string;
   onError(message: string, err?: unknown): void;
   /** Commands index polling interval while agents are connected here or commands are open. */

@@ -4,6 +4,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { z } from 'zod';
 import { openJournal, type Journal } from '../../src/journal/journal.js';
+import { createProjections } from '../../src/projections/index.js';
 import { createFollowerPositions } from '../../src/scaleOut/followerPositions.js';
 import { createIndexFollower, type IndexFollower } from '../../src/scaleOut/indexFollower.js';
 import { createIndexReader } from '../../src/indexer/indexedDocs.js';
@@ -49,7 +50,7 @@ follow.after(async (ctx) => {
 follow.before.each((ctx) => {
   ctx.index = `follow-test-${randomBytes(4).toString('hex')}`;
   ctx.dir = tempDir('comms-api-follower-');
-  ctx.journal = openJournal({ dataDir: ctx.dir, quotaBytes: 1 << 30 });
+  ctx.journal = openJournal({ projections: createProjections, dataDir: ctx.dir, quotaBytes: 1 << 30 });
   ctx.followers = [];
 });
 follow.after.each(async (ctx) => {

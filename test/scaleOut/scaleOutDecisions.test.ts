@@ -7,6 +7,7 @@ import { decideImportAgent, tokenFitsRegistration } from '../../src/scaleOut/imp
 import { newCommandId } from '../../src/commands/issueCommand.js';
 import { commandIdTime } from '../../src/scaleOut/recordIndexedCommandResult.js';
 import { openJournal, type Journal } from '../../src/journal/journal.js';
+import { createProjections } from '../../src/projections/index.js';
 import type { AgentRow } from '../../src/projections/agentsReads.js';
 import { commandDetails } from '../../src/projections/commandsReads.js';
 import { commandHistory, HistoryQuery } from '../../src/queries/commandHistory.js';
@@ -137,7 +138,7 @@ const journaled = suite<{ dir: string; journal: Journal }>('following the comman
 
 journaled.before.each((ctx) => {
   ctx.dir = tempDir('comms-api-follow-');
-  ctx.journal = openJournal({ dataDir: ctx.dir, quotaBytes: 1 << 30 });
+  ctx.journal = openJournal({ projections: createProjections, dataDir: ctx.dir, quotaBytes: 1 << 30 });
 });
 journaled.after.each(async (ctx) => {
   await ctx.journal.close();

@@ -7,7 +7,6 @@ import {
   StillFailingError,
   UnknownDeadLetterError,
 } from '../../../pipelines/retryDeadLetter.js';
-import { listDeadLetters } from '../../../queries/deadLetters.js';
 import type { Role } from '../../../security/tokens.js';
 import { principalOf } from '../auth.js';
 import type { HttpDeps } from '../deps.js';
@@ -71,7 +70,7 @@ export function deadLetterRoutes(deps: HttpDeps, guard: (...roles: Role[]) => Mi
 
   router.get('/dead-letters', ...guard('operator'), (ctx) => {
     const q = ListQuery.parse(ctx.query);
-    const page = listDeadLetters(deps.journal.db, { sink: q.sink, all: q.all === 'true' || q.all === '1', afterId: q.after, limit: q.limit });
+    const page = deps.journal.deadLetters.list({ sink: q.sink, all: q.all === 'true' || q.all === '1', afterId: q.after, limit: q.limit });
     ctx.body = { dead_letters: page, ...(page.length === q.limit ? { next_cursor: page[page.length - 1]!.id } : {}) };
   });
 

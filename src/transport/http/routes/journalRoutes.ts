@@ -2,7 +2,6 @@ import Router from '@koa/router';
 import type { Middleware } from 'koa';
 import { z } from 'zod';
 import { AgentId } from '../../../journal/ids.js';
-import { journalStats } from '../../../journal/journalStats.js';
 import type { Role } from '../../../security/tokens.js';
 import { readJson } from '../body.js';
 import type { HttpDeps } from '../deps.js';
@@ -92,7 +91,7 @@ export function journalRoutes(deps: HttpDeps, guard: (...roles: Role[]) => Middl
 
   router.get('/journal/stats', ...guard('operator', 'auditor'), (ctx) => {
     ctx.body = {
-      ...journalStats(deps.journal.db, deps.journal.file),
+      ...deps.journal.stats(),
       pipelines: deps.drain.pipelines(),
       indexer: deps.drain.indexerHealth(),
     };
