@@ -3,7 +3,7 @@ import type { GroupCommit } from '../journal/groupCommit.js';
 import type { FollowedDoc } from '../indexer/indexedDocs.js';
 import type { IndexerResult } from '../indexer/indexerClient.js';
 import { backoffDelay } from '../pipelines/backoff.js';
-import type { FollowerPositions } from './followerPositions.js';
+import type { FollowerPositions } from '../journal/followerPositions.js';
 
 export interface IndexFollowerDeps<T> {
   /** The position's name. */

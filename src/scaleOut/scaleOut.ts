@@ -18,7 +18,7 @@ import { findIndexedAgent } from './indexedAgents.js';
 import { AgentDoc, CommandDoc, createIndexReader, type RegisteredAgentDoc } from '../indexer/indexedDocs.js';
 import { createIndexerClient } from '../indexer/indexerClient.js';
 import { AGENTS_INDEX, COMMANDS_INDEX } from '../indexer/templates.js';
-import { createFollowerPositions } from './followerPositions.js';
+import { createFollowerPositions } from '../journal/followerPositions.js';
 import { createIndexFollower } from './indexFollower.js';
 
 /** What the HTTP layer asks of the shared indices when several nodes share one OpenSearch cluster. */

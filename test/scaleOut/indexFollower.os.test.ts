@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { z } from 'zod';
 import { openJournal, type Journal } from '../../src/journal/journal.js';
 import { createProjections } from '../../src/projections/index.js';
-import { createFollowerPositions } from '../../src/scaleOut/followerPositions.js';
+import { createFollowerPositions } from '../../src/journal/followerPositions.js';
 import { createIndexFollower, type IndexFollower } from '../../src/scaleOut/indexFollower.js';
 import { createIndexReader } from '../../src/indexer/indexedDocs.js';
 import { createIndexerClient, type IndexerClient } from '../../src/indexer/indexerClient.js';

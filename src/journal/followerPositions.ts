@@ -1,4 +1,4 @@
-import type { Db } from '../journal/database.js';
+import type { Db } from './database.js';
 
 /**
  * Where each index follower is in its index (an OpenSearch `_seq_no`, not a journal seq: kept
