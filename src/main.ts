@@ -15,7 +15,9 @@ import { recordCommandResult } from './commands/recordCommandResult.js';
 import { registerAgent } from './commands/registerAgent.js';
 import { storePackage } from './commands/storePackage.js';
 import type { Config } from './config.js';
+import { bindDb } from './journal/database.js';
 import { openJournal } from './journal/journal.js';
+import { verifyChain } from './journal/verifyChain.js';
 import { createProjections } from './projections/index.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
@@ -28,7 +30,7 @@ import { createPresence } from './queries/presence.js';
 import { createThrottle } from './security/throttle.js';
 import { createTokenIssuer, loadSigningKeys } from './security/tokens.js';
 import { createApp } from './transport/http/app.js';
-import type { HttpDeps } from './transport/http/deps.js';
+import { HTTP_READS, type HttpDeps } from './transport/http/deps.js';
 import { openListeners } from './transport/listeners.js';
 import { createSseHub } from './transport/sse/hub.js';
 
@@ -94,7 +96,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
   let accepting = true;
   const deps: HttpDeps = {
     config,
-    journal,
+    journal: { stats: journal.stats, verify: () => verifyChain(journal.db), listDeadLetters: journal.deadLetters.list },
+    reads: bindDb(journal.db, HTTP_READS),
     keys,
     issueToken: createTokenIssuer(keys, config.tokenTtl),
     throttle: createThrottle(),

@@ -23,7 +23,7 @@ import { createHeadSeq } from '../journal/headSeq.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
 import { createDeadLetterStore, type Poison } from '../journal/deadLetters.js';
 import { createPageReader, type PageLimits } from '../journal/readJournalPage.js';
-import type { Delivery, PipelineState, PipelineStatus, Sink, Unit } from './sink.js';
+import type { PipelineState, PipelineStatus, Sink, Unit } from './sink.js';
 
 export type { Delivery, PipelineState, PipelineStatus, Sink, Unit } from './sink.js';
 

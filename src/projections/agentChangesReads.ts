@@ -1,6 +1,5 @@
-import type { Db } from '../journal/database.js';
+import { preparedOnce, type Db } from '../journal/database.js';
 
-const statements = new WeakMap<Db, ReturnType<typeof prepare>>();
 function prepare(db: Db) {
   return {
     groupsChangedAt: db.prepare<[string], { at: number | null }>(
@@ -8,11 +7,7 @@ function prepare(db: Db) {
     ),
   };
 }
-function stmts(db: Db) {
-  let s = statements.get(db);
-  if (!s) statements.set(db, (s = prepare(db)));
-  return s;
-}
+const stmts = preparedOnce(prepare);
 
 /**
  * When this node last journaled the agent's groups (registration or change), in ms; undefined when

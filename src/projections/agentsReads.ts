@@ -1,4 +1,4 @@
-import type { Db } from '../journal/database.js';
+import { preparedOnce, type Db } from '../journal/database.js';
 
 export interface AgentRow {
   uuid: string;
@@ -10,7 +10,6 @@ export interface AgentRow {
   last_event_seq: number | null;
 }
 
-const statements = new WeakMap<Db, ReturnType<typeof prepare>>();
 function prepare(db: Db) {
   return {
     find: db.prepare<[string], AgentRow>('SELECT * FROM agents WHERE uuid = ?'),
@@ -26,11 +25,7 @@ function prepare(db: Db) {
     ),
   };
 }
-function stmts(db: Db) {
-  let s = statements.get(db);
-  if (!s) statements.set(db, (s = prepare(db)));
-  return s;
-}
+const stmts = preparedOnce(prepare);
 
 export function findAgent(db: Db, uuid: string): AgentRow | undefined {
   return stmts(db).find.get(uuid);

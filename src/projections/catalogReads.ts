@@ -1,4 +1,4 @@
-import type { Db } from '../journal/database.js';
+import { preparedOnce, type Db } from '../journal/database.js';
 
 export type TargetType = 'agent' | 'group' | 'all';
 
@@ -25,18 +25,13 @@ interface CatalogRow {
   updated_by: string;
 }
 
-const statements = new WeakMap<Db, ReturnType<typeof prepare>>();
 function prepare(db: Db) {
   return {
     find: db.prepare<[string], CatalogRow>('SELECT * FROM catalog WHERE name = ?'),
     all: db.prepare<[], CatalogRow>('SELECT * FROM catalog ORDER BY name'),
   };
 }
-function stmts(db: Db) {
-  let s = statements.get(db);
-  if (!s) statements.set(db, (s = prepare(db)));
-  return s;
-}
+const stmts = preparedOnce(prepare);
 
 function toDto(r: CatalogRow): CatalogEntryDto {
   return {

@@ -1,4 +1,4 @@
-import type { Db } from '../journal/database.js';
+import { preparedOnce, type Db } from '../journal/database.js';
 import type { EntryOf } from '../journal/entries.js';
 
 export type TargetState = 'pending' | 'delivered' | 'success' | 'failure' | 'expired';
@@ -44,7 +44,6 @@ interface TargetRow {
   result: string | null;
 }
 
-const statements = new WeakMap<Db, ReturnType<typeof prepare>>();
 function prepare(db: Db) {
   return {
     // narrow commands through the per-agent index of open targets; wide ones (a few live broadcasts) one probe each
@@ -78,11 +77,7 @@ function prepare(db: Db) {
     agentExists: db.prepare<[string], { uuid: string }>('SELECT uuid FROM agents WHERE uuid = ?'),
   };
 }
-function stmts(db: Db) {
-  let s = statements.get(db);
-  if (!s) statements.set(db, (s = prepare(db)));
-  return s;
-}
+const stmts = preparedOnce(prepare);
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 

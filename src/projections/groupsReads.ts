@@ -1,4 +1,4 @@
-import type { Db } from '../journal/database.js';
+import { preparedOnce, type Db } from '../journal/database.js';
 import { contentEtag } from './etag.js';
 
 export interface GroupConfiguration {
@@ -13,7 +13,6 @@ export interface GroupConfiguration {
 /** The ETag of a group with no configuration yet: that of `{}`. */
 export const EMPTY_CONFIGURATION_ETAG = contentEtag({});
 
-const statements = new WeakMap<Db, ReturnType<typeof prepare>>();
 function prepare(db: Db) {
   return {
     get: db.prepare<[string], { configuration: string; etag: string; updated_at: number }>(
@@ -22,11 +21,7 @@ function prepare(db: Db) {
     members: db.prepare<[string], { agent: string }>('SELECT agent FROM agent_groups WHERE grp = ? ORDER BY agent').pluck(),
   };
 }
-function stmts(db: Db) {
-  let s = statements.get(db);
-  if (!s) statements.set(db, (s = prepare(db)));
-  return s;
-}
+const stmts = preparedOnce(prepare);
 
 export function groupConfiguration(db: Db, group: string): GroupConfiguration {
   const row = stmts(db).get.get(group);

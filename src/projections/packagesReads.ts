@@ -1,4 +1,4 @@
-import type { Db } from '../journal/database.js';
+import { preparedOnce, type Db } from '../journal/database.js';
 
 export interface PackageInfo {
   name: string;
@@ -16,7 +16,6 @@ interface PackageRow {
   uploaded_by: string;
 }
 
-const statements = new WeakMap<Db, ReturnType<typeof prepare>>();
 function prepare(db: Db) {
   return {
     find: db.prepare<[string], PackageRow>('SELECT name, size, sha256, uploaded_at, uploaded_by FROM packages WHERE name = ?'),
@@ -24,11 +23,7 @@ function prepare(db: Db) {
     bySha: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM packages WHERE sha256 = ?'),
   };
 }
-function stmts(db: Db) {
-  let s = statements.get(db);
-  if (!s) statements.set(db, (s = prepare(db)));
-  return s;
-}
+const stmts = preparedOnce(prepare);
 
 const toInfo = (r: PackageRow): PackageInfo => ({ ...r, uploaded_at: new Date(r.uploaded_at).toISOString() });
 

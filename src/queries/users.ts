@@ -1,4 +1,4 @@
-import type { Db } from '../journal/database.js';
+import { preparedOnce, type Db } from '../journal/database.js';
 
 export interface UserRow {
   name: string;
@@ -6,10 +6,10 @@ export interface UserRow {
   password_hash: string;
 }
 
-const statements = new WeakMap<Db, { find: ReturnType<Db['prepare']> }>();
+const stmts = preparedOnce((db: Db) => ({
+  find: db.prepare<[string], UserRow>('SELECT name, role, password_hash FROM users WHERE name = ?'),
+}));
 
 export function findUser(db: Db, name: string): UserRow | undefined {
-  let s = statements.get(db);
-  if (!s) statements.set(db, (s = { find: db.prepare('SELECT name, role, password_hash FROM users WHERE name = ?') }));
-  return s.find.get(name) as UserRow | undefined;
+  return stmts(db).find.get(name);
 }

@@ -28,7 +28,8 @@ export function createApp(deps: HttpDeps): { app: Koa; router: Router; rootRoute
   app.silent = true;
   const auth = authenticate({
     publicKey: deps.keys.publicKey,
-    db: deps.journal.db,
+    agentStanding: deps.reads.agentStanding,
+    findUser: deps.reads.findUser,
     ...(deps.scaleOut ? { admitAgent: deps.scaleOut.admitAgent } : {}),
   });
   const guard = (...roles: Role[]): Middleware[] => [auth, requireRole(...roles)];

@@ -1,9 +1,8 @@
 import { createPublicKey } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import koaJwt from 'koa-jwt';
-import type { Db } from '../../journal/database.js';
-import { agentStanding } from '../../projections/agentsReads.js';
-import { findUser } from '../../queries/users.js';
+import type { agentStanding } from '../../projections/agentsReads.js';
+import type { UserRow } from '../../queries/users.js';
 import { Claims, type Role, TOKEN_ALGORITHM } from '../../security/tokens.js';
 import { HttpError } from './problem.js';
 
@@ -31,7 +30,9 @@ export function principalOf(ctx: Context): Principal {
  */
 export const authenticate = (opts: {
   publicKey: string;
-  db: Db;
+  /** Whether an agent is registered here and when its tokens were revoked. */
+  agentStanding: (uuid: string) => ReturnType<typeof agentStanding>;
+  findUser: (name: string) => UserRow | undefined;
   maxCached?: number;
   /**
    * Scale-out: an agent unknown here may be registered on another node (tokens are signed with the
@@ -42,12 +43,12 @@ export const authenticate = (opts: {
   const revoked = async (claims: Claims): Promise<boolean> => {
     const { sub, role, iat } = claims;
     if (role === 'agent') {
-      const { known, revokedAt } = agentStanding(opts.db, sub);
+      const { known, revokedAt } = opts.agentStanding(sub);
       if (revokedAt !== undefined && revokedAt >= iat * 1000) return true;
       if (known) return false;
       return !(opts.admitAgent && (await opts.admitAgent(sub, iat * 1000)));
     }
-    const user = findUser(opts.db, sub);
+    const user = opts.findUser(sub);
     return !user || user.role !== role;
   };
   const verify = koaJwt({

@@ -16,9 +16,39 @@ import type { Metrics } from '../../metrics.js';
 import type { PackageStore } from '../../packages/packageStore.js';
 import type { Presence } from '../../queries/presence.js';
 import type { Config } from '../../config.js';
-import type { Journal } from '../../journal/journal.js';
+import type { BoundToDb } from '../../journal/database.js';
+import type { DeadLetterStore } from '../../journal/deadLetters.js';
+import type { JournalStats } from '../../journal/journalStats.js';
+import type { VerifyResult } from '../../journal/verifyChain.js';
+import { agentsPage, agentStanding, findAgent } from '../../projections/agentsReads.js';
+import { findCatalogEntry, listCatalog } from '../../projections/catalogReads.js';
+import { commandDetails, pendingCommands } from '../../projections/commandsReads.js';
+import { groupConfiguration } from '../../projections/groupsReads.js';
+import { findPackage, listPackages } from '../../projections/packagesReads.js';
+import { commandHistory } from '../../queries/commandHistory.js';
+import { agentConfiguration } from '../../queries/configuration.js';
+import { findStatefulBatch } from '../../queries/statefulBatches.js';
+import { findUser } from '../../queries/users.js';
 import type { SigningKeys, TokenIssuer } from '../../security/tokens.js';
 import type { Throttle } from '../../security/throttle.js';
+
+/** The reads the routes and the token check use, unbound: the composition root binds them to the database once (`bindDb`). */
+export const HTTP_READS = {
+  findAgent, agentsPage, agentStanding, findUser,
+  findCatalogEntry, listCatalog,
+  pendingCommands, commandDetails, commandHistory,
+  groupConfiguration, agentConfiguration,
+  findPackage, listPackages,
+  findStatefulBatch,
+};
+export type HttpReads = { [K in keyof typeof HTTP_READS]: BoundToDb<(typeof HTTP_READS)[K]> };
+
+/** What HTTP may ask of the journal itself: never the database. */
+export interface JournalPorts {
+  stats(): JournalStats;
+  verify(): VerifyResult;
+  listDeadLetters: DeadLetterStore['list'];
+}
 
 export interface ReadyReport {
   ready: boolean;
@@ -29,7 +59,9 @@ export interface ReadyReport {
 /** Everything the HTTP layer needs, passed in by the composition root (src/main.ts). */
 export interface HttpDeps {
   config: Config;
-  journal: Journal;
+  journal: JournalPorts;
+  /** Read models and queries, bound to the database by the root. */
+  reads: HttpReads;
   keys: SigningKeys;
   issueToken: TokenIssuer;
   throttle: Throttle;

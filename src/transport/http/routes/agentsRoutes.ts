@@ -3,7 +3,7 @@ import type { Middleware } from 'koa';
 import { z } from 'zod';
 import { RegisterAgent } from '../../../commands/registerAgent.js';
 import { AgentId, GroupName } from '../../../journal/ids.js';
-import { agentsPage, agentView, findAgent, type AgentRow } from '../../../projections/agentsReads.js';
+import { agentView, type AgentRow } from '../../../projections/agentsReads.js';
 import { principalOf } from '../auth.js';
 import { readJson } from '../body.js';
 import type { HttpDeps } from '../deps.js';
@@ -97,7 +97,7 @@ export function agentsRoutes(deps: HttpDeps, guard: (...roles: Array<'agent' | '
 
   router.get('/agents', ...guard('operator', 'auditor'), (ctx) => {
     const q = ListAgentsQuery.parse(ctx.query);
-    const rows = agentsPage(deps.journal.db, { afterUuid: q.cursor ?? '', limit: q.limit + 1, group: q.group });
+    const rows = deps.reads.agentsPage({ afterUuid: q.cursor ?? '', limit: q.limit + 1, group: q.group });
     const page = rows.slice(0, q.limit);
     const last = page[page.length - 1];
     const next = rows.length > q.limit && last ? Buffer.from(last.uuid, 'utf8').toString('base64url') : null;
@@ -106,7 +106,7 @@ export function agentsRoutes(deps: HttpDeps, guard: (...roles: Array<'agent' | '
 
   router.get('/agents/:uuid', ...guard('operator', 'auditor'), (ctx) => {
     const { uuid } = UuidParams.parse(ctx.params);
-    const row = findAgent(deps.journal.db, uuid);
+    const row = deps.reads.findAgent(uuid);
     if (!row) throw new HttpError(404, 'Not Found', `agent ${uuid} is not registered`);
     ctx.body = view(row);
   });

@@ -1,7 +1,6 @@
 import Router from '@koa/router';
 import type { Middleware } from 'koa';
 import { z } from 'zod';
-import { verifyChain } from '../../../journal/verifyChain.js';
 import type { HttpDeps } from '../deps.js';
 import { describe } from '../routeDocs.js';
 
@@ -27,7 +26,7 @@ export function auditRoutes(deps: HttpDeps, guard: Guard): Router {
 
   /** Walks the hash chain: `{ok, checked, first_bad_seq?}`. */
   router.get('/journal/verify', ...guard('auditor'), (ctx) => {
-    ctx.body = verifyChain(deps.journal.db);
+    ctx.body = deps.journal.verify();
   });
 
   return router;

@@ -2,8 +2,6 @@ import { createHash } from 'node:crypto';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
-import { findAgent } from '../../../projections/agentsReads.js';
-import { findUser } from '../../../queries/users.js';
 import { UNKNOWN_PRINCIPAL_HASH, verifySecret } from '../../../security/secrets.js';
 import type { Role } from '../../../security/tokens.js';
 import { readJson } from '../body.js';
@@ -84,7 +82,7 @@ export function authRoutes(deps: HttpDeps): Router {
    * verified against the agents index's key hash, and only then is the agent imported here.
    */
   async function verifyAgent(principalKey: string, uuid: string, key: string): Promise<boolean> {
-    const local = findAgent(deps.journal.db, uuid)?.key_hash;
+    const local = deps.reads.findAgent(uuid)?.key_hash;
     if (local || !deps.scaleOut) return cache.verify(principalKey, key, local);
     const indexed = await deps.scaleOut.findAgent(uuid);
     const ok = await cache.verify(principalKey, key, indexed?.key_hash);
@@ -106,7 +104,7 @@ export function authRoutes(deps: HttpDeps): Router {
       ok = await verifyAgent(principalKey, body.uuid, body.key);
       role = 'agent';
     } else {
-      const user = findUser(deps.journal.db, body.username);
+      const user = deps.reads.findUser(body.username);
       ok = await cache.verify(principalKey, body.password, user?.password_hash);
       role = user?.role ?? 'auditor';
     }

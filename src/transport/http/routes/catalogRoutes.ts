@@ -2,7 +2,6 @@ import Router from '@koa/router';
 import type { Middleware } from 'koa';
 import { z } from 'zod';
 import { ActionName, PutCatalogEntry } from '../../../commands/putCatalogEntry.js';
-import { findCatalogEntry, listCatalog } from '../../../projections/catalogReads.js';
 import { principalOf } from '../auth.js';
 import { readJson } from '../body.js';
 import type { HttpDeps } from '../deps.js';
@@ -45,15 +44,14 @@ type Guard = (...roles: Array<'agent' | 'operator' | 'auditor'>) => Middleware[]
 
 export function catalogRoutes(deps: HttpDeps, guard: Guard): Router {
   const router = new Router();
-  const db = deps.journal.db;
 
   router.get('/catalog', ...guard('operator'), (ctx) => {
-    ctx.body = { items: listCatalog(db) };
+    ctx.body = { items: deps.reads.listCatalog() };
   });
 
   router.get('/catalog/:name', ...guard('operator'), (ctx) => {
     const { name } = NameParams.parse(ctx.params);
-    const entry = findCatalogEntry(db, name);
+    const entry = deps.reads.findCatalogEntry(name);
     if (!entry) throw new HttpError(404, 'Not Found', `no action "${name}" in the catalogue`);
     ctx.body = entry;
   });
@@ -62,7 +60,7 @@ export function catalogRoutes(deps: HttpDeps, guard: Guard): Router {
   router.put('/catalog/:name', ...guard('operator'), async (ctx) => {
     const { name } = NameParams.parse(ctx.params);
     const cmd = await readJson(ctx, PutCatalogEntry);
-    const existed = Boolean(findCatalogEntry(db, name));
+    const existed = Boolean(deps.reads.findCatalogEntry(name));
     ctx.body = await deps.commands.putCatalogEntry(name, cmd, principalOf(ctx).actor);
     ctx.status = existed ? 200 : 201;
   });

@@ -4,8 +4,8 @@ import { z } from 'zod';
 import { IssueCommand } from '../../../commands/issueCommand.js';
 import { CommandResult } from '../../../commands/recordCommandResult.js';
 import { asAgentId, CommandId } from '../../../journal/ids.js';
-import { commandHistory, HistoryQuery } from '../../../queries/commandHistory.js';
-import { commandDetails, pendingCommands, type PendingCommand } from '../../../projections/commandsReads.js';
+import { HistoryQuery } from '../../../queries/commandHistory.js';
+import type { PendingCommand } from '../../../projections/commandsReads.js';
 import { releaseKoaContext } from '../../sse/releaseKoaContext.js';
 import { principalOf } from '../auth.js';
 import { readJson } from '../body.js';
@@ -137,13 +137,12 @@ const wantsEventStream = (ctx: Context): boolean => /\btext\/event-stream\b/i.te
 
 export function commandsRoutes(deps: HttpDeps, guard: Guard): Router {
   const router = new Router();
-  const db = deps.journal.db;
 
   /** SSE: the agent's unreported commands first (read in the same tick the stream is registered), then live ones. */
   function openStream(ctx: Context): void {
     const agent = principalOf(ctx).sub;
     if (deps.hub.closed()) throw new HttpError(503, 'Service Unavailable', 'the server is stopping', {}, { 'Retry-After': '5' });
-    const backlog = pendingCommands(db, agent, Date.now());
+    const backlog = deps.reads.pendingCommands(agent, Date.now());
     ctx.status = 200;
     ctx.respond = false;
     deps.hub.open(agent, ctx.res, backlog);
@@ -157,7 +156,7 @@ export function commandsRoutes(deps: HttpDeps, guard: Guard): Router {
     const q = LongPollQuery.parse(ctx.query);
     const agent = principalOf(ctx).sub;
     const waiting = (): PendingCommand[] =>
-      pendingCommands(db, agent, Date.now()).filter((p) => q.after === undefined || p.cursor > q.after);
+      deps.reads.pendingCommands(agent, Date.now()).filter((p) => q.after === undefined || p.cursor > q.after);
     const deadline = Date.now() + q.wait * 1000;
     const gone = new AbortController();
     ctx.res.once('close', () => gone.abort());
@@ -188,12 +187,12 @@ export function commandsRoutes(deps: HttpDeps, guard: Guard): Router {
   });
 
   router.get('/commands/history', ...guard('operator', 'auditor'), (ctx) => {
-    ctx.body = commandHistory(db, HistoryQuery.parse(ctx.query));
+    ctx.body = deps.reads.commandHistory(HistoryQuery.parse(ctx.query));
   });
 
   router.get('/commands/:id', ...guard('operator', 'auditor'), (ctx) => {
     const id = CommandId.parse(ctx.params.id);
-    const details = commandDetails(db, id);
+    const details = deps.reads.commandDetails(id);
     if (!details) throw new HttpError(404, 'Not Found', `no command ${id}`);
     ctx.body = details;
   });

@@ -1,7 +1,6 @@
 import Router from '@koa/router';
 import type { Middleware } from 'koa';
 import { z } from 'zod';
-import { agentConfiguration } from '../../../queries/configuration.js';
 import { ifNoneMatchHit } from '../../../projections/etag.js';
 import type { Role } from '../../../security/tokens.js';
 import { principalOf } from '../auth.js';
@@ -30,7 +29,7 @@ export function configurationRoutes(deps: HttpDeps, guard: (...roles: Role[]) =>
   const router = new Router();
 
   router.get('/configuration', ...guard('agent'), (ctx) => {
-    const merged = agentConfiguration(deps.journal.db, principalOf(ctx).sub);
+    const merged = deps.reads.agentConfiguration(principalOf(ctx).sub);
     if (!merged) throw new HttpError(404, 'Not Found', 'the agent is not registered');
     ctx.set('ETag', merged.etag);
     ctx.set('Cache-Control', 'no-cache');

@@ -70,7 +70,7 @@ export function deadLetterRoutes(deps: HttpDeps, guard: (...roles: Role[]) => Mi
 
   router.get('/dead-letters', ...guard('operator'), (ctx) => {
     const q = ListQuery.parse(ctx.query);
-    const page = deps.journal.deadLetters.list({ sink: q.sink, all: q.all === 'true' || q.all === '1', afterId: q.after, limit: q.limit });
+    const page = deps.journal.listDeadLetters({ sink: q.sink, all: q.all === 'true' || q.all === '1', afterId: q.after, limit: q.limit });
     ctx.body = { dead_letters: page, ...(page.length === q.limit ? { next_cursor: page[page.length - 1]!.id } : {}) };
   });
 

@@ -3,7 +3,6 @@ import type { Middleware } from 'koa';
 import { z } from 'zod';
 import { ConfigurationBody, PutGroupConfiguration } from '../../../commands/putGroupConfiguration.js';
 import { GroupName } from '../../../journal/ids.js';
-import { groupConfiguration } from '../../../projections/groupsReads.js';
 import type { Role } from '../../../security/tokens.js';
 import { principalOf } from '../auth.js';
 import { readJson } from '../body.js';
@@ -49,7 +48,7 @@ export function groupsRoutes(deps: HttpDeps, guard: (...roles: Role[]) => Middle
 
   router.get('/groups/:group/configuration', ...guard('operator'), (ctx) => {
     const { group } = GroupParams.parse(ctx.params);
-    const current = groupConfiguration(deps.journal.db, group);
+    const current = deps.reads.groupConfiguration(group);
     ctx.set('ETag', current.etag);
     ctx.set('Cache-Control', 'no-cache');
     ctx.body = current.configuration;

@@ -5,7 +5,6 @@ import { z } from 'zod';
 import { PackageName } from '../../../packages/packageStore.js';
 import { parseRange } from '../../../packages/range.js';
 import { ifNoneMatchHit } from '../../../projections/etag.js';
-import { findPackage, listPackages } from '../../../projections/packagesReads.js';
 import type { Role } from '../../../security/tokens.js';
 import { principalOf } from '../auth.js';
 import { requireContentType } from '../body.js';
@@ -101,7 +100,7 @@ export function packagesRoutes(deps: HttpDeps, guard: (...roles: Role[]) => Midd
   });
 
   router.get('/packages', ...guard('operator', 'auditor'), (ctx) => {
-    ctx.body = { packages: listPackages(deps.journal.db) };
+    ctx.body = { packages: deps.reads.listPackages() };
   });
 
   router.get('/upgrade/:name', ...guard('agent'), (ctx) => {
@@ -117,7 +116,7 @@ export function packagesRoutes(deps: HttpDeps, guard: (...roles: Role[]) => Midd
 
 /** Streams a stored package: ETag = "<sha256>", Range → 206, unsatisfiable → 416, If-None-Match → 304. */
 function sendPackage(ctx: Context, deps: HttpDeps, name: PackageName): void {
-  const pkg = findPackage(deps.journal.db, name);
+  const pkg = deps.reads.findPackage(name);
   const size = pkg && deps.packages.blobSize(pkg.sha256);
   if (!pkg || size === undefined) throw new HttpError(404, 'Not Found', `no package named ${name}`);
   const etag = `"${pkg.sha256}"`;

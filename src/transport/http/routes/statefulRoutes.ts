@@ -2,7 +2,6 @@ import Router from '@koa/router';
 import type { Middleware } from 'koa';
 import { z } from 'zod';
 import { asAgentId } from '../../../journal/ids.js';
-import { findStatefulBatch } from '../../../queries/statefulBatches.js';
 import type { Role } from '../../../security/tokens.js';
 import { principalOf } from '../auth.js';
 import { readBody, requireContentType } from '../body.js';
@@ -66,7 +65,7 @@ export function statefulRoutes(deps: HttpDeps, guard: (...roles: Role[]) => Midd
     const agent = asAgentId(principalOf(ctx).sub);
     const journaled = await deps.commands.ingestStateful(agent, body);
     const indexed = deps.drain.indexerEnabled && (await deps.drain.waitIndexed(journaled.seq, wait * 1000));
-    const state = indexed ? findStatefulBatch(deps.journal.db, journaled.batch) : undefined;
+    const state = indexed ? deps.reads.findStatefulBatch(journaled.batch) : undefined;
     if (state) {
       ctx.status = 200;
       ctx.body = {
@@ -84,7 +83,7 @@ export function statefulRoutes(deps: HttpDeps, guard: (...roles: Role[]) => Midd
   router.get('/events/stateful/:batch', ...guard('agent', 'operator', 'auditor'), (ctx) => {
     const { batch } = BatchParams.parse(ctx.params);
     const p = principalOf(ctx);
-    const state = findStatefulBatch(deps.journal.db, batch);
+    const state = deps.reads.findStatefulBatch(batch);
     if (!state || (p.role === 'agent' && state.agent !== p.sub)) throw new HttpError(404, 'Not Found', `no stateful batch ${batch}`);
     ctx.body = state;
   });
