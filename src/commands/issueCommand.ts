@@ -8,10 +8,15 @@ import { asCommandId, GroupName, type CommandId } from '../journal/ids.js';
 import { findCatalogEntry, type CatalogEntryDto } from '../projections/catalogReads.js';
 import { agentExists, allAgents, groupMembers } from '../projections/commandsReads.js';
 import { MAX_TIMEOUT_SECONDS, TargetType } from './putCatalogEntry.js';
+import { StatusError } from '../errors.js';
 
-export class UnknownActionError extends Error {}
+export class UnknownActionError extends StatusError {
+  readonly status = 404;
+}
 /** The target is not allowed for this action, or resolves to no agent. */
-export class InvalidTargetError extends Error {}
+export class InvalidTargetError extends StatusError {
+  readonly status = 400;
+}
 
 /** The body of `POST /commands`. */
 export const IssueCommand = z.object({

@@ -3,8 +3,11 @@ import type { Entry } from '../journal/entries.js';
 import type { GroupCommit } from '../journal/groupCommit.js';
 import type { PackageName, PackageStore } from '../packages/packageStore.js';
 import { findPackage, packageContentInUse, type PackageInfo } from '../projections/packagesReads.js';
+import { StatusError } from '../errors.js';
 
-export class PackageTooLargeError extends Error {
+export class PackageTooLargeError extends StatusError {
+  readonly status = 413;
+  override readonly headers = { Connection: 'close' };
   constructor(readonly limit: number) {
     super(`a package is limited to ${limit} bytes`);
   }

@@ -5,14 +5,23 @@ import { createDeadLetterStore } from '../journal/deadLetters.js';
 import type { IndexerItem } from './indexerSink.js';
 import type { Resender } from './sinkSenders.js';
 import type { StatefulResult } from '../projections/statefulBatchesProjection.js';
+import { StatusError } from '../errors.js';
 
-export class UnknownDeadLetterError extends Error {}
-export class DeadLetterResolvedError extends Error {}
+export class UnknownDeadLetterError extends StatusError {
+  readonly status = 404;
+}
+export class DeadLetterResolvedError extends StatusError {
+  readonly status = 409;
+}
 /** The sink refused the item again (a poison item is still poison): the reason says why. */
-export class StillFailingError extends Error {}
+export class StillFailingError extends StatusError {
+  readonly status = 409;
+}
 /** The sink is down or not configured: try again later. */
-export class SinkUnavailableError extends Error {
+export class SinkUnavailableError extends StatusError {
+  readonly status = 503;
   readonly retryAfter = 30;
+  override readonly headers = { 'Retry-After': String(this.retryAfter) };
 }
 
 export interface RetriedDeadLetter {

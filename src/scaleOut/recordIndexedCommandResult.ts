@@ -7,9 +7,13 @@ import type { IndexReader } from '../indexer/indexedDocs.js';
 import { importedCommand } from './followCommandsIndex.js';
 import { COMMAND_MODULE, parseStatefulBody, type ingestStatefulEvents } from '../commands/ingestStatefulEvents.js';
 import { AlreadyReportedError, applyCommandResult, NotATargetError, type CommandResult } from '../commands/recordCommandResult.js';
+import { StatusError } from '../errors.js';
 
 /** The indexer could not be asked (scale-out lookups): 503, try again. */
-export class IndexerUnavailableError extends Error {}
+export class IndexerUnavailableError extends StatusError {
+  readonly status = 503;
+  override readonly headers = { 'Retry-After': '5' };
+}
 
 interface Deps {
   db: Db;

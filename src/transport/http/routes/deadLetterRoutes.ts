@@ -1,16 +1,9 @@
 import Router from '@koa/router';
 import type { Middleware } from 'koa';
 import { z } from 'zod';
-import {
-  DeadLetterResolvedError,
-  SinkUnavailableError,
-  StillFailingError,
-  UnknownDeadLetterError,
-} from '../../../pipelines/retryDeadLetter.js';
 import type { Role } from '../../../security/tokens.js';
 import { principalOf } from '../auth.js';
 import type { HttpDeps } from '../deps.js';
-import { HttpError } from '../problem.js';
 import { describe } from '../routeDocs.js';
 
 const ListQuery = z.object({
@@ -56,15 +49,6 @@ describe({
   },
 });
 
-function retryError(err: unknown): unknown {
-  if (err instanceof UnknownDeadLetterError) return new HttpError(404, 'Not Found', err.message);
-  if (err instanceof DeadLetterResolvedError || err instanceof StillFailingError) return new HttpError(409, 'Conflict', err.message);
-  if (err instanceof SinkUnavailableError) {
-    return new HttpError(503, 'Service Unavailable', err.message, {}, { 'Retry-After': String(err.retryAfter) });
-  }
-  return err;
-}
-
 export function deadLetterRoutes(deps: HttpDeps, guard: (...roles: Role[]) => Middleware[]): Router {
   const router = new Router();
 
@@ -76,11 +60,7 @@ export function deadLetterRoutes(deps: HttpDeps, guard: (...roles: Role[]) => Mi
 
   router.post('/dead-letters/:id/retry', ...guard('operator'), async (ctx) => {
     const { id } = IdParams.parse(ctx.params);
-    try {
-      ctx.body = await deps.drain.retryDeadLetter(id, principalOf(ctx).actor);
-    } catch (err) {
-      throw retryError(err);
-    }
+    ctx.body = await deps.drain.retryDeadLetter(id, principalOf(ctx).actor);
   });
 
   return router;
