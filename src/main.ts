@@ -129,9 +129,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
       ...(scaleOut ? { followers: scaleOut.status() } : {}),
     }),
   };
-  const { app, router, rootRouter } = createApp(deps);
+  const { handler, router, rootRouter } = createApp(deps);
   metrics.setSources({ openStreams: () => hub.streamCount(), pipelines: () => deps.readiness().pipelines });
-  const handler = app.callback();
 
   const listeners = await openListeners(config, handler);
   const url = listeners.url;

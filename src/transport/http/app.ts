@@ -1,6 +1,8 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import Router from '@koa/router';
 import Koa, { type Middleware } from 'koa';
-import { authenticate, requireRole } from './auth.js';
+import { createTokenCheck, requireRole } from './auth.js';
+import { connectAgent, createCommandStreamHandover } from '../sse/commandStream.js';
 import type { HttpDeps } from './deps.js';
 import { problemJson } from './problem.js';
 import { agentsRoutes } from './routes/agentsRoutes.js';
@@ -17,22 +19,30 @@ import { configurationRoutes } from './routes/configurationRoutes.js';
 import { groupsRoutes } from './routes/groupsRoutes.js';
 import { metricsRoutes, opsRoutes } from './routes/opsRoutes.js';
 import { packagesRoutes } from './routes/packagesRoutes.js';
-import { requestLog } from './middleware/requestLog.js';
+import { requestLog, type RequestLogOptions } from './middleware/requestLog.js';
 import type { Role } from '../../security/tokens.js';
 
 export const BASE_PATH = '/api/v1';
 
 /** The Koa application: problem+json first, then the routers under /api/v1. */
-export function createApp(deps: HttpDeps): { app: Koa; router: Router; rootRouter: Router } {
+export interface HttpApp {
+  app: Koa;
+  /** The server's request handler: agents' command streams handed over before Koa, everything else through Koa. */
+  handler(req: IncomingMessage, res: ServerResponse): void;
+  router: Router;
+  rootRouter: Router;
+}
+
+export function createApp(deps: HttpDeps): HttpApp {
   const app = new Koa({ proxy: false });
   app.silent = true;
-  const auth = authenticate({
+  const tokens = createTokenCheck({
     publicKey: deps.keys.publicKey,
     agentStanding: deps.reads.agentStanding,
     findUser: deps.reads.findUser,
     ...(deps.scaleOut ? { admitAgent: deps.scaleOut.admitAgent } : {}),
   });
-  const guard = (...roles: Role[]): Middleware[] => [auth, requireRole(...roles)];
+  const guard = (...roles: Role[]): Middleware[] => [tokens.middleware, requireRole(...roles)];
 
   const router = new Router({ prefix: BASE_PATH });
   for (const r of [healthRoutes(deps), authRoutes(deps), agentsRoutes(deps, guard), eventsRoutes(deps, guard), groupsRoutes(deps, guard), configurationRoutes(deps, guard), packagesRoutes(deps, guard), opsRoutes(), commandsRoutes(deps, guard), catalogRoutes(deps, guard), auditRoutes(deps, guard), statefulRoutes(deps, guard), journalRoutes(deps, guard), deadLetterRoutes(deps, guard)]) {
@@ -44,7 +54,8 @@ export function createApp(deps: HttpDeps): { app: Koa; router: Router; rootRoute
   // Routes outside /api/v1 (GET /metrics).
   const rootRouter = metricsRoutes(deps, guard);
 
-  app.use(requestLog({ logger: deps.logger, metrics: deps.metrics, presence: deps.presence }));
+  const log: RequestLogOptions = { logger: deps.logger, metrics: deps.metrics, presence: deps.presence };
+  app.use(requestLog(log));
   app.use(
     problemJson({
       onServerError: (err, ctx) => deps.logger.error({ err, reqId: ctx.state.requestId, method: ctx.method, path: ctx.path }, 'request failed'),
@@ -54,5 +65,24 @@ export function createApp(deps: HttpDeps): { app: Koa; router: Router; rootRoute
   app.use(router.allowedMethods(allowed));
   app.use(rootRouter.routes());
   app.use(rootRouter.allowedMethods(allowed));
-  return { app, router, rootRouter };
+  const koa = app.callback();
+  const handOver = createCommandStreamHandover({
+    path: `${BASE_PATH}/commands`,
+    principalOfToken: tokens.principalOfToken,
+    hub: deps.hub,
+    pendingCommands: deps.reads.pendingCommands,
+    agentConnected: (agent) => connectAgent(deps, agent),
+    log,
+  });
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    handOver(req, res).then(
+      (taken) => taken || void koa(req, res),
+      (err: unknown) => {
+        deps.logger.error({ err }, 'handing a command stream over failed');
+        if (!res.headersSent) void koa(req, res);
+      },
+    );
+  };
+  return { app, handler, router, rootRouter };
 }
+

@@ -1,5 +1,6 @@
 import { createPublicKey } from 'node:crypto';
 import type { Context, Next } from 'koa';
+import jwt from 'jsonwebtoken';
 import koaJwt from 'koa-jwt';
 import type { agentStanding } from '../../projections/agentsReads.js';
 import type { UserRow } from '../../queries/users.js';
@@ -28,7 +29,7 @@ export function principalOf(ctx: Context): Principal {
  * expires, so an agent's next request costs a map lookup instead of an ECDSA verification; the
  * revocation check runs on every request either way.
  */
-export const authenticate = (opts: {
+export interface TokenCheckOptions {
   publicKey: string;
   /** Whether an agent is registered here and when its tokens were revoked. */
   agentStanding: (uuid: string) => ReturnType<typeof agentStanding>;
@@ -39,7 +40,12 @@ export const authenticate = (opts: {
    * shared key pair); resolves true once it is known here, false when its token must be refused.
    */
   admitAgent?: (uuid: string, iatMs: number) => Promise<boolean>;
-}) => {
+}
+
+export const authenticate = (opts: TokenCheckOptions) => createTokenCheck(opts).middleware;
+
+/** The token check: the middleware (which says why a token is refused) and a plain lookup for the SSE handover. */
+export function createTokenCheck(opts: TokenCheckOptions) {
   const revoked = async (claims: Claims): Promise<boolean> => {
     const { sub, role, iat } = claims;
     if (role === 'agent') {
@@ -51,9 +57,10 @@ export const authenticate = (opts: {
     const user = opts.findUser(sub);
     return !user || user.role !== role;
   };
+  // a parsed KeyObject: jsonwebtoken would otherwise parse the PEM on every request
+  const publicKey = createPublicKey(opts.publicKey);
   const verify = koaJwt({
-    // a parsed KeyObject: jsonwebtoken would otherwise parse the PEM on every request
-    secret: createPublicKey(opts.publicKey) as unknown as string,
+    secret: publicKey as unknown as string,
     algorithms: [TOKEN_ALGORITHM],
     key: 'jwt',
     isRevoked: async (_ctx, decoded) => {
@@ -64,12 +71,39 @@ export const authenticate = (opts: {
   const verified = new Map<string, Claims>();
   const maxCached = opts.maxCached ?? 100_000;
 
-  const admit = (ctx: Context, claims: Claims): void => {
+  const remember = (token: string, claims: Claims): void => {
+    if (verified.size >= maxCached) verified.delete(verified.keys().next().value as string);
+    verified.set(token, claims);
+  };
+  const principal = (claims: Claims): Principal => {
     const actor = claims.role === 'agent' ? `agent:${claims.sub}` : `user:${claims.sub}`;
-    ctx.state.principal = { sub: claims.sub, role: claims.role, actor } satisfies Principal;
+    return { sub: claims.sub, role: claims.role, actor };
+  };
+  const admit = (ctx: Context, claims: Claims): void => {
+    ctx.state.principal = principal(claims);
   };
 
-  return async function authenticate(ctx: Context, next: Next): Promise<void> {
+  /** The principal of a valid token that is not revoked, or undefined (the middleware then answers why). */
+  async function principalOfToken(authorization: string): Promise<Principal | undefined> {
+    const token = /^Bearer (\S+)$/.exec(authorization)?.[1];
+    if (!token) return undefined;
+    let claims = verified.get(token);
+    if (!claims || claims.exp * 1000 <= Date.now()) {
+      let decoded: unknown;
+      try {
+        decoded = jwt.verify(token, publicKey, { algorithms: [TOKEN_ALGORITHM] });
+      } catch {
+        return undefined;
+      }
+      const parsed = Claims.safeParse(decoded);
+      if (!parsed.success) return undefined;
+      claims = parsed.data;
+      remember(token, claims);
+    }
+    return (await revoked(claims)) ? undefined : principal(claims);
+  }
+
+  const middleware = async function authenticate(ctx: Context, next: Next): Promise<void> {
     if ((ctx.req as unknown as Record<symbol, boolean>)[ADMIN_SOCKET]) {
       ctx.state.principal = { sub: 'admin-socket', role: 'operator', actor: 'admin-socket' } satisfies Principal;
       return next();
@@ -84,15 +118,13 @@ export const authenticate = (opts: {
     if (known && token) verified.delete(token);
     await verify(ctx, async () => {
       const claims = Claims.parse(ctx.state.jwt);
-      if (token) {
-        if (verified.size >= maxCached) verified.delete(verified.keys().next().value as string);
-        verified.set(token, claims);
-      }
+      if (token) remember(token, claims);
       admit(ctx, claims);
       await next();
     });
   };
-};
+  return { middleware, principalOfToken };
+}
 
 /** The one role check: 403 unless the principal has one of `roles`. */
 export const requireRole = (...roles: Role[]) =>

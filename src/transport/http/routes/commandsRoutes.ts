@@ -6,7 +6,7 @@ import { CommandResult } from '../../../commands/recordCommandResult.js';
 import { asAgentId, CommandId } from '../../../journal/ids.js';
 import { HistoryQuery } from '../../../queries/commandHistory.js';
 import type { PendingCommand } from '../../../projections/commandsReads.js';
-import { releaseKoaContext } from '../../sse/releaseKoaContext.js';
+import { connectAgent, openCommandStream } from '../../sse/commandStream.js';
 import { principalOf } from '../auth.js';
 import { readJson } from '../body.js';
 import type { HttpDeps } from '../deps.js';
@@ -142,13 +142,9 @@ export function commandsRoutes(deps: HttpDeps, guard: Guard): Router {
   function openStream(ctx: Context): void {
     const agent = principalOf(ctx).sub;
     if (deps.hub.closed()) throw new HttpError(503, 'Service Unavailable', 'the server is stopping', {}, { 'Retry-After': '5' });
-    const backlog = deps.reads.pendingCommands(agent, Date.now());
     ctx.status = 200;
     ctx.respond = false;
-    deps.hub.open(agent, ctx.res, backlog);
-    releaseKoaContext(ctx.res);
-    // scale-out: commands issued on other nodes reach the stream through the journal (CommandImported)
-    deps.scaleOut?.agentConnected(agent).catch((err: unknown) => deps.logger.warn({ err, agent }, 'importing the agent’s commands failed'));
+    openCommandStream({ hub: deps.hub, pendingCommands: deps.reads.pendingCommands, agentConnected: (a) => connectAgent(deps, a) }, agent, ctx.res);
   }
 
   /** Long-poll: answers as soon as a command is waiting after `after`, or with [] after `wait` seconds. */
