@@ -11,15 +11,10 @@ import { createIndexReader } from '../../src/indexer/indexedDocs.js';
 import { createIndexerClient, type IndexerClient } from '../../src/indexer/indexerClient.js';
 import { startOpenSearch, type OpenSearchNode } from '../support/opensearch/node.js';
 import { tempDir } from '../support/server.js';
+import { eventually } from '../support/eventually.js';
 
 /** Waits (bounded) until `check` holds: the follower works in the background. */
-async function until(check: () => boolean, what = 'the follower'): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
+const until = (check: () => boolean, what = 'the follower') => eventually(check, Boolean, { what, ms: 20_000, everyMs: 50 });
 
 const Doc = z.object({ n: z.number() });
 type Doc = z.infer<typeof Doc>;
