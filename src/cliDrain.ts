@@ -10,8 +10,7 @@ import { AgentId } from './journal/ids.js';
 import type { Journal } from './journal/journal.js';
 import { engineResender, indexerResender, type Resender } from './pipelines/sinkSenders.js';
 import { statefulResultsWriter } from './projections/statefulBatchesProjection.js';
-import { createEngineClient } from './engine/engineClient.js';
-import { createIndexerClient } from './indexer/indexerClient.js';
+import { closeSinkClients, createSinkClients } from './clients.js';
 import { replayToEngine } from './pipelines/replayToEngine.js';
 
 const count = z.coerce.number().int().min(0);
@@ -45,7 +44,7 @@ export async function replayCommand(cfg: Config, journal: Journal, args: string[
     },
   });
   const a = ReplayArgs.parse(values);
-  const client = createEngineClient({ socketPath: cfg.engineSocket, timeoutMs: 30_000, maxSockets: 1 });
+  const { engine: client } = createSinkClients({ ...cfg, indexerUrl: undefined }, 'cli');
   const bar = new cliProgress.SingleBar(
     { stream: process.stderr, format: 'replay {bar} {percentage}% | {value}/{total} events | {eta_formatted}', noTTYOutput: false },
     cliProgress.Presets.shades_classic,
@@ -105,8 +104,8 @@ export async function deadLettersCommand(cfg: Config, journal: Journal, args: st
   }
   if (sub === 'retry') {
     const id = z.coerce.number().int().min(1).parse(rest[0]);
-    const engine = createEngineClient({ socketPath: cfg.engineSocket, timeoutMs: 30_000, maxSockets: 1 });
-    const indexer = cfg.indexerUrl ? createIndexerClient({ url: cfg.indexerUrl }) : null;
+    const clients = createSinkClients(cfg, 'cli');
+    const { engine, indexer } = clients;
     const resenders: Partial<Record<string, Resender>> = { engine: engineResender(engine) };
     if (indexer) resenders.indexer = indexerResender(indexer);
     try {
@@ -114,8 +113,7 @@ export async function deadLettersCommand(cfg: Config, journal: Journal, args: st
       write(await retry(id, 'cli'));
       return 0;
     } finally {
-      engine.close();
-      await indexer?.close();
+      await closeSinkClients(clients);
     }
   }
   throw new Error(`unknown dead-letters command: ${sub ?? '(none)'} (list or retry ID)`);

@@ -14,6 +14,7 @@ import { putGroupConfiguration } from './commands/putGroupConfiguration.js';
 import { recordCommandResult } from './commands/recordCommandResult.js';
 import { registerAgent } from './commands/registerAgent.js';
 import { storePackage } from './commands/storePackage.js';
+import { createSinkClients } from './clients.js';
 import type { Config } from './config.js';
 import { bindDb } from './journal/database.js';
 import { openJournal } from './journal/journal.js';
@@ -25,7 +26,7 @@ import { createPackageStore } from './packages/packageStore.js';
 import { createCommandsDeliveryPipeline } from './pipelines/commandsDelivery.js';
 import { createDrain } from './pipelines/drain.js';
 import { createScaleOut } from './scaleOut/scaleOut.js';
-import { configurationPusher } from './queries/configuration.js';
+import { configurationPusher } from './pipelines/configurationPush.js';
 import { createPresence } from './queries/presence.js';
 import { createThrottle } from './security/throttle.js';
 import { createTokenIssuer, loadSigningKeys } from './security/tokens.js';
@@ -80,7 +81,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     onError: (err) => logger.warn({ err }, 'journaling command deliveries failed'),
   }).subscribe({ error: (err) => logger.error({ err }, 'commands pipeline stopped') });
   // The journal's way out: engine and indexer pipelines, dead letters, replays, retention.
-  const drain = createDrain({ journal, config, logger });
+  const drain = createDrain({ journal, config, logger, clients: createSinkClients(config, 'server') });
   // Scale-out (with an indexer URL): follow the shared indices, find other nodes' agents and commands.
   const scaleOut = config.indexerUrl
     ? createScaleOut({ journal, hub, indexerUrl: config.indexerUrl, onError: (message, err) => logger.warn({ err }, message) })

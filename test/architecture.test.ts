@@ -21,7 +21,7 @@ export const LAYERS: Record<string, number> = {
   pipelines: 4, queries: 4, scaleOut: 4, metrics: 4,
   transport: 5,
   // the composition roots
-  main: 6, cli: 6, cliDrain: 6,
+  main: 6, cli: 6, cliDrain: 6, clients: 6,
 };
 
 function sourceFiles(dir: string): string[] {

@@ -6,8 +6,8 @@ import { retryDeadLetter } from './retryDeadLetter.js';
 import type { Journal } from '../journal/journal.js';
 import { statefulResultsWriter } from '../projections/statefulBatchesProjection.js';
 import { createReplays } from './replays.js';
-import { createEngineClient } from '../engine/engineClient.js';
-import { createIndexerClient, type IndexerHealth } from '../indexer/indexerClient.js';
+import type { EngineClient } from '../engine/engineClient.js';
+import type { IndexerClient, IndexerHealth } from '../indexer/indexerClient.js';
 import { createAckWaiters } from './ackWaiters.js';
 import { backoffDelay } from './backoff.js';
 import { createEngineSink } from './engineSink.js';
@@ -22,15 +22,21 @@ export type PipelineReport = PipelineStatus | { state: 'off'; lag: 0 };
  * configured), stateful waiters, dead-letter retries, replays and the retention policy.
  * `run$` is cold; only main.ts subscribes to it.
  */
-export function createDrain(deps: { journal: Journal; config: Config; logger: Logger }) {
+export function createDrain(deps: {
+  journal: Journal;
+  config: Config;
+  logger: Logger;
+  /** Built once by the root (src/clients.ts); the drain closes them when it stops. */
+  clients: { engine: EngineClient; indexer: IndexerClient | null };
+}) {
   const { journal, config, logger } = deps;
   const db = journal.db;
   const onError = (message: string, err?: unknown) => logger.error({ err }, message);
-  const engineClient = createEngineClient({ socketPath: config.engineSocket, timeoutMs: 30_000, maxSockets: 2 });
+  const engineClient = deps.clients.engine;
   const engine = createPullPipeline({ db, onCommitted: journal.onCommitted, sink: createEngineSink({ client: engineClient }), onError });
 
   const recordResults = statefulResultsWriter(db);
-  const indexerClient = config.indexerUrl ? createIndexerClient({ url: config.indexerUrl }) : null;
+  const indexerClient = deps.clients.indexer;
   const indexer: Pipeline | null = indexerClient
     ? createPullPipeline({
         db,

@@ -50,17 +50,3 @@ export function agentsWithChangedConfiguration(db: Db, entries: readonly StoredE
   }
   return [...agents];
 }
-
-/**
- * A `journal.onCommitted` listener: after a group's configuration or an agent's groups changed,
- * each affected agent with an open stream gets `event: config` with `{etag, configuration}`
- * (its own merged configuration).
- */
-export function configurationPusher(db: Db, hub: { pushConfig(agents: readonly string[], data: unknown): number }) {
-  return (entries: readonly StoredEntry[]): void => {
-    for (const agent of agentsWithChangedConfiguration(db, entries)) {
-      const merged = agentConfiguration(db, agent);
-      if (merged) hub.pushConfig([agent], { etag: merged.etag, configuration: merged.configuration });
-    }
-  };
-}
