@@ -134,8 +134,20 @@ export function indexActions(e: StoredEntry): IndexAction[] {
       return [commandState(e, 'failure', outcomeFields(e.data))];
     case 'CommandExpired':
       return [commandState(e, 'expired')];
-    default:
+    case 'UserCreated':
+    case 'StatelessEventsReceived':
+    case 'CatalogEntryPut':
+    case 'CommandImported':
+    case 'CommandStateObserved':
+    case 'GroupConfigurationPut':
+    case 'PackageUploaded':
+    case 'DeadLetterRetried':
+    case 'JournalPruned':
       return [];
+    default: {
+      const _exhaustive: never = e;
+      return [];
+    }
   }
 }
 

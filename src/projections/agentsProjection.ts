@@ -61,8 +61,24 @@ export function createAgentsProjection(db: Db): Projection {
         case 'StatefulEventsReceived':
           touch.run(e.time, e.seq, e.data.agent);
           return;
-        default:
+        case 'UserCreated':
+        case 'CatalogEntryPut':
+        case 'CommandIssued':
+        case 'CommandDelivered':
+        case 'CommandSucceeded':
+        case 'CommandFailed':
+        case 'CommandExpired':
+        case 'CommandImported':
+        case 'CommandStateObserved':
+        case 'GroupConfigurationPut':
+        case 'PackageUploaded':
+        case 'DeadLetterRetried':
+        case 'JournalPruned':
           return;
+        default: {
+          const _exhaustive: never = e;
+          return;
+        }
       }
     },
   };

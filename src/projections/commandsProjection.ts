@@ -224,8 +224,22 @@ export function createCommandsProjection(db: Db): Projection {
           return imported(e);
         case 'CommandStateObserved':
           return observed(e);
-        default:
+        case 'AgentRegistered':
+        case 'AgentDeleted':
+        case 'AgentGroupsChanged':
+        case 'UserCreated':
+        case 'StatelessEventsReceived':
+        case 'StatefulEventsReceived':
+        case 'CatalogEntryPut':
+        case 'GroupConfigurationPut':
+        case 'PackageUploaded':
+        case 'DeadLetterRetried':
+        case 'JournalPruned':
           return;
+        default: {
+          const _exhaustive: never = e;
+          return;
+        }
       }
     },
   };

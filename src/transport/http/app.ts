@@ -21,8 +21,9 @@ import { metricsRoutes, opsRoutes } from './routes/opsRoutes.js';
 import { packagesRoutes } from './routes/packagesRoutes.js';
 import { requestLog, type RequestLogOptions } from './middleware/requestLog.js';
 import type { Role } from '../../security/tokens.js';
+import { BASE_PATH } from './basePath.js';
 
-export const BASE_PATH = '/api/v1';
+export { BASE_PATH };
 
 /** The Koa application: problem+json first, then the routers under /api/v1. */
 export interface HttpApp {

@@ -9,6 +9,7 @@ import { readJson } from '../body.js';
 import type { HttpDeps } from '../deps.js';
 import { HttpError } from '../problem.js';
 import { describe } from '../routeDocs.js';
+import { BASE_PATH } from '../basePath.js';
 
 const UuidParams = z.object({ uuid: AgentId });
 /** The cursor is the last uuid of the previous page, base64url-encoded (opaque to clients). */
@@ -92,7 +93,7 @@ export function agentsRoutes(deps: HttpDeps, guard: (...roles: Array<'agent' | '
     const cmd = await readJson(ctx, RegisterAgent);
     ctx.body = await deps.commands.registerAgent(cmd, principalOf(ctx).actor);
     ctx.status = 201;
-    ctx.set('Location', `/api/v1/agents/${encodeURIComponent(cmd.uuid)}`);
+    ctx.set('Location', `${BASE_PATH}/agents/${encodeURIComponent(cmd.uuid)}`);
   });
 
   router.get('/agents', ...guard('operator', 'auditor'), (ctx) => {

@@ -12,6 +12,7 @@ import { readJson } from '../body.js';
 import type { HttpDeps } from '../deps.js';
 import { HttpError } from '../problem.js';
 import { describe } from '../routeDocs.js';
+import { BASE_PATH } from '../basePath.js';
 
 type Guard = (...roles: Array<'agent' | 'operator' | 'auditor'>) => Middleware[];
 
@@ -178,7 +179,7 @@ export function commandsRoutes(deps: HttpDeps, guard: Guard): Router {
     const cmd = await readJson(ctx, IssueCommand);
     const issued = await deps.commands.issueCommand(cmd, principalOf(ctx).actor);
     ctx.status = 201;
-    ctx.set('Location', `/api/v1/commands/${issued.id}`);
+    ctx.set('Location', `${BASE_PATH}/commands/${issued.id}`);
     ctx.body = issued;
   });
 

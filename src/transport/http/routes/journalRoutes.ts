@@ -7,6 +7,7 @@ import { readJson } from '../body.js';
 import type { HttpDeps } from '../deps.js';
 import { HttpError } from '../problem.js';
 import { describe } from '../routeDocs.js';
+import { BASE_PATH } from '../basePath.js';
 
 const seq = z.number().int().min(0);
 export const ReplayRequest = z
@@ -109,7 +110,7 @@ export function journalRoutes(deps: HttpDeps, guard: (...roles: Role[]) => Middl
       },
       r.dry_run ?? false,
     );
-    const url = `/api/v1/journal/replays/${started.id}`;
+    const url = `${BASE_PATH}/journal/replays/${started.id}`;
     ctx.status = 202;
     ctx.set('Location', url);
     ctx.body = { id: started.id, status_url: url };

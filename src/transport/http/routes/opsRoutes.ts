@@ -7,6 +7,7 @@ import { ADMIN_SOCKET } from '../auth.js';
 import type { HttpDeps } from '../deps.js';
 import { openApiDocument } from '../openapi.js';
 import { describe } from '../routeDocs.js';
+import { BASE_PATH } from '../basePath.js';
 
 describe({
   method: 'get',
@@ -61,7 +62,7 @@ export function opsRoutes(): Router {
   const version = packageVersion();
   let document: Record<string, unknown> | undefined;
   router.get('/openapi.json', (ctx) => {
-    document ??= openApiDocument({ basePath: '/api/v1', version });
+    document ??= openApiDocument({ basePath: BASE_PATH, version });
     ctx.body = document;
   });
   return router;

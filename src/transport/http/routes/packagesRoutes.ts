@@ -11,6 +11,7 @@ import { requireContentType } from '../body.js';
 import type { HttpDeps } from '../deps.js';
 import { HttpError } from '../problem.js';
 import { describe } from '../routeDocs.js';
+import { BASE_PATH } from '../basePath.js';
 
 const NameParams = z.object({ name: PackageName });
 const FilesQuery = z.object({ file_name: PackageName });
@@ -95,7 +96,7 @@ export function packagesRoutes(deps: HttpDeps, guard: (...roles: Role[]) => Midd
       throw err;
     }
     ctx.status = stored.created ? 201 : 200;
-    if (stored.created) ctx.set('Location', `/api/v1/upgrade/${encodeURIComponent(name)}`);
+    if (stored.created) ctx.set('Location', `${BASE_PATH}/upgrade/${encodeURIComponent(name)}`);
     ctx.body = { name: stored.name, size: stored.size, sha256: stored.sha256 };
   });
 

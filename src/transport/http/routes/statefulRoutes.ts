@@ -9,6 +9,7 @@ import type { HttpDeps } from '../deps.js';
 import { HttpError } from '../problem.js';
 import { describe } from '../routeDocs.js';
 import { NDJSON_TYPES } from './eventsRoutes.js';
+import { BASE_PATH } from '../basePath.js';
 
 const WaitQuery = z.object({ wait: z.coerce.number().int().min(0).max(60).default(10) });
 const BatchParams = z.object({ batch: z.string().min(1).max(128) });
@@ -53,7 +54,7 @@ describe({
   responses: { 200: { description: 'the batch', schema: BatchState } },
 });
 
-export const statusUrl = (batch: string): string => `/api/v1/events/stateful/${encodeURIComponent(batch)}`;
+export const statusUrl = (batch: string): string => `${BASE_PATH}/events/stateful/${encodeURIComponent(batch)}`;
 
 export function statefulRoutes(deps: HttpDeps, guard: (...roles: Role[]) => Middleware[]): Router {
   const router = new Router();
