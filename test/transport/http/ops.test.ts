@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { isLoopback, localOr } from '../../../src/transport/http/routes/opsRoutes.js';
+import { isLoopback, localOr } from '../../../src/transport/http/routes/ops.js';
 import { call, login, statelessBatch } from '../../support/client.js';
 import { openSse } from '../../support/sse.js';
 import { addUser, AGENT_KEY, spawnServer, tempDir } from '../../support/server.js';

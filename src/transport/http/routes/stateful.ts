@@ -8,7 +8,7 @@ import { readBody, requireContentType } from '../body.js';
 import type { HttpDeps } from '../deps.js';
 import { HttpError } from '../problem.js';
 import { describe } from '../routeDocs.js';
-import { NDJSON_TYPES } from './eventsRoutes.js';
+import { NDJSON_TYPES } from './events.js';
 import { BASE_PATH } from '../basePath.js';
 
 const WaitQuery = z.object({ wait: z.coerce.number().int().min(0).max(60).default(10) });
