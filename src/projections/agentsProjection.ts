@@ -3,6 +3,9 @@ import type { StoredEntry } from '../journal/entries.js';
 import type { Projection } from '../journal/groupCommit.js';
 
 /** Read model of registered agents: credentials, groups, activity. */
+/** The entry types this read model has nothing to do with (the switch below fails to compile when a new one is not decided on). */
+type PassedOver = 'UserCreated' | 'CatalogEntryPut' | 'CommandIssued' | 'CommandDelivered' | 'CommandSucceeded' | 'CommandFailed' | 'CommandExpired' | 'CommandImported' | 'CommandStateObserved' | 'GroupConfigurationPut' | 'PackageUploaded' | 'DeadLetterRetried' | 'JournalPruned';
+
 export function createAgentsProjection(db: Db): Projection {
   db.exec(`CREATE TABLE IF NOT EXISTS agents (
     uuid           TEXT PRIMARY KEY,
@@ -61,22 +64,10 @@ export function createAgentsProjection(db: Db): Projection {
         case 'StatefulEventsReceived':
           touch.run(e.time, e.seq, e.data.agent);
           return;
-        case 'UserCreated':
-        case 'CatalogEntryPut':
-        case 'CommandIssued':
-        case 'CommandDelivered':
-        case 'CommandSucceeded':
-        case 'CommandFailed':
-        case 'CommandExpired':
-        case 'CommandImported':
-        case 'CommandStateObserved':
-        case 'GroupConfigurationPut':
-        case 'PackageUploaded':
-        case 'DeadLetterRetried':
-        case 'JournalPruned':
-          return;
         default: {
-          const _exhaustive: never = e;
+          // passed over on purpose: a new entry type is handled above or named in PassedOver
+          const passedOver: PassedOver = e.type;
+          void passedOver;
           return;
         }
       }

@@ -109,6 +109,9 @@ function createTables(db: Db): void {
  * agent, except that issuing or importing a command is one row with `fanout = 1` for all its
  * targets, which the history query expands from `command_targets` rows of the same seq).
  */
+/** The entry types this read model has nothing to do with (the switch below fails to compile when a new one is not decided on). */
+type PassedOver = 'AgentRegistered' | 'AgentDeleted' | 'AgentGroupsChanged' | 'UserCreated' | 'StatelessEventsReceived' | 'StatefulEventsReceived' | 'CatalogEntryPut' | 'GroupConfigurationPut' | 'PackageUploaded' | 'DeadLetterRetried' | 'JournalPruned';
+
 export function createCommandsProjection(db: Db): Projection {
   createTables(db);
 
@@ -224,20 +227,10 @@ export function createCommandsProjection(db: Db): Projection {
           return imported(e);
         case 'CommandStateObserved':
           return observed(e);
-        case 'AgentRegistered':
-        case 'AgentDeleted':
-        case 'AgentGroupsChanged':
-        case 'UserCreated':
-        case 'StatelessEventsReceived':
-        case 'StatefulEventsReceived':
-        case 'CatalogEntryPut':
-        case 'GroupConfigurationPut':
-        case 'PackageUploaded':
-        case 'DeadLetterRetried':
-        case 'JournalPruned':
-          return;
         default: {
-          const _exhaustive: never = e;
+          // passed over on purpose: a new entry type is handled above or named in PassedOver
+          const passedOver: PassedOver = e.type;
+          void passedOver;
           return;
         }
       }
