@@ -28,6 +28,7 @@ import { createThrottle } from './security/throttle.js';
 import { createTokenIssuer, loadSigningKeys } from './security/tokens.js';
 import { createApp } from './transport/http/app.js';
 import type { HttpDeps } from './transport/http/deps.js';
+import { indexerConnection } from './transport/indexer/indexerConnection.js';
 import { openListeners } from './transport/listeners.js';
 import { createSseHub } from './transport/sse/hub.js';
 
@@ -41,6 +42,8 @@ export interface RunningServer {
 /** The composition root: reads nothing global but `config`, wires everything, owns start and stop. */
 export async function startServer(config: Config): Promise<RunningServer> {
   const logger = createLogger(config.logLevel);
+  // read (and checked) before anything is opened: a missing CA or key file stops start-up
+  const indexer = indexerConnection(config);
   mkdirSync(config.dataDir, { recursive: true });
   const metrics = createMetrics();
   const journal = openJournal({
@@ -78,8 +81,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
   // The journal's way out: engine and indexer pipelines, dead letters, replays, retention.
   const drain = createDrain({ journal, config, logger });
   // Scale-out (with an indexer URL): follow the shared indices, find other nodes' agents and commands.
-  const scaleOut = config.indexerUrl
-    ? createScaleOut({ journal, hub, indexerUrl: config.indexerUrl, onError: (message, err) => logger.warn({ err }, message) })
+  const scaleOut = indexer
+    ? createScaleOut({ journal, hub, indexer, onError: (message, err) => logger.warn({ err }, message) })
     : null;
   const local = {
     issueCommand: issueCommand(journal),

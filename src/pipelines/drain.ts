@@ -8,6 +8,7 @@ import { statefulResultsWriter } from '../projections/statefulBatchesProjection.
 import { createReplays } from '../replay/replays.js';
 import { createEngineClient } from '../transport/engine/engineClient.js';
 import { createIndexerClient, type IndexerHealth } from '../transport/indexer/indexerClient.js';
+import { indexerConnection } from '../transport/indexer/indexerConnection.js';
 import { createAckWaiters } from './ackWaiters.js';
 import { backoffDelay } from './backoff.js';
 import { createEngineSink } from './engineSink.js';
@@ -30,7 +31,8 @@ export function createDrain(deps: { journal: Journal; config: Config; logger: Lo
   const engine = createPullPipeline({ db, onCommitted: journal.onCommitted, sink: createEngineSink({ client: engineClient }), onError });
 
   const recordResults = statefulResultsWriter(db);
-  const indexerClient = config.indexerUrl ? createIndexerClient({ url: config.indexerUrl }) : null;
+  const connection = indexerConnection(config);
+  const indexerClient = connection ? createIndexerClient(connection) : null;
   const indexer: Pipeline | null = indexerClient
     ? createPullPipeline({
         db,
@@ -67,6 +69,9 @@ export function createDrain(deps: { journal: Journal; config: Config; logger: Lo
     ? timer(0, 5000).pipe(
         switchMap(() => from(indexerClient.health())),
         map((h) => {
+          // a change is logged once: bad credentials or an untrusted certificate show at start, not every 5 s
+          if (!h.reachable && h.reason !== health?.reason) logger.error({ indexer: config.indexerUrl, reason: h.reason }, 'indexer unavailable');
+          if (h.reachable && health && !health.reachable) logger.info({ indexer: config.indexerUrl }, 'indexer reachable again');
           health = h;
         }),
         switchMap(() => from([]) as Observable<never>),

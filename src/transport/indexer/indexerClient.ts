@@ -1,3 +1,4 @@
+import tls from 'node:tls';
 import { Client } from '@opensearch-project/opensearch';
 import { z } from 'zod';
 import { TEMPLATES } from './templates.js';
@@ -33,6 +34,9 @@ export interface IndexerHealth {
 export interface IndexerClientOptions {
   url: string;
   requestTimeoutMs?: number;
+  /** PEM text: the CA that signed the indexer's certificate (added to Node's roots), a client pair. */
+  tls?: { ca?: string; cert?: string; key?: string };
+  auth?: { username: string; password: string };
 }
 
 /** Errors thrown by the OpenSearch client become results: only bugs are thrown from here. */
@@ -41,6 +45,11 @@ export function failure(err: unknown): { ok: false; retryable: boolean; status?:
   const status = e.meta?.statusCode;
   const body = e.meta?.body as { error?: { type?: string; reason?: string } } | undefined;
   const detail = body?.error?.reason ? `${body.error.type}: ${body.error.reason}` : (e.message ?? String(err));
+  if (status === 401 || status === 403) {
+    // the security plugin: wrong user name, password, API key or client certificate, or too few rights
+    const what = status === 401 ? 'refused our credentials' : 'denied the configured user';
+    return { ok: false, retryable: true, status, reason: `indexer ${what} (${status}): ${detail}` };
+  }
   if (typeof status === 'number' && status > 0) {
     const retryable = status === 408 || status === 429 || status >= 500;
     return { ok: false, retryable, status, reason: `indexer answered ${status}: ${detail}` };
@@ -49,7 +58,14 @@ export function failure(err: unknown): { ok: false; retryable: boolean; status?:
 }
 
 export function createIndexerClient(opts: IndexerClientOptions) {
-  const client = new Client({ node: opts.url, maxRetries: 0, requestTimeout: opts.requestTimeoutMs ?? 30_000 });
+  const client = new Client({
+    node: opts.url,
+    maxRetries: 0,
+    requestTimeout: opts.requestTimeoutMs ?? 30_000,
+    // certificates are always verified; a configured CA is trusted besides Node's own roots
+    ssl: { rejectUnauthorized: true, ...(opts.tls?.ca ? { ca: [...tls.rootCertificates, opts.tls.ca] } : {}), ...(opts.tls?.cert ? { cert: opts.tls.cert, key: opts.tls.key } : {}) },
+    ...(opts.auth ? { auth: opts.auth } : {}),
+  });
   return {
     /** The underlying client, for queries (search, aggregations, stats). */
     client,
