@@ -16,7 +16,7 @@ import { registerAgent } from './commands/registerAgent.js';
 import { storePackage } from './commands/storePackage.js';
 import type { Config } from './config.js';
 import { openJournal } from './journal/journal.js';
-import { createLogger } from './logger.js';
+import { announce, createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createPackageStore } from './packages/packageStore.js';
 import { createCommandsDeliveryPipeline } from './pipelines/commandsDelivery.js';
@@ -133,7 +133,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
 
   const listeners = await openListeners(config, handler);
   const url = listeners.url;
-  logger.info({ url, dataDir: config.dataDir, adminSocket: config.adminSocket }, 'comms-api listening');
+  announce(logger, { url, dataDir: config.dataDir, adminSocket: config.adminSocket }, `comms-api serving on ${url}`);
   const drainRun = drain.run$.subscribe({ error: (err) => logger.error({ err }, 'drain pipelines stopped') });
   const scaleOutRun = scaleOut?.run$.subscribe({ error: (err) => logger.error({ err }, 'index followers stopped') });
 

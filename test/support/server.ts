@@ -73,7 +73,7 @@ export async function spawnServer(dataDir: string, env: Record<string, string> =
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 30_000);
     proc.stdout!.on('data', (d) => {
       out += d;
-      const m = /serving on (\S+)/.exec(out);
+      const m = /serving on ([^\s"]+)/.exec(out);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]!);

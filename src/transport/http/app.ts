@@ -46,7 +46,7 @@ export function createApp(deps: HttpDeps): { app: Koa; router: Router; rootRoute
   app.use(requestLog({ logger: deps.logger, metrics: deps.metrics, presence: deps.presence }));
   app.use(
     problemJson({
-      onServerError: (err, ctx) => deps.logger.error({ err, reqId: ctx.state.requestId, method: ctx.method, path: ctx.path }, 'request failed'),
+      onServerError: (err, ctx) => deps.logger.error({ err, method: ctx.method, path: ctx.path }, 'request failed'),
     }),
   );
   app.use(router.routes());
