@@ -40,9 +40,13 @@ const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
  */
 export function createMetrics(opts: { defaultMetrics?: boolean; version?: string } = {}) {
   const registry = new Registry();
-  if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'comms_api_' });
   const sources: MetricSources = {};
   const on = { registers: [registry] };
+  if (opts.defaultMetrics ?? true) {
+    collectDefaultMetrics({ register: registry, prefix: 'comms_api_' });
+    // prom-client names three gauges `…_total`, which promtool refuses; `comms_api_nodejs_active_resources{type}` stays
+    for (const name of ['active_handles', 'active_requests', 'active_resources']) registry.removeSingleMetric(`comms_api_nodejs_${name}_total`);
+  }
   const gauge = (name: string, help: string, read: () => number | undefined) =>
     new Gauge({ name, help, ...on, collect() { this.set(read() ?? 0); } });
   const gaugeBy = <L extends string>(name: string, help: string, label: L, read: () => Record<string, number> | undefined) =>
