@@ -76,9 +76,9 @@ secured('a wrong password is reported at start (log) and in /ready, and nothing 
   });
   try {
     let ready: { pipelines: { indexer: { state: string; last_error?: string } }; indexer: { reachable: boolean; reason?: string } | null } | undefined;
-    for (let i = 0; i < 120; i++) {
+    for (let i = 0; i < 240; i++) {
       ready = (await (await fetch(`${server.api}/ready`)).json()) as typeof ready;
-      if (ready?.indexer && ready.pipelines.indexer.state === 'down') break;
+      if (/401/.test(ready?.indexer?.reason ?? '') && ready!.pipelines.indexer.state === 'down') break;
       await new Promise((r) => setTimeout(r, 250));
     }
     assert.is(ready!.indexer!.reachable, false);
