@@ -102,13 +102,13 @@ public final class Launcher {
     static Settings securitySettings(Path home, Path dir) throws IOException {
         Path config = home.resolve("config");
         for (String f : List.of("root-ca.pem", "node.pem", "node-key.pem", "admin.pem", "admin-key.pem")) {
-            Files.copy(dir.resolve(f), config.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(dir.resolve(f), config.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
         }
         Path sec = config.resolve("opensearch-security");
         Files.createDirectories(sec);
         try (var files = Files.list(dir.resolve("opensearch-security"))) {
             for (Path f : (Iterable<Path>) files::iterator) {
-                Files.copy(f, sec.resolve(f.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                Files.copy(f, sec.resolve(f.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
             }
         }
         return Settings.builder()
