@@ -34,7 +34,8 @@ build() {
 SECURITY_ARTIFACT="org.opensearch.plugin:opensearch-security:2.19.4.0:zip"
 security_plugin() {
   local unpack=(mvn -B -q -f "$DIR/pom.xml" dependency:unpack -Dartifact="$SECURITY_ARTIFACT" -DoutputDirectory="$T/security")
-  rm -rf "$T/security"
+  # the plugin's markers would make a second unpack skip an emptied folder
+  rm -rf "$T/security" "$T/dependency-maven-plugin-markers"
   if ! "${unpack[@]}" -o >/dev/null 2>&1; then
     echo "[opensearch/prepare] resolving $SECURITY_ARTIFACT from Maven Central" >&2
     "${unpack[@]}" 2>&1 | sed -e 's/\x1b\[[0-9;]*m//g' -e '/^$/d' >&2
@@ -50,7 +51,8 @@ security_plugin() {
 rm -f "$T/.build-stamp" "$T/opensearch.jsa" "$T/launcher.jar"
 build
 security_plugin
-test -s "$T/classpath-security.txt"
+test -f "$T/security/plugin-descriptor.properties"
+grep -q 'opensearch-security' "$T/classpath-security.txt"
 test -s "$T/classpath.txt"
 test -f "$T/classes/dev/commsapi/opensearch/Launcher.class"
 # CDS only archives classes from jars, not from directories: put the launcher in a jar.
