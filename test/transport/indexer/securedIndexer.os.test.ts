@@ -14,7 +14,12 @@ interface Ctx {
 const secured = suite<Ctx>('the indexer client against an OpenSearch node with its security plugin on');
 
 secured.before(async (ctx) => {
-  ctx.os = await startSecuredOpenSearch({ startTimeoutMs: 400_000 });
+  try {
+    ctx.os = await startSecuredOpenSearch({ startTimeoutMs: 400_000 });
+  } catch (err) {
+    console.error(err); // uvu does not print a failed hook's error
+    throw err;
+  }
 });
 secured.after(async (ctx) => {
   await ctx.os?.stop();
