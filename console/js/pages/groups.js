@@ -1,0 +1,36 @@
+// Groups: the groups the agents are in (and any name typed), each opening its configuration editor.
+import { allAgents } from '../api.js';
+import { field, fill, h, notice, problemText, table } from '../dom.js';
+
+export const title = 'Groups';
+const GROUP = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export async function render(main, ctx) {
+  if (!ctx.operator) return fill(main, h('h1', {}, 'Groups'), notice('error', 'Group configurations are for operators.'));
+  const name = h('input', { id: 'group-name', required: true, pattern: GROUP.source });
+  const list = h('div', { id: 'groups-list' }, 'Loading…');
+  fill(
+    main,
+    h('h1', {}, 'Groups'),
+    h('form', { class: 'filters', onsubmit: (e) => { e.preventDefault(); if (GROUP.test(name.value)) ctx.go(`#/groups/${encodeURIComponent(name.value)}`); } },
+      field('Open a group by name', name, 'letters, digits, . _ - (up to 64)'),
+      h('button', { type: 'submit', id: 'group-open' }, 'Open')),
+    list,
+  );
+  const res = await allAgents({}, 10);
+  if (!ctx.alive()) return;
+  if (res.error) return fill(list, notice('error', problemText(res.error)));
+  const members = new Map();
+  for (const a of res.agents) for (const g of a.groups) members.set(g, (members.get(g) ?? 0) + 1);
+  fill(
+    list,
+    table(
+      [
+        { label: 'Group', cell: (g) => h('a', { href: `#/groups/${encodeURIComponent(g[0])}` }, g[0]) },
+        { label: 'Agents', cell: (g) => String(g[1]) },
+      ],
+      [...members.entries()].sort((a, b) => a[0].localeCompare(b[0])),
+      { caption: 'Groups with members', empty: 'No agent is in a group yet.' },
+    ),
+  );
+}
