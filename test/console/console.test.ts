@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { adminCall, call, login } from '../support/client.js';
+import { adminCall, call, login, statelessBatch } from '../support/client.js';
 import { AGENT_KEY, ROOT, runCli, spawnServer, tempDir, type ServerProcess } from '../support/server.js';
 import { openSse, type SseStream } from '../support/sse.js';
 
@@ -236,34 +236,43 @@ ui('the journal page shows the statistics and the dead letters', async (ctx) => 
   await page.waitForSelector('#journal-stats table');
   await page.waitForSelector('#dead-letters h2');
   await shot(page, 'journal-operator');
+
+  // some activity for the overview: events while no engine listens (the engine pipeline falls
+  // behind and retries), and a command still open for the agent that never connected
   await go(page, '#/overview');
   await page.waitForSelector('#agents-box [data-count="active"]');
-  await page.waitForTimeout(7000); // a few samples for the charts
+  const issued = await adminCall(join(ctx.dataDir, 'admin.sock'), 'POST', '/commands', { action: { name: 'restart' }, target: { type: 'group', id: 'linux' } });
+  assert.is(issued.status, 201);
+  for (let i = 0; i < 6; i++) {
+    const r = await call('POST', `${ctx.server.api}/events/stateless`, { token: ctx.agentToken, body: statelessBatch(40 * (i + 1)), type: 'application/x-ndjson' });
+    assert.is(r.status, 202, r.text);
+    await page.waitForTimeout(1500);
+  }
+  await page.waitForSelector('#pipelines [data-state="retrying"], #pipelines [data-state="down"]');
+  await page.waitForSelector(`#commands-box a[href="#/commands/${issued.body.id}"]`);
   await shot(page, 'overview', 'console-overview.png');
   await go(page, '#/agents/sim-1');
   await page.waitForSelector('#agent-commands a');
   await page.waitForSelector('#agent-config code');
+  await page.waitForFunction(() => /engine pipeline is/.test(document.querySelector('#diagnosis')?.textContent ?? ''));
   await shot(page, 'agent', 'console-agent.png');
 });
 
 /** Every control a keyboard user can reach, by a key that survives live re-rendering. */
 const TABBABLE = 'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
 
+// Plain JavaScript strings: the test runner (tsx) would wrap named functions with a helper the page lacks.
+const KEY = `(el) => el.id || el.getAttribute('href') || el.dataset.key || (el.tagName + ':' + (el.textContent || '').trim())`;
+const LIST_TABBABLE = `[...document.querySelectorAll(${JSON.stringify(TABBABLE)})].filter((el) => el.getClientRects().length > 0).map(${KEY})`;
+const FOCUSED = `(() => { const el = document.activeElement; return el && el !== document.body ? (${KEY})(el) : null; })()`;
+
 async function tabStops(page: Page): Promise<{ expected: string[]; reached: string[] }> {
-  // (the page's CSP forbids eval, so the key function is written out in both evaluations)
-  const expected = await page.evaluate((sel) => {
-    const key = (el: any) => el.id || el.getAttribute('href') || el.dataset.key || `${el.tagName}:${(el.textContent ?? '').trim()}`;
-    return [...document.querySelectorAll(sel)].filter((el: any) => el.getClientRects().length > 0).map(key);
-  }, TABBABLE);
-  await page.evaluate(() => document.activeElement?.blur());
+  const expected = (await page.evaluate(LIST_TABBABLE)) as string[];
+  await page.evaluate('document.activeElement && document.activeElement.blur()');
   const reached = new Set<string>();
   for (let i = 0; i < expected.length * 4 + 20; i++) {
     await page.keyboard.press('Tab');
-    const k = await page.evaluate(() => {
-      const key = (el: any) => el.id || el.getAttribute('href') || el.dataset.key || `${el.tagName}:${(el.textContent ?? '').trim()}`;
-      const el = document.activeElement;
-      return el && el !== document.body ? key(el) : null;
-    });
+    const k = (await page.evaluate(FOCUSED)) as string | null;
     if (k) reached.add(k);
     if (expected.every((e) => reached.has(e))) break;
   }

@@ -7,7 +7,7 @@ const GROUP = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 export async function render(main, ctx) {
   if (!ctx.operator) return fill(main, h('h1', {}, 'Groups'), notice('error', 'Group configurations are for operators.'));
-  const name = h('input', { id: 'group-name', required: true, pattern: GROUP.source });
+  const name = h('input', { id: 'group-name', required: true, pattern: '[A-Za-z0-9][A-Za-z0-9._\\-]{0,63}' });
   const list = h('div', { id: 'groups-list' }, 'Loading…');
   fill(
     main,

@@ -48,7 +48,7 @@ function renderPipelines(box, stats) {
       [
         { label: 'Pipeline', cell: (r) => r.name },
         { label: 'State', cell: (r) => badge(r.p.state) },
-        { label: 'Lag (events)', cell: (r) => String(r.p.lag ?? 0) },
+        { label: 'Lag (entries)', cell: (r) => String(r.p.lag ?? 0) },
         { label: 'Behind for', cell: (r) => (r.p.state === 'off' ? '—' : `${r.behind} s`) },
         { label: 'Events/s', cell: (r) => String(r.p.throughput ?? 0) },
         { label: 'Dead-lettered', cell: (r) => String(r.p.dead_lettered ?? 0) },
@@ -59,7 +59,7 @@ function renderPipelines(box, stats) {
     h(
       'div',
       { class: 'charts' },
-      rows.filter((r) => r.p.state !== 'off').map((r) => [sparkline(r.lag, { label: `${r.name} lag`, unit: ' ev' }), sparkline(r.eps, { label: `${r.name} throughput`, unit: ' ev/s' })]),
+      rows.filter((r) => r.p.state !== 'off').map((r) => [sparkline(r.lag, { label: `${r.name} lag`, unit: ' entries' }), sparkline(r.eps, { label: `${r.name} throughput`, unit: ' ev/s' })]),
     ),
   );
 }

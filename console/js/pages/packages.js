@@ -34,7 +34,7 @@ export function render(main, ctx) {
 
 function uploadForm(onDone) {
   const file = h('input', { id: 'package-file', type: 'file', required: true, 'data-write': 'true' });
-  const name = h('input', { id: 'package-name', pattern: NAME.source, required: true });
+  const name = h('input', { id: 'package-name', pattern: '[A-Za-z0-9][A-Za-z0-9._\\-]{0,127}', required: true });
   const progress = h('progress', { id: 'package-progress', max: 100, value: 0, 'aria-label': 'upload progress' });
   const label = h('span', { id: 'package-progress-text' });
   const status = h('div', { 'aria-live': 'polite' });
