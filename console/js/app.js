@@ -1,5 +1,5 @@
 // The console shell: login, navigation, hash routing and the life of the current page (its timers).
-import { currentSession, login, logout, onSessionExpired } from './api.js';
+import { currentSession, hasRoute, login, logout, onSessionExpired } from './api.js';
 import { fill, h, notice, problemText } from './dom.js';
 import * as overview from './pages/overview.js';
 import * as agents from './pages/agents.js';
@@ -12,6 +12,7 @@ import * as groups from './pages/groups.js';
 import * as group from './pages/group.js';
 import * as packages from './pages/packages.js';
 import * as journal from './pages/journal.js';
+import * as users from './pages/users.js';
 
 const NAV = [
   { href: '#/overview', label: 'Overview' },
@@ -21,6 +22,7 @@ const NAV = [
   { href: '#/groups', label: 'Groups', operatorOnly: true },
   { href: '#/packages', label: 'Packages' },
   { href: '#/journal', label: 'Journal' },
+  { href: '#/users', label: 'Users', operatorOnly: true, route: ['GET', '/users'] },
 ];
 
 /** `[pattern, page]`, first match wins; `:name` segments become params. */
@@ -36,10 +38,38 @@ const ROUTES = [
   ['/groups/:name', group],
   ['/packages', packages],
   ['/journal', journal],
+  ['/users', users],
 ];
 
 const root = document.getElementById('app');
 let current = null;
+/** Nav entries whose route this server documents (looked up once per login). */
+let offered = new Set();
+
+async function lookUpOptionalPages() {
+  offered = new Set();
+  for (const n of NAV) if (n.route && (await hasRoute(...n.route))) offered.add(n.href);
+  const ul = root.querySelector('nav ul');
+  if (offered.size > 0 && ul && currentSession()) {
+    fill(ul, navItems(currentSession()));
+    markCurrent();
+  }
+}
+
+function navItems(s) {
+  return NAV.filter((n) => (!n.operatorOnly || s.role === 'operator') && (!n.route || offered.has(n.href))).map((n) =>
+    h('li', {}, h('a', { href: n.href, 'data-nav': n.label.toLowerCase() }, n.label)),
+  );
+}
+
+function markCurrent() {
+  const path = (location.hash.replace(/^#/, '') || '/overview').split('?')[0];
+  for (const a of root.querySelectorAll('nav a')) {
+    const href = a.getAttribute('href').slice(1);
+    if (path === href || path.startsWith(`${href}/`)) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+}
 
 function match(path) {
   const parts = path.split('/').filter(Boolean);
@@ -93,13 +123,7 @@ function shell(main) {
   const nav = h(
     'nav',
     { 'aria-label': 'Main' },
-    h(
-      'ul',
-      {},
-      NAV.filter((n) => !n.operatorOnly || s.role === 'operator').map((n) =>
-        h('li', {}, h('a', { href: n.href, 'data-nav': n.label.toLowerCase() }, n.label)),
-      ),
-    ),
+    h('ul', {}, navItems(s)),
   );
   const header = h(
     'header',
@@ -120,9 +144,7 @@ function render() {
   if (found) found.params.query = new URLSearchParams(query ?? '');
   const main = h('main', { id: 'main' });
   fill(root, shell(main));
-  for (const a of root.querySelectorAll('nav a')) {
-    if (path === a.getAttribute('href').slice(1) || path.startsWith(`${a.getAttribute('href').slice(1)}/`)) a.setAttribute('aria-current', 'page');
-  }
+  markCurrent();
   if (!found) {
     fill(main, h('h1', {}, 'Not found'), h('p', {}, h('a', { href: '#/overview' }, 'Back to the overview')));
     return;
@@ -146,6 +168,7 @@ function renderLogin(message) {
         const r = await login(user.value, pass.value);
         if (r.status !== 200) return fill(status, notice('error', `Login failed: ${problemText(r)}`));
         render();
+        lookUpOptionalPages();
       },
     },
     h('h1', {}, 'comms-api console'),

@@ -9,6 +9,7 @@ import * as assert from 'uvu/assert';
 import { adminCall, call, login, statelessBatch } from '../support/client.js';
 import { AGENT_KEY, ROOT, runCli, spawnServer, tempDir, type ServerProcess } from '../support/server.js';
 import { openSse, type SseStream } from '../support/sse.js';
+import { startEngine, type EngineHandle } from '../support/engine/engine.js';
 
 // Browser globals used inside page.evaluate callbacks (the project compiles without the DOM lib).
 declare const document: any;
@@ -24,6 +25,7 @@ const PASSWORD = 'correct horse battery';
 interface Ctx {
   dataDir: string;
   server: ServerProcess;
+  engine: EngineHandle;
   browser: Browser;
   page: Page;
   agentToken: string;
@@ -41,7 +43,8 @@ ui.before(async (ctx) => {
     const r = await runCli(['users', 'add', name, '--role', role], { COMMS_API_DATA_DIR: ctx.dataDir }, PASSWORD);
     assert.is(r.code, 0, r.stderr);
   }
-  ctx.server = await spawnServer(ctx.dataDir);
+  ctx.engine = await startEngine();
+  ctx.server = await spawnServer(ctx.dataDir, { COMMS_API_ENGINE_SOCKET: ctx.engine.socket });
   const socket = join(ctx.dataDir, 'admin.sock');
   for (const uuid of ['sim-1', 'sim-2']) {
     const r = await adminCall(socket, 'POST', '/agents', { uuid, key: AGENT_KEY, name: `simulated ${uuid}`, groups: ['linux'] });
@@ -55,6 +58,7 @@ ui.after(async (ctx) => {
   ctx.stream?.close();
   await ctx.browser?.close();
   await ctx.server?.kill('SIGTERM');
+  await ctx.engine?.stop();
   rmSync(ctx.dataDir, { recursive: true, force: true });
 });
 
@@ -230,31 +234,48 @@ ui('the history filters, pages and exports NDJSON and CSV', async (ctx) => {
   }
 });
 
-ui('the journal page shows the statistics and the dead letters', async (ctx) => {
+ui('a batch the engine refused is listed on the journal page and retried from there', async (ctx) => {
   const page = ctx.page;
+  await ctx.engine.setMode('reject400');
+  const sent = await call('POST', `${ctx.server.api}/events/stateless`, { token: ctx.agentToken, body: statelessBatch(3, { poison: true }), type: 'application/x-ndjson' });
+  assert.is(sent.status, 202, sent.text);
+  const operator = await login(ctx.server.api, { username: 'olga', password: PASSWORD });
+  for (let i = 0; ; i++) {
+    const r = await call('GET', `${ctx.server.api}/dead-letters`, { token: operator });
+    if (r.body.dead_letters.length > 0) break;
+    if (i > 600) assert.unreachable('the engine pipeline never dead-lettered the batch');
+    await new Promise((r) => setTimeout(r, 100));
+  }
   await go(page, '#/journal');
   await page.waitForSelector('#journal-stats table');
-  await page.waitForSelector('#dead-letters h2');
+  await page.waitForSelector('#dead-letters button[data-key]');
+  assert.match(await page.textContent('#dead-letters') ?? '', /engine answered 400/);
   await shot(page, 'journal-operator');
+  await ctx.engine.setMode('ok');
+  await page.click('#dead-letters button[data-key]');
+  await page.waitForFunction(() => /delivered/.test(document.querySelector('#dl-status')?.textContent ?? ''));
+  assert.is(await page.$('#dead-letters button[data-key]'), null, 'nothing left to retry');
+});
 
-  // some activity for the overview: events while no engine listens (the engine pipeline falls
-  // behind and retries), and a command still open for the agent that never connected
+ui('the overview and the agent page follow the activity (README screenshots)', async (ctx) => {
+  const page = ctx.page;
   await go(page, '#/overview');
   await page.waitForSelector('#agents-box [data-count="active"]');
+  // a command still open for the agent that never connected, and a steady flow of events
   const issued = await adminCall(join(ctx.dataDir, 'admin.sock'), 'POST', '/commands', { action: { name: 'restart' }, target: { type: 'group', id: 'linux' } });
   assert.is(issued.status, 201);
-  for (let i = 0; i < 6; i++) {
-    const r = await call('POST', `${ctx.server.api}/events/stateless`, { token: ctx.agentToken, body: statelessBatch(40 * (i + 1)), type: 'application/x-ndjson' });
+  for (let i = 0; i < 8; i++) {
+    const r = await call('POST', `${ctx.server.api}/events/stateless`, { token: ctx.agentToken, body: statelessBatch(200 * (1 + (i % 4))), type: 'application/x-ndjson' });
     assert.is(r.status, 202, r.text);
-    await page.waitForTimeout(1500);
+    await page.waitForTimeout(1200);
   }
-  await page.waitForSelector('#pipelines [data-state="retrying"], #pipelines [data-state="down"]');
   await page.waitForSelector(`#commands-box a[href="#/commands/${issued.body.id}"]`);
+  await page.waitForFunction(() => /engine throughput: [1-9]/.test(document.querySelector('#pipelines')?.textContent ?? '') || /peak [1-9]\d* ev\/s/.test(document.querySelector('#pipelines')?.textContent ?? ''));
   await shot(page, 'overview', 'console-overview.png');
   await go(page, '#/agents/sim-1');
   await page.waitForSelector('#agent-commands a');
   await page.waitForSelector('#agent-config code');
-  await page.waitForFunction(() => /engine pipeline is/.test(document.querySelector('#diagnosis')?.textContent ?? ''));
+  await page.waitForFunction(() => /engine answered 400/.test(document.querySelector('#agent-dead-letters')?.textContent ?? ''));
   await shot(page, 'agent', 'console-agent.png');
 });
 
@@ -321,6 +342,7 @@ ui('an auditor finds no write controls, and runs verify with a receipt', async (
     ['#/groups/linux', '.notice-error'],
     ['#/packages', '[data-package]'],
     ['#/journal', '#journal-stats table'],
+    ['#/users', '.notice-error'],
   ];
   for (const [hash, ready] of pages) {
     await go(page, hash);
