@@ -1,9 +1,9 @@
 // History: the audit trail with the API's filters, cursor pagination, and export (NDJSON or CSV).
-import { get, qs } from '../api.js';
+import { get, hasRoute, qs } from '../api.js';
 import { badge, field, fill, h, notice, problemText, table } from '../dom.js';
 
 export const title = 'History';
-const STATES = ['', 'pending', 'delivered', 'success', 'failure', 'expired', 'cancelled'];
+const STATES = ['', 'pending', 'delivered', 'success', 'failure', 'expired'];
 const COLUMNS = ['seq', 'time', 'command', 'agent', 'action', 'type', 'state', 'actor'];
 const EXPORT_MAX = 100_000;
 
@@ -18,6 +18,8 @@ export function render(main, ctx) {
     since: h('input', { id: 'h-since', type: 'datetime-local' }),
     until: h('input', { id: 'h-until', type: 'datetime-local' }),
   };
+  // `cancelled` exists only on servers that can cancel commands
+  hasRoute('POST', '/commands/{id}/cancel').then((yes) => yes && inputs.status.append(h('option', { value: 'cancelled' }, 'cancelled')));
   const limit = 100;
   const cursors = [undefined];
   let page = 0;
