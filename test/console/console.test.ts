@@ -102,6 +102,7 @@ ui('an operator logs in and the overview shows pipelines, journal, agents and co
   await ctx.page.waitForSelector('#agents-box [data-count="never_connected"]');
   assert.match(await ctx.page.textContent('.who') ?? '', /olga \(operator\)/);
   assert.match(await ctx.page.textContent('#journal-box') ?? '', /Head seq/);
+  assert.match(await ctx.page.textContent('#journal-box') ?? '', /of 20\.0 GiB \(\d+\.\d %\)/); // the default quota
   await shot(ctx.page, 'overview-first');
 });
 

@@ -67,8 +67,8 @@ function renderPipelines(box, stats) {
 function renderJournal(box, stats) {
   if (!stats.ok) return fill(box, h('h2', { id: 'h-journal' }, 'Journal'), notice('error', problemText(stats)));
   const j = stats.body;
-  const quota = j.quota_bytes ?? j.max_bytes;
-  const size = j.file_bytes ?? j.size_bytes;
+  const quota = j.quota_bytes;
+  const size = j.size_bytes; // what the quota limits (pages in use)
   fill(
     box,
     h('h2', { id: 'h-journal' }, 'Journal'),
