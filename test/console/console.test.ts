@@ -60,6 +60,7 @@ ui.after(async (ctx) => {
   await ctx.server?.kill('SIGTERM');
   await ctx.engine?.stop();
   rmSync(ctx.dataDir, { recursive: true, force: true });
+  console.log(`screenshots of every page: ${SHOTS}`);
 });
 
 async function newPage(browser: Browser): Promise<Page> {
