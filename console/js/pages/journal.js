@@ -15,7 +15,7 @@ export function render(main, ctx) {
     fill(verify, h('h2', { id: 'h-verify' }, 'Verify the hash chain'),
       h('button', { type: 'button', id: 'verify-run', onclick: () => runVerify(receipt) }, 'Run verify'), receipt);
   } else {
-    fill(verify, h('h2', { id: 'h-verify' }, 'Verify the hash chain'), h('p', {}, 'Verification is run by auditors (log in as an auditor), or with `comms-api journal verify`.'));
+    fill(verify, h('h2', { id: 'h-verify' }, 'Verify the hash chain'), h('p', {}, 'Verification is run by auditors (log in as an auditor), or on the server with: comms-api journal verify.'));
   }
 
   ctx.every(5000, async () => {

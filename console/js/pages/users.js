@@ -7,7 +7,7 @@ const ROLES = ['operator', 'auditor', 'metrics'];
 
 export async function render(main, ctx) {
   if (!ctx.operator) return fill(main, h('h1', {}, 'Users'), notice('error', 'Users are managed by operators.'));
-  if (!(await hasRoute('GET', '/users'))) return fill(main, h('h1', {}, 'Users'), notice('info', 'This server does not list users over the API; use `comms-api users add`.'));
+  if (!(await hasRoute('GET', '/users'))) return fill(main, h('h1', {}, 'Users'), notice('info', 'This server does not list users over the API; use the command line (comms-api users add).'));
   const users = h('section', { id: 'users', 'aria-labelledby': 'h-users' });
   const keys = h('section', { id: 'api-keys', 'aria-labelledby': 'h-keys' });
   const status = h('div', { 'aria-live': 'polite', id: 'users-status' });
