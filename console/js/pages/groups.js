@@ -1,5 +1,5 @@
 // Groups: the groups the agents are in (and any name typed), each opening its configuration editor.
-import { allAgents } from '../api.js';
+import { allAgents, get, hasRoute } from '../api.js';
 import { field, fill, h, notice, problemText, table } from '../dom.js';
 
 export const title = 'Groups';
@@ -17,20 +17,33 @@ export async function render(main, ctx) {
       h('button', { type: 'submit', id: 'group-open' }, 'Open')),
     list,
   );
-  const res = await allAgents({}, 10);
+  const groups = await listGroups();
   if (!ctx.alive()) return;
-  if (res.error) return fill(list, notice('error', problemText(res.error)));
-  const members = new Map();
-  for (const a of res.agents) for (const g of a.groups) members.set(g, (members.get(g) ?? 0) + 1);
+  if (groups.error) return fill(list, notice('error', problemText(groups.error)));
   fill(
     list,
     table(
       [
-        { label: 'Group', cell: (g) => h('a', { href: `#/groups/${encodeURIComponent(g[0])}` }, g[0]) },
-        { label: 'Agents', cell: (g) => String(g[1]) },
+        { label: 'Group', cell: (g) => h('a', { href: `#/groups/${encodeURIComponent(g.group)}` }, g.group) },
+        { label: 'Agents', cell: (g) => String(g.agents) },
+        { label: 'Configured', cell: (g) => (g.configured === undefined ? '—' : g.configured ? 'yes' : 'no') },
+        { label: 'ETag', cell: (g) => (g.etag ? h('code', {}, g.etag) : '—') },
       ],
-      [...members.entries()].sort((a, b) => a[0].localeCompare(b[0])),
-      { caption: 'Groups with members', empty: 'No agent is in a group yet.' },
+      groups.items,
+      { caption: 'Groups', empty: 'No group yet.' },
     ),
   );
+}
+
+/** `GET /groups` where the server has it; otherwise the groups the agents are in. */
+async function listGroups() {
+  if (await hasRoute('GET', '/groups')) {
+    const r = await get('/groups');
+    if (r.ok && Array.isArray(r.body.groups)) return { items: r.body.groups };
+  }
+  const res = await allAgents({}, 10);
+  if (res.error) return { error: res.error };
+  const members = new Map();
+  for (const a of res.agents) for (const g of a.groups) members.set(g, (members.get(g) ?? 0) + 1);
+  return { items: [...members.entries()].sort((a, b) => a[0].localeCompare(b[0])).map(([group, agents]) => ({ group, agents })) };
 }
