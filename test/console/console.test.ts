@@ -125,6 +125,23 @@ ui('an agent that connects appears as connected without reloading the page', asy
   assert.match(await page.textContent('#agent-facts') ?? '', /this node/);
 });
 
+// (before the command: a server may refuse an upgrade naming a package it does not hold)
+ui('a package upload shows its progress and the package is listed with size and sha256', async (ctx) => {
+  const page = ctx.page;
+  await go(page, '#/packages');
+  await page.waitForSelector('#package-form');
+  const content = randomBytes(3 * 1024 * 1024 + 17);
+  const sha = createHash('sha256').update(content).digest('hex');
+  await page.setInputFiles('#package-file', { name: 'agent-5.0.deb', mimeType: 'application/octet-stream', buffer: content });
+  assert.is(await page.inputValue('#package-name'), 'agent-5.0.deb');
+  await page.click('#package-upload');
+  await page.waitForSelector('[data-package="agent-5.0.deb"]');
+  assert.match(await page.textContent('[data-package="agent-5.0.deb"]') ?? '', new RegExp(sha));
+  assert.is(await page.getAttribute('[data-package="agent-5.0.deb"] span[title]', 'title'), `${content.length} bytes`);
+  assert.is(await page.$eval('#package-progress', (p) => (p as any).value), 100);
+  await shot(page, 'packages');
+});
+
 ui('a command issued from the form reaches the agent and its page shows success', async (ctx) => {
   const page = ctx.page;
   await go(page, '#/commands/new');
@@ -200,22 +217,6 @@ ui('a group edit that conflicts with another session shows the current version a
   await page.waitForFunction(() => /Saved/.test(document.querySelector('#config-status')?.textContent ?? ''));
   const after = await call('GET', `${ctx.server.api}/groups/linux/configuration`, { token: other });
   assert.equal(after.body, { interval: 60 });
-});
-
-ui('a package upload shows its progress and the package is listed with size and sha256', async (ctx) => {
-  const page = ctx.page;
-  await go(page, '#/packages');
-  await page.waitForSelector('#package-form');
-  const content = randomBytes(3 * 1024 * 1024 + 17);
-  const sha = createHash('sha256').update(content).digest('hex');
-  await page.setInputFiles('#package-file', { name: 'agent-5.0.deb', mimeType: 'application/octet-stream', buffer: content });
-  assert.is(await page.inputValue('#package-name'), 'agent-5.0.deb');
-  await page.click('#package-upload');
-  await page.waitForSelector('[data-package="agent-5.0.deb"]');
-  assert.match(await page.textContent('[data-package="agent-5.0.deb"]') ?? '', new RegExp(sha));
-  assert.is(await page.getAttribute('[data-package="agent-5.0.deb"] span[title]', 'title'), `${content.length} bytes`);
-  assert.is(await page.$eval('#package-progress', (p) => (p as any).value), 100);
-  await shot(page, 'packages');
 });
 
 ui('the history filters, pages and exports NDJSON and CSV', async (ctx) => {
