@@ -182,6 +182,48 @@ ui('a command issued from the form reaches the agent and its page shows success'
   await shot(page, 'commands');
 });
 
+/** Whether the server documents `method path` (the console hides what is not there). */
+async function documented(api: string, method: string, path: string): Promise<boolean> {
+  const doc = await call('GET', `${api}/openapi.json`);
+  return Boolean(doc.body.paths?.[`/api/v1${path}`]?.[method]);
+}
+
+ui('cancel is offered and works where the server has it, and is absent where it does not', async (ctx) => {
+  const page = ctx.page;
+  const issued = await adminCall(join(ctx.dataDir, 'admin.sock'), 'POST', '/commands', { action: { name: 'refresh' }, target: { type: 'agent', id: 'sim-2' } });
+  assert.is(issued.status, 201);
+  await go(page, `#/commands/${issued.body.id}`);
+  await page.waitForSelector('[data-target="sim-2"][data-state="pending"]');
+  if (await documented(ctx.server.api, 'post', '/commands/{id}/cancel')) {
+    await page.click('#cancel-command');
+    await page.waitForSelector('[data-target="sim-2"][data-state="cancelled"]');
+    await shot(page, 'command-cancelled');
+  } else {
+    await page.waitForTimeout(2500); // a refresh later, still nothing to click
+    assert.is(await page.$('#cancel-command'), null);
+  }
+});
+
+ui('users and API keys are managed where the server has them, and absent where it does not', async (ctx) => {
+  const page = ctx.page;
+  if (!(await documented(ctx.server.api, 'get', '/users'))) {
+    assert.is(await page.$('nav a[href="#/users"]'), null);
+    return;
+  }
+  await page.waitForSelector('nav a[href="#/users"]');
+  await go(page, '#/users');
+  await page.waitForFunction(() => /audrey/.test(document.querySelector('#users')?.textContent ?? ''));
+  await page.waitForSelector('#key-name');
+  await page.fill('#key-name', 'prometheus');
+  await page.selectOption('#key-role', 'metrics');
+  await page.click('#key-create');
+  await page.waitForSelector('#key-secret');
+  const key = await page.textContent('#key-secret');
+  const metrics = await fetch(`${ctx.server.url}/metrics`, { headers: { authorization: `Bearer ${key}` } });
+  assert.is(metrics.status, 200);
+  await shot(page, 'users');
+});
+
 ui('a group edit that conflicts with another session shows the current version and the diff', async (ctx) => {
   const page = ctx.page;
   await go(page, '#/groups');
@@ -317,6 +359,7 @@ ui('keyboard navigation reaches every control of every page', async (ctx) => {
     ['#/groups/linux', '#config-editor'],
     ['#/packages', '[data-package]'],
     ['#/journal', '#journal-stats table'],
+    ['#/users', 'main h1'],
   ];
   for (const [hash, ready] of pages) {
     await go(page, hash);
