@@ -218,9 +218,12 @@ ui('users and API keys are managed where the server has them, and absent where i
   await page.selectOption('#key-role', 'metrics');
   await page.click('#key-create');
   await page.waitForSelector('#key-secret');
-  const key = await page.textContent('#key-secret');
-  const metrics = await fetch(`${ctx.server.url}/metrics`, { headers: { authorization: `Bearer ${key}` } });
-  assert.is(metrics.status, 200);
+  const key = (await page.textContent('#key-secret')) ?? '';
+  assert.ok(key.length >= 32, 'the key is shown once');
+  await page.waitForFunction(() => /prometheus/.test(document.querySelector('#api-keys table')?.textContent ?? ''));
+  // the key works as a bearer credential: a metrics key is refused elsewhere
+  const elsewhere = await call('GET', `${ctx.server.api}/agents`, { token: key });
+  assert.is(elsewhere.status, 403);
   await shot(page, 'users');
 });
 
