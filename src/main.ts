@@ -8,6 +8,10 @@ import { createExpiryScheduler, expireCommands } from './commands/expireCommands
 import { ingestStatefulEvents } from './commands/ingestStatefulEvents.js';
 import { ingestStatelessEvents } from './commands/ingestStatelessEvents.js';
 import { issueCommand } from './commands/issueCommand.js';
+import { cancelCommand } from './commands/cancelCommand.js';
+import { createUser } from './commands/createUser.js';
+import { userLifecycle } from './commands/userLifecycle.js';
+import { createApiKey, revokeApiKey } from './commands/apiKeys.js';
 import { markCommandDelivered } from './commands/markCommandDelivered.js';
 import { putCatalogEntry } from './commands/putCatalogEntry.js';
 import { putGroupConfiguration } from './commands/putGroupConfiguration.js';
@@ -103,6 +107,11 @@ export async function startServer(config: Config): Promise<RunningServer> {
     presence,
     commands: {
       issueCommand: scaledOut.issueCommand,
+      cancelCommand: cancelCommand(journal),
+      createUser: createUser(journal),
+      userLifecycle: userLifecycle(journal),
+      createApiKey: createApiKey(journal),
+      revokeApiKey: revokeApiKey(journal),
       recordCommandResult: scaledOut.recordCommandResult,
       markCommandDelivered: markDelivered,
       putCatalogEntry: putCatalogEntry(journal),

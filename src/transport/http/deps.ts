@@ -5,6 +5,10 @@ import type { Drain } from '../../pipelines/drain.js';
 import type { registerAgent } from '../../commands/registerAgent.js';
 import type { deleteAgent } from '../../commands/deleteAgent.js';
 import type { issueCommand } from '../../commands/issueCommand.js';
+import type { cancelCommand } from '../../commands/cancelCommand.js';
+import type { userLifecycle } from '../../commands/userLifecycle.js';
+import type { createApiKey, revokeApiKey } from '../../commands/apiKeys.js';
+import type { createUser } from '../../commands/createUser.js';
 import type { markCommandDelivered } from '../../commands/markCommandDelivered.js';
 import type { putCatalogEntry } from '../../commands/putCatalogEntry.js';
 import type { recordCommandResult } from '../../commands/recordCommandResult.js';
@@ -43,6 +47,11 @@ export interface HttpDeps {
   hub: SseHub;
   commands: {
     issueCommand: ReturnType<typeof issueCommand>;
+    cancelCommand: ReturnType<typeof cancelCommand>;
+    createUser: ReturnType<typeof createUser>;
+    userLifecycle: ReturnType<typeof userLifecycle>;
+    createApiKey: ReturnType<typeof createApiKey>;
+    revokeApiKey: ReturnType<typeof revokeApiKey>;
     recordCommandResult: ReturnType<typeof recordCommandResult>;
     markCommandDelivered: ReturnType<typeof markCommandDelivered>;
     putCatalogEntry: ReturnType<typeof putCatalogEntry>;

@@ -107,7 +107,8 @@ export function authRoutes(deps: HttpDeps): Router {
       role = 'agent';
     } else {
       const user = findUser(deps.journal.db, body.username);
-      ok = await cache.verify(principalKey, body.password, user?.password_hash);
+      // a disabled user's password is still checked (same cost), then refused
+      ok = (await cache.verify(principalKey, body.password, user?.password_hash)) && user?.disabled !== 1;
       role = user?.role ?? 'auditor';
     }
     if (!ok) {

@@ -70,7 +70,7 @@ export function opsRoutes(): Router {
 /** Routes outside /api/v1: GET /metrics. */
 export function metricsRoutes(deps: HttpDeps, guard: (...roles: Role[]) => Middleware[]): Router {
   const router = new Router();
-  router.get('/metrics', localOr(guard('operator')), async (ctx) => {
+  router.get('/metrics', localOr(guard('operator', 'metrics')), async (ctx) => {
     ctx.body = await deps.metrics.text();
     ctx.type = deps.metrics.contentType;
   });
