@@ -17,7 +17,8 @@ import { putCatalogEntry } from './commands/putCatalogEntry.js';
 import { putGroupConfiguration } from './commands/putGroupConfiguration.js';
 import { recordCommandResult } from './commands/recordCommandResult.js';
 import { registerAgent } from './commands/registerAgent.js';
-import { storePackage } from './commands/storePackage.js';
+import { deletePackage, storePackage } from './commands/storePackage.js';
+import { discardDeadLetter } from './commands/retryDeadLetter.js';
 import type { Config } from './config.js';
 import { openJournal } from './journal/journal.js';
 import { createLogger } from './logger.js';
@@ -121,6 +122,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
       ingestStateful: scaledOut.ingestStateful,
       putGroupConfiguration: putGroupConfiguration(journal),
       storePackage: storePackage({ ...journal, store: packages }),
+      deletePackage: deletePackage({ ...journal, store: packages }),
+      discardDeadLetter: discardDeadLetter(journal),
     },
     drain,
     scaleOut: scaleOut?.lookups ?? null,

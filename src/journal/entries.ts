@@ -116,6 +116,9 @@ export const PackageUploaded = entry(
   'PackageUploaded',
   z.object({ name: z.string(), size: z.number().int(), sha256: z.string() }),
 );
+export const PackageDeleted = entry('PackageDeleted', z.object({ name: z.string(), sha256: z.string() }));
+/** An operator gave up on a dead letter: resolved without sending it. */
+export const DeadLetterDiscarded = entry('DeadLetterDiscarded', z.object({ id: z.number().int(), seq: z.number().int() }));
 export const DeadLetterRetried = entry('DeadLetterRetried', z.object({ id: z.number().int(), seq: z.number().int() }));
 export const JournalPruned = entry(
   'JournalPruned',
@@ -145,7 +148,9 @@ export const Entry = z.discriminatedUnion('type', [
   CommandStateObserved,
   GroupConfigurationPut,
   PackageUploaded,
+  PackageDeleted,
   DeadLetterRetried,
+  DeadLetterDiscarded,
   JournalPruned,
 ]);
 /** An entry as a command handler produces it; `body` carries raw bytes (stateless batches). */

@@ -8,7 +8,7 @@ export type AuditKind = (typeof AUDIT_KINDS)[number];
 
 const AUDITED = [
   'GroupConfigurationPut', 'PackageUploaded', 'CatalogEntryPut', 'UserCreated', 'UserDisabled', 'UserEnabled', 'UserDeleted',
-  'ApiKeyCreated', 'ApiKeyRevoked', 'AgentRegistered', 'AgentDeleted', 'AgentGroupsChanged', 'JournalPruned', 'DeadLetterRetried',
+  'ApiKeyCreated', 'ApiKeyRevoked', 'AgentRegistered', 'AgentDeleted', 'AgentGroupsChanged', 'JournalPruned', 'DeadLetterRetried', 'PackageDeleted', 'DeadLetterDiscarded',
 ];
 
 /** What an entry means in the audit trail: its kind, subject and the details worth showing (never a hash). */
@@ -18,6 +18,10 @@ function auditRow(e: StoredEntry): { kind: AuditKind; subject: string; details: 
       return { kind: 'configuration', subject: e.data.group, details: { etag: e.data.etag } };
     case 'PackageUploaded':
       return { kind: 'package', subject: e.data.name, details: { size: e.data.size, sha256: e.data.sha256 } };
+    case 'PackageDeleted':
+      return { kind: 'package', subject: e.data.name, details: { sha256: e.data.sha256 } };
+    case 'DeadLetterDiscarded':
+      return { kind: 'journal', subject: `dead-letter:${e.data.id}`, details: { seq: e.data.seq, discarded: true } };
     case 'CatalogEntryPut':
       return { kind: 'catalog', subject: e.data.name, details: { target_types: e.data.targetTypes, default_timeout: e.data.defaultTimeout } };
     case 'UserCreated':

@@ -15,7 +15,8 @@ import type { recordCommandResult } from '../../commands/recordCommandResult.js'
 import type { SseHub } from '../sse/hub.js';
 import type { ScaleOutLookups } from '../../pipelines/scaleOut.js';
 import type { putGroupConfiguration } from '../../commands/putGroupConfiguration.js';
-import type { storePackage } from '../../commands/storePackage.js';
+import type { deletePackage, storePackage } from '../../commands/storePackage.js';
+import type { discardDeadLetter } from '../../commands/retryDeadLetter.js';
 import type { Metrics } from '../../metrics.js';
 import type { PackageStore } from '../../packages/packageStore.js';
 import type { Presence } from '../../queries/presence.js';
@@ -61,6 +62,8 @@ export interface HttpDeps {
     ingestStateful: ReturnType<typeof ingestStatefulEvents>;
     putGroupConfiguration: ReturnType<typeof putGroupConfiguration>;
     storePackage: ReturnType<typeof storePackage>;
+    deletePackage: ReturnType<typeof deletePackage>;
+    discardDeadLetter: ReturnType<typeof discardDeadLetter>;
   };
   /** Pipelines to the engine and the indexer: state and lag, stateful waiters, dead letters, replays, retention. */
   drain: Drain;
