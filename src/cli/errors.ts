@@ -30,6 +30,7 @@ export function describeError(err: unknown): string {
   const e = err as { name?: string; issues?: Array<{ path: PropertyKey[]; message: string; code?: string; expected?: string; input?: unknown }>; message?: string };
   if (e?.name === 'ZodError' && Array.isArray(e.issues) && e.issues.length > 0) {
     const i = e.issues[0]!;
+    if (i.path.length === 0) return i.message;
     const missing = i.code === 'invalid_type' && i.input === undefined;
     return missing ? `${asFlag(i.path)} is required` : `${asFlag(i.path)}: ${i.message}`;
   }
