@@ -133,7 +133,14 @@ export async function openClient(g: Globals, adminSocket: () => string): Promise
     where: server,
     async call(method, path, opts = {}) {
       token ??= credentialFor(dispatcher, server);
-      return send(dispatcher, server, method, path, await token, opts);
+      try {
+        return await send(dispatcher, server, method, path, await token, opts);
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 401 && !process.env.COMMS_API_TOKEN) {
+          err.message += `\n  log in again: comms-api login --server ${server} -u NAME`;
+        }
+        throw err;
+      }
     },
     close: () => dispatcher.close(),
   };
