@@ -1,6 +1,7 @@
 import type { Config } from './config.js';
 import { createEngineClient, type EngineClient } from './engine/engineClient.js';
 import { createIndexerClient, type IndexerClient } from './indexer/indexerClient.js';
+import { indexerConnection } from './indexer/indexerConnection.js';
 
 /** The outside systems' clients the pipelines deliver through: the engine always, the indexer when configured. */
 export interface SinkClients {
@@ -9,13 +10,14 @@ export interface SinkClients {
 }
 
 /**
- * The one factory of the sinks' clients, used by the server (src/main.ts) and by the CLI
- * (src/cliDrain.ts): the server keeps two engine sockets (its pipeline and replays), a CLI run one.
+ * The factory of the sinks' clients for the CLI's data-folder commands (src/cliDrain.ts); the server's
+ * drain builds its own, timed for the metrics (to be folded in here: see README "Architecture").
  */
-export function createSinkClients(config: Pick<Config, 'engineSocket' | 'indexerUrl'>, use: 'server' | 'cli'): SinkClients {
+export function createSinkClients(config: Config, use: 'server' | 'cli'): SinkClients {
+  const connection = indexerConnection(config);
   return {
     engine: createEngineClient({ socketPath: config.engineSocket, timeoutMs: 30_000, maxSockets: use === 'server' ? 2 : 1 }),
-    indexer: config.indexerUrl ? createIndexerClient({ url: config.indexerUrl }) : null,
+    indexer: connection ? createIndexerClient(connection) : null,
   };
 }
 

@@ -1,13 +1,16 @@
 import { defer, from, map, merge, type Observable, retry, Subject, switchMap, takeUntil, timer } from 'rxjs';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
+import type { SinkObserver } from '../metrics.js';
+import type { Backlog } from '../queries/backlog.js';
 import { pruneJournal, type PruneResult } from '../commands/pruneJournal.js';
 import { retryDeadLetter } from './retryDeadLetter.js';
 import type { Journal } from '../journal/journal.js';
 import { statefulResultsWriter } from '../projections/statefulBatchesProjection.js';
 import { createReplays } from './replays.js';
-import type { EngineClient } from '../engine/engineClient.js';
-import type { IndexerClient, IndexerHealth } from '../indexer/indexerClient.js';
+import { createEngineClient, type EngineClient } from '../engine/engineClient.js';
+import { createIndexerClient, type IndexerHealth } from '../indexer/indexerClient.js';
+import { indexerConnection } from '../indexer/indexerConnection.js';
 import { createAckWaiters } from './ackWaiters.js';
 import { backoffDelay } from './backoff.js';
 import { createEngineSink } from './engineSink.js';
@@ -22,21 +25,32 @@ export type PipelineReport = PipelineStatus | { state: 'off'; lag: 0 };
  * configured), stateful waiters, dead-letter retries, replays and the retention policy.
  * `run$` is cold; only main.ts subscribes to it.
  */
-export function createDrain(deps: {
-  journal: Journal;
-  config: Config;
-  logger: Logger;
-  /** Built once by the root (src/clients.ts); the drain closes them when it stops. */
-  clients: { engine: EngineClient; indexer: IndexerClient | null };
-}) {
-  const { journal, config, logger } = deps;
+/** The engine client, each request timed for the latency histogram. */
+function timedEngine(client: EngineClient, observer: SinkObserver | undefined): EngineClient {
+  if (!observer) return client;
+  return {
+    async send(body) {
+      const started = performance.now();
+      const r = await client.send(body);
+      observer.observeEngine(r.ok ? 'ok' : r.retryable ? 'failed' : 'refused', (performance.now() - started) / 1000);
+      return r;
+    },
+    close: () => client.close(),
+  };
+}
+
+export function createDrain(deps: { journal: Journal; config: Config; logger: Logger; observer?: SinkObserver }) {
+  const { journal, config, logger, observer } = deps;
   const db = journal.db;
   const onError = (message: string, err?: unknown) => logger.error({ err }, message);
-  const engineClient = deps.clients.engine;
+  const engineClient = timedEngine(createEngineClient({ socketPath: config.engineSocket, timeoutMs: 30_000, maxSockets: 2 }), observer);
   const engine = createPullPipeline({ db, onCommitted: journal.onCommitted, sink: createEngineSink({ client: engineClient }), onError });
 
   const recordResults = statefulResultsWriter(db);
-  const indexerClient = deps.clients.indexer;
+  const connection = indexerConnection(config);
+  const indexerClient = connection
+    ? createIndexerClient({ ...connection, ...(observer ? { observe: (op: string, ok: boolean, s: number) => observer.observeIndexer(op, ok, s) } : {}) })
+    : null;
   const indexer: Pipeline | null = indexerClient
     ? createPullPipeline({
         db,
@@ -73,6 +87,9 @@ export function createDrain(deps: {
     ? timer(0, 5000).pipe(
         switchMap(() => from(indexerClient.health())),
         map((h) => {
+          // a change is logged once: bad credentials or an untrusted certificate show at start, not every 5 s
+          if (!h.reachable && h.reason !== health?.reason) logger.error({ indexer: config.indexerUrl, reason: h.reason }, 'indexer unavailable');
+          if (h.reachable && health && !health.reachable) logger.info({ indexer: config.indexerUrl }, 'indexer reachable again');
           health = h;
         }),
         switchMap(() => from([]) as Observable<never>),
@@ -119,6 +136,8 @@ export function createDrain(deps: {
     /** Each pipeline's state and lag (for /ready and /journal/stats). */
     pipelines: (): Record<string, PipelineReport> => ({ engine: engine.status(), indexer: indexerReport() }),
     indexerHealth: (): IndexerHealth | null => health,
+    /** Each enabled pipeline's backlog (for the metrics). */
+    backlogs: (): Record<string, Backlog> => ({ engine: engine.backlog(), ...(indexer ? { indexer: indexer.backlog() } : {}) }),
     /** Resolves true once the indexer acknowledged `seq`, false after `timeoutMs`. */
     waitIndexed: (seq: number, timeoutMs: number): Promise<boolean> =>
       indexer ? waiters.wait(seq, timeoutMs) : Promise.resolve(false),

@@ -41,6 +41,7 @@ export const INDEXED_TYPES = [
   'CommandSucceeded',
   'CommandFailed',
   'CommandExpired',
+  'CommandCancelled',
 ] as const;
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -80,7 +81,7 @@ function outcomeFields(d: { code?: number | undefined; message?: string | undefi
 }
 
 /** The entry types the indexer is not told about (the switch below fails to compile when a new one is not decided on). */
-type PassedOver = 'UserCreated' | 'StatelessEventsReceived' | 'CatalogEntryPut' | 'CommandImported' | 'CommandStateObserved' | 'GroupConfigurationPut' | 'PackageUploaded' | 'DeadLetterRetried' | 'JournalPruned';
+type PassedOver = 'UserCreated' | 'UserDisabled' | 'UserEnabled' | 'UserDeleted' | 'ApiKeyCreated' | 'ApiKeyRevoked' | 'StatelessEventsReceived' | 'CatalogEntryPut' | 'CommandImported' | 'CommandStateObserved' | 'GroupConfigurationPut' | 'PackageUploaded' | 'PackageDeleted' | 'DeadLetterRetried' | 'DeadLetterDiscarded' | 'JournalPruned';
 
 /**
  * What the journal says, as bulk actions, in journal order. Entries by the actor `indexer` were
@@ -137,6 +138,8 @@ export function indexActions(e: StoredEntry): IndexAction[] {
       return [commandState(e, 'failure', outcomeFields(e.data))];
     case 'CommandExpired':
       return [commandState(e, 'expired')];
+    case 'CommandCancelled':
+      return [commandState(e, 'cancelled')];
     default: {
       // passed over on purpose: a new entry type is handled above or named in PassedOver
       const passedOver: PassedOver = e.type;

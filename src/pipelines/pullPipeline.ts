@@ -20,6 +20,7 @@ import type { Db } from '../journal/database.js';
 import type { StoredEntry } from '../journal/entries.js';
 import { checkpointName, createCheckpoints } from '../journal/checkpoints.js';
 import { createHeadSeq } from '../journal/headSeq.js';
+import { type Backlog, createBacklogReader } from '../queries/backlog.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
 import { createDeadLetterStore, type Poison } from '../journal/deadLetters.js';
 import { createPageReader, type PageLimits } from '../journal/readJournalPage.js';
@@ -50,6 +51,8 @@ export interface Pipeline {
   readonly run$: Observable<never>;
   stop(): void;
   status(): PipelineStatus;
+  /** What is not delivered yet (entries, events, oldest time); read at most once a second. */
+  backlog(): Backlog;
   /** Told the new checkpoint each time it moves. Returns the unsubscribe function. */
   onAcknowledged(listener: (checkpoint: number) => void): () => void;
 }
@@ -67,6 +70,8 @@ export function createPullPipeline<U extends Unit>(deps: PipelineDeps<U>): Pipel
   const deadLetters = createDeadLetterStore(db);
   const checkpoints = createCheckpoints(db);
   const headSeq = createHeadSeq(db);
+  const readBacklog = createBacklogReader(db, sink.types);
+  let backlog: { at: number; value: Backlog } | undefined;
   const stop$ = new Subject<void>();
   const nudge$ = new Subject<void>();
   const ackListeners = new Set<(cp: number) => void>();
@@ -202,6 +207,11 @@ export function createPullPipeline<U extends Unit>(deps: PipelineDeps<U>): Pipel
     onAcknowledged(listener) {
       ackListeners.add(listener);
       return () => ackListeners.delete(listener);
+    },
+    backlog(): Backlog {
+      const now = Date.now();
+      if (!backlog || now - backlog.at >= 1000) backlog = { at: now, value: readBacklog(checkpoint) };
+      return backlog.value;
     },
     status(): PipelineStatus {
       const now = Date.now();

@@ -4,7 +4,7 @@ import type { Projection } from '../journal/groupCommit.js';
 
 /** Read model of registered agents: credentials, groups, activity. */
 /** The entry types this read model has nothing to do with (the switch below fails to compile when a new one is not decided on). */
-type PassedOver = 'UserCreated' | 'CatalogEntryPut' | 'CommandIssued' | 'CommandDelivered' | 'CommandSucceeded' | 'CommandFailed' | 'CommandExpired' | 'CommandImported' | 'CommandStateObserved' | 'GroupConfigurationPut' | 'PackageUploaded' | 'DeadLetterRetried' | 'JournalPruned';
+type PassedOver = 'UserCreated' | 'UserDisabled' | 'UserEnabled' | 'UserDeleted' | 'ApiKeyCreated' | 'ApiKeyRevoked' | 'CatalogEntryPut' | 'CommandIssued' | 'CommandDelivered' | 'CommandSucceeded' | 'CommandFailed' | 'CommandExpired' | 'CommandCancelled' | 'CommandImported' | 'CommandStateObserved' | 'GroupConfigurationPut' | 'PackageUploaded' | 'PackageDeleted' | 'DeadLetterRetried' | 'DeadLetterDiscarded' | 'JournalPruned';
 
 export function createAgentsProjection(db: Db): Projection {
   db.exec(`CREATE TABLE IF NOT EXISTS agents (
@@ -26,6 +26,10 @@ export function createAgentsProjection(db: Db): Projection {
     uuid       TEXT PRIMARY KEY,
     revoked_at INTEGER NOT NULL
   );`);
+  // Host facts (issue 10 fills them from enrollment and the agents' metadata lines): `type` and
+  // `version` of the agent, `host` as JSON ({hostname, architecture, ip[], os{name, version, type, platform?}}).
+  const columns = db.prepare<[], { name: string }>('PRAGMA table_info(agents)').all().map((c) => c.name);
+  for (const c of ['type', 'version', 'host']) if (!columns.includes(c)) db.exec(`ALTER TABLE agents ADD COLUMN ${c} TEXT`);
   const insert = db.prepare(
     `INSERT INTO agents (uuid, name, key_hash, groups, registered_at, registered_seq) VALUES (?, ?, ?, ?, ?, ?)`,
   );

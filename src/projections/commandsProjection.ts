@@ -110,7 +110,7 @@ function createTables(db: Db): void {
  * targets, which the history query expands from `command_targets` rows of the same seq).
  */
 /** The entry types this read model has nothing to do with (the switch below fails to compile when a new one is not decided on). */
-type PassedOver = 'AgentRegistered' | 'AgentDeleted' | 'AgentGroupsChanged' | 'UserCreated' | 'StatelessEventsReceived' | 'StatefulEventsReceived' | 'CatalogEntryPut' | 'GroupConfigurationPut' | 'PackageUploaded' | 'DeadLetterRetried' | 'JournalPruned';
+type PassedOver = 'AgentRegistered' | 'AgentDeleted' | 'AgentGroupsChanged' | 'UserCreated' | 'UserDisabled' | 'UserEnabled' | 'UserDeleted' | 'ApiKeyCreated' | 'ApiKeyRevoked' | 'StatelessEventsReceived' | 'StatefulEventsReceived' | 'CatalogEntryPut' | 'GroupConfigurationPut' | 'PackageUploaded' | 'PackageDeleted' | 'DeadLetterRetried' | 'DeadLetterDiscarded' | 'JournalPruned';
 
 export function createCommandsProjection(db: Db): Projection {
   createTables(db);
@@ -223,6 +223,9 @@ export function createCommandsProjection(db: Db): Projection {
         case 'CommandExpired':
           s.finished.run('expired', e.time, null, null, null, e.data.agent, e.data.id);
           return changed(e, 'expired');
+        case 'CommandCancelled':
+          s.finished.run('cancelled', e.time, null, null, null, e.data.agent, e.data.id);
+          return changed(e, 'cancelled');
         case 'CommandImported':
           return imported(e);
         case 'CommandStateObserved':

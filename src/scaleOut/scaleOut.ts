@@ -13,10 +13,11 @@ import { asCommandId } from '../journal/ids.js';
 import type { Journal } from '../journal/journal.js';
 import { agentRevokedAt, findAgent } from '../projections/agentsReads.js';
 import { findCatalogEntry } from '../projections/catalogReads.js';
+import { findPackage } from '../projections/packagesReads.js';
 import { nextDeadline } from '../projections/commandsReads.js';
 import { findIndexedAgent } from './indexedAgents.js';
 import { AgentDoc, CommandDoc, createIndexReader, type RegisteredAgentDoc } from '../indexer/indexedDocs.js';
-import { createIndexerClient } from '../indexer/indexerClient.js';
+import { createIndexerClient, type IndexerClientOptions } from '../indexer/indexerClient.js';
 import { AGENTS_INDEX, COMMANDS_INDEX } from '../indexer/templates.js';
 import { createFollowerPositions } from '../journal/followerPositions.js';
 import { createIndexFollower } from './indexFollower.js';
@@ -58,7 +59,8 @@ export interface ConnectedAgents {
 export interface ScaleOutDeps {
   journal: Journal;
   hub: ConnectedAgents;
-  indexerUrl: string;
+  /** The indexer's URL, TLS and credentials. */
+  indexer: IndexerClientOptions;
   onError(message: string, err?: unknown): void;
   /** Commands index polling interval while agents are connected here or commands are open. */
   commandsIntervalMs?: number;
@@ -74,7 +76,7 @@ export interface ScaleOutDeps {
 export function createScaleOut(deps: ScaleOutDeps) {
   const { journal, hub } = deps;
   const db = journal.db;
-  const client = createIndexerClient({ url: deps.indexerUrl, requestTimeoutMs: 10_000 });
+  const client = createIndexerClient({ ...deps.indexer, requestTimeoutMs: 10_000 });
   const reader = createIndexReader(client);
   const positions = createFollowerPositions(db);
   const followCommands = followCommandsIndex(journal);
@@ -162,7 +164,7 @@ export function createScaleOut(deps: ScaleOutDeps) {
       ...local,
       issueCommand: async (cmd, actor) => {
         // bad input writes nothing: the action, target type and args are checked before any import
-        decideIssueCommand(cmd, findCatalogEntry(db, cmd.action.name), () => [], { id: asCommandId('check'), now: Date.now(), actor });
+        decideIssueCommand(cmd, findCatalogEntry(db, cmd.action.name), () => [], { id: asCommandId('check'), now: Date.now(), actor, packageExists: (n) => findPackage(db, n) !== undefined });
         if (cmd.target.type === 'agent' && cmd.target.id) await lookups.ensureAgent(cmd.target.id);
         else if (cmd.target.type === 'group' && cmd.target.id) await importMembers(cmd.target.id);
         else if (cmd.target.type === 'all') await importMembers(undefined);

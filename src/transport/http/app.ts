@@ -19,7 +19,9 @@ import { configurationRoutes } from './routes/configuration.js';
 import { groupsRoutes } from './routes/groups.js';
 import { metricsRoutes, opsRoutes } from './routes/ops.js';
 import { packagesRoutes } from './routes/packages.js';
+import { usersRoutes } from './routes/users.js';
 import { requestLog, type RequestLogOptions } from './middleware/requestLog.js';
+import { consoleAssets } from './middleware/consoleAssets.js';
 import type { Role } from '../../security/tokens.js';
 import { BASE_PATH } from './basePath.js';
 
@@ -41,12 +43,14 @@ export function createApp(deps: HttpDeps): HttpApp {
     publicKey: deps.keys.publicKey,
     agentStanding: deps.reads.agentStanding,
     findUser: deps.reads.findUser,
+    userRevokedAt: deps.reads.userRevokedAt,
+    findApiKey: deps.reads.findApiKey,
     ...(deps.scaleOut ? { admitAgent: deps.scaleOut.admitAgent } : {}),
   });
   const guard = (...roles: Role[]): Middleware[] => [tokens.middleware, requireRole(...roles)];
 
   const router = new Router({ prefix: BASE_PATH });
-  for (const r of [healthRoutes(deps), authRoutes(deps), agentsRoutes(deps, guard), eventsRoutes(deps, guard), groupsRoutes(deps, guard), configurationRoutes(deps, guard), packagesRoutes(deps, guard), opsRoutes(), commandsRoutes(deps, guard), catalogRoutes(deps, guard), auditRoutes(deps, guard), statefulRoutes(deps, guard), journalRoutes(deps, guard), deadLetterRoutes(deps, guard)]) {
+  for (const r of [healthRoutes(deps), authRoutes(deps, guard), agentsRoutes(deps, guard), eventsRoutes(deps, guard), groupsRoutes(deps, guard), configurationRoutes(deps, guard), packagesRoutes(deps, guard), opsRoutes(), commandsRoutes(deps, guard), catalogRoutes(deps, guard), auditRoutes(deps, guard), statefulRoutes(deps, guard), journalRoutes(deps, guard), deadLetterRoutes(deps, guard), usersRoutes(deps, guard)]) {
     router.use(r.routes());
   }
 
@@ -59,9 +63,10 @@ export function createApp(deps: HttpDeps): HttpApp {
   app.use(requestLog(log));
   app.use(
     problemJson({
-      onServerError: (err, ctx) => deps.logger.error({ err, reqId: ctx.state.requestId, method: ctx.method, path: ctx.path }, 'request failed'),
+      onServerError: (err, ctx) => deps.logger.error({ err, method: ctx.method, path: ctx.path }, 'request failed'),
     }),
   );
+  app.use(consoleAssets());
   app.use(router.routes());
   app.use(router.allowedMethods(allowed));
   app.use(rootRouter.routes());

@@ -1,9 +1,10 @@
-import { createPublicKey } from 'node:crypto';
+import { createPublicKey, timingSafeEqual } from 'node:crypto';
+import { API_KEY_PATTERN, hashApiKey } from '../../commands/apiKeys.js';
 import type { Context, Next } from 'koa';
 import jwt from 'jsonwebtoken';
 import koaJwt from 'koa-jwt';
 import type { agentStanding } from '../../projections/agentsReads.js';
-import type { UserRow } from '../../queries/users.js';
+import type { ApiKeyRow, UserRow } from '../../projections/usersReads.js';
 import { Claims, type Role, TOKEN_ALGORITHM } from '../../security/tokens.js';
 import { HttpError } from './problem.js';
 
@@ -34,6 +35,9 @@ export interface TokenCheckOptions {
   /** Whether an agent is registered here and when its tokens were revoked. */
   agentStanding: (uuid: string) => ReturnType<typeof agentStanding>;
   findUser: (name: string) => UserRow | undefined;
+  /** When the user's earlier tokens stopped counting (disabled or deleted), in ms. */
+  userRevokedAt: (name: string) => number | undefined;
+  findApiKey: (id: string) => ApiKeyRow | undefined;
   maxCached?: number;
   /**
    * Scale-out: an agent unknown here may be registered on another node (tokens are signed with the
@@ -55,7 +59,18 @@ export function createTokenCheck(opts: TokenCheckOptions) {
       return !(opts.admitAgent && (await opts.admitAgent(sub, iat * 1000)));
     }
     const user = opts.findUser(sub);
-    return !user || user.role !== role;
+    if (!user || user.role !== role || user.disabled === 1) return true;
+    const revokedAt = opts.userRevokedAt(sub);
+    return revokedAt !== undefined && revokedAt >= iat * 1000;
+  };
+  /** An API key (`cak_<id>_<secret>`): its row by id, the hash compared in constant time, not revoked. */
+  const apiKeyPrincipal = (key: string): Principal => {
+    const id = API_KEY_PATTERN.exec(key)![1]!;
+    const row = opts.findApiKey(id);
+    const given = Buffer.from(hashApiKey(key), 'hex');
+    const ok = row !== undefined && row.revoked_at === null && timingSafeEqual(given, Buffer.from(row.key_hash, 'hex'));
+    if (!ok) throw new HttpError(401, 'Unauthorized', 'unknown or revoked API key');
+    return { sub: row.name, role: row.role, actor: `api-key:${row.id}` };
   };
   // a parsed KeyObject: jsonwebtoken would otherwise parse the PEM on every request
   const publicKey = createPublicKey(opts.publicKey);
@@ -109,6 +124,10 @@ export function createTokenCheck(opts: TokenCheckOptions) {
       return next();
     }
     const token = /^Bearer (\S+)$/.exec(ctx.get('Authorization'))?.[1];
+    if (token && API_KEY_PATTERN.test(token)) {
+      ctx.state.principal = apiKeyPrincipal(token);
+      return next();
+    }
     const known = token ? verified.get(token) : undefined;
     if (known && known.exp * 1000 > Date.now()) {
       if (await revoked(known)) throw new HttpError(401, 'Unauthorized', 'the token was revoked');

@@ -5,13 +5,18 @@ import type { Drain } from '../../pipelines/drain.js';
 import type { registerAgent } from '../../commands/registerAgent.js';
 import type { deleteAgent } from '../../commands/deleteAgent.js';
 import type { issueCommand } from '../../commands/issueCommand.js';
+import type { cancelCommand } from '../../commands/cancelCommand.js';
+import type { userLifecycle } from '../../commands/userLifecycle.js';
+import type { createApiKey, revokeApiKey } from '../../commands/apiKeys.js';
+import type { createUser } from '../../commands/createUser.js';
 import type { markCommandDelivered } from '../../commands/markCommandDelivered.js';
 import type { putCatalogEntry } from '../../commands/putCatalogEntry.js';
 import type { recordCommandResult } from '../../commands/recordCommandResult.js';
 import type { SseHub } from '../sse/hub.js';
 import type { ScaleOutLookups } from '../../scaleOut/scaleOut.js';
 import type { putGroupConfiguration } from '../../commands/putGroupConfiguration.js';
-import type { storePackage } from '../../commands/storePackage.js';
+import type { deletePackage, storePackage } from '../../commands/storePackage.js';
+import type { discardDeadLetter } from '../../pipelines/retryDeadLetter.js';
 import type { Metrics } from '../../metrics.js';
 import type { PackageStore } from '../../packages/packageStore.js';
 import type { Presence } from '../../queries/presence.js';
@@ -20,24 +25,27 @@ import type { BoundToDb } from '../../journal/database.js';
 import type { DeadLetterStore } from '../../journal/deadLetters.js';
 import type { JournalStats } from '../../journal/journalStats.js';
 import type { VerifyResult } from '../../journal/verifyChain.js';
-import { agentsPage, agentStanding, findAgent } from '../../projections/agentsReads.js';
+import { agentStanding, findAgent } from '../../projections/agentsReads.js';
 import { findCatalogEntry, listCatalog } from '../../projections/catalogReads.js';
 import { commandDetails, pendingCommands } from '../../projections/commandsReads.js';
-import { groupConfiguration } from '../../projections/groupsReads.js';
+import { groupConfiguration, listGroups } from '../../projections/groupsReads.js';
 import { findPackage, listPackages } from '../../projections/packagesReads.js';
 import { commandHistory } from '../../queries/commandHistory.js';
 import { agentConfiguration } from '../../queries/configuration.js';
 import { findStatefulBatch } from '../../queries/statefulBatches.js';
-import { findUser } from '../../queries/users.js';
+import { apiKeysPage, findApiKey, findUser, userRevokedAt, usersPage } from '../../projections/usersReads.js';
+import { listAgents } from '../../queries/agentsList.js';
+import { auditTrail } from '../../queries/audit.js';
 import type { SigningKeys, TokenIssuer } from '../../security/tokens.js';
 import type { Throttle } from '../../security/throttle.js';
 
 /** The reads the routes and the token check use, unbound: the composition root binds them to the database once (`bindDb`). */
 export const HTTP_READS = {
-  findAgent, agentsPage, agentStanding, findUser,
+  findAgent, listAgents, agentStanding, findUser, userRevokedAt, findApiKey, usersPage, apiKeysPage,
   findCatalogEntry, listCatalog,
   pendingCommands, commandDetails, commandHistory,
-  groupConfiguration, agentConfiguration,
+  groupConfiguration, listGroups, agentConfiguration,
+  auditTrail,
   findPackage, listPackages,
   findStatefulBatch,
 };
@@ -48,6 +56,8 @@ export interface JournalPorts {
   stats(): JournalStats;
   verify(): VerifyResult;
   listDeadLetters: DeadLetterStore['list'];
+  /** The journal quota (`COMMS_API_JOURNAL_MAX_BYTES`). */
+  quotaBytes: number;
 }
 
 export interface ReadyReport {
@@ -75,6 +85,11 @@ export interface HttpDeps {
   hub: SseHub;
   commands: {
     issueCommand: ReturnType<typeof issueCommand>;
+    cancelCommand: ReturnType<typeof cancelCommand>;
+    createUser: ReturnType<typeof createUser>;
+    userLifecycle: ReturnType<typeof userLifecycle>;
+    createApiKey: ReturnType<typeof createApiKey>;
+    revokeApiKey: ReturnType<typeof revokeApiKey>;
     recordCommandResult: ReturnType<typeof recordCommandResult>;
     markCommandDelivered: ReturnType<typeof markCommandDelivered>;
     putCatalogEntry: ReturnType<typeof putCatalogEntry>;
@@ -84,6 +99,8 @@ export interface HttpDeps {
     ingestStateful: ReturnType<typeof ingestStatefulEvents>;
     putGroupConfiguration: ReturnType<typeof putGroupConfiguration>;
     storePackage: ReturnType<typeof storePackage>;
+    deletePackage: ReturnType<typeof deletePackage>;
+    discardDeadLetter: ReturnType<typeof discardDeadLetter>;
   };
   /** Pipelines to the engine and the indexer: state and lag, stateful waiters, dead letters, replays, retention. */
   drain: Drain;

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { PendingCommand } from '../../projections/commandsReads.js';
+import { requestContext } from '../../logger.js';
 import type { Principal } from '../http/auth.js';
 import { ADMIN_SOCKET } from '../http/auth.js';
 import { logRequest, requestIdOf, type RequestLogOptions } from '../http/middleware/requestLog.js';
@@ -51,7 +52,8 @@ export function createCommandStreamHandover(
     res.setHeader('X-Request-Id', id);
     openCommandStream(deps, principal.sub, res);
     const path = (req.url ?? deps.path).split('?')[0]!;
-    logRequest(deps.log, { id, method: 'GET', route: deps.path, path, status: 200, ms: performance.now() - started, principal });
+    const ms = performance.now() - started;
+    requestContext.run({ reqId: id }, () => logRequest(deps.log, { method: 'GET', route: deps.path, path, status: 200, ms, principal }));
     return true;
   };
 }

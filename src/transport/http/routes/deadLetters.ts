@@ -49,6 +49,20 @@ describe({
   },
 });
 
+describe({
+  method: 'post',
+  path: '/dead-letters/:id/discard',
+  tags: ['operations'],
+  auth: ['operator'],
+  summary: 'Give up on a dead letter: resolved without sending it',
+  description: 'Journaled as `DeadLetterDiscarded` with the actor (the audit trail shows it).',
+  params: IdParams,
+  responses: {
+    200: { description: 'discarded', schema: z.object({ id: z.number(), sink: z.string(), seq: z.number(), resolved: z.literal(true) }) },
+    409: { description: 'already resolved' },
+  },
+});
+
 export function deadLetterRoutes(deps: HttpDeps, guard: (...roles: Role[]) => Middleware[]): Router {
   const router = new Router();
 
@@ -61,6 +75,11 @@ export function deadLetterRoutes(deps: HttpDeps, guard: (...roles: Role[]) => Mi
   router.post('/dead-letters/:id/retry', ...guard('operator'), async (ctx) => {
     const { id } = IdParams.parse(ctx.params);
     ctx.body = await deps.drain.retryDeadLetter(id, principalOf(ctx).actor);
+  });
+
+  router.post('/dead-letters/:id/discard', ...guard('operator'), async (ctx) => {
+    const { id } = IdParams.parse(ctx.params);
+    ctx.body = await deps.commands.discardDeadLetter(id, principalOf(ctx).actor);
   });
 
   return router;

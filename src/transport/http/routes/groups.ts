@@ -43,8 +43,29 @@ describe({
   },
 });
 
+describe({
+  method: 'get',
+  path: '/groups',
+  tags: ['groups'],
+  auth: ['operator', 'auditor'],
+  summary: 'Every group that has members or a configuration',
+  responses: {
+    200: {
+      description: 'the groups, by name',
+      schema: z.object({
+        groups: z.array(z.object({ group: z.string(), agents: z.number().int(), configured: z.boolean(), etag: z.string(), updated_at: z.string().nullable() })),
+        next_cursor: z.null(),
+      }),
+    },
+  },
+});
+
 export function groupsRoutes(deps: HttpDeps, guard: (...roles: Role[]) => Middleware[]): Router {
   const router = new Router();
+
+  router.get('/groups', ...guard('operator', 'auditor'), (ctx) => {
+    ctx.body = { groups: deps.reads.listGroups(), next_cursor: null };
+  });
 
   router.get('/groups/:group/configuration', ...guard('operator'), (ctx) => {
     const { group } = GroupParams.parse(ctx.params);
