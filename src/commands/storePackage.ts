@@ -26,7 +26,9 @@ export function decideStorePackage(name: PackageName, upload: { size: number; sh
   return [{ type: 'PackageUploaded', stream: `package:${name}`, actor, data: { name, size: upload.size, sha256: upload.sha256 } }];
 }
 
-export class UnknownPackageError extends Error {}
+export class UnknownPackageError extends StatusError {
+  readonly status = 404;
+}
 
 /** Pure decision: only a stored package can be deleted. */
 export function decideDeletePackage(current: PackageInfo | undefined, name: PackageName, actor: string): Entry[] {
