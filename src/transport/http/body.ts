@@ -1,10 +1,28 @@
+import contentType from 'content-type';
 import type { Context } from 'koa';
 import type { z } from 'zod';
 import { HttpError } from './problem.js';
 
+/** Longest Content-Type header considered (a longer one is 415). */
+const MAX_CONTENT_TYPE = 1024;
+
+/**
+ * The media type of a Content-Type header: `content-type` parses it (linear time); a header with
+ * malformed parameters (`application/json;`) still names its type before the first `;`.
+ */
+function mediaType(header: string): string {
+  if (!header || header.length > MAX_CONTENT_TYPE) return '';
+  try {
+    return contentType.parse(header).type;
+  } catch {
+    const semi = header.indexOf(';');
+    return (semi < 0 ? header : header.slice(0, semi)).trim().toLowerCase();
+  }
+}
+
 /** Checks the media type (parameters such as charset are ignored). */
 export function requireContentType(ctx: Context, types: readonly string[]): void {
-  const type = (ctx.get('Content-Type').split(';')[0] ?? '').trim().toLowerCase();
+  const type = mediaType(ctx.get('Content-Type'));
   if (!types.includes(type)) {
     throw new HttpError(415, 'Unsupported Media Type', `Content-Type must be ${types.join(' or ')}`);
   }
