@@ -4,7 +4,7 @@ import koaJwt from 'koa-jwt';
 import type { Db } from '../../journal/database.js';
 import { agentStanding } from '../../queries/agents.js';
 import { findUser } from '../../queries/users.js';
-import { Claims, type Role, TOKEN_ALGORITHM } from '../../security/tokens.js';
+import { Claims, issuedAtMs, type Role, TOKEN_ALGORITHM } from '../../security/tokens.js';
 import { HttpError } from './problem.js';
 
 export interface Principal {
@@ -12,6 +12,8 @@ export interface Principal {
   role: Role;
   /** How the caller is named in journal entries. */
   actor: string;
+  /** When the token expires (epoch ms); none over the admin socket. */
+  expiresAt?: number;
 }
 
 /** Marks requests that came in over the admin Unix socket: the socket is the trust. */
@@ -40,12 +42,13 @@ export const authenticate = (opts: {
   admitAgent?: (uuid: string, iatMs: number) => Promise<boolean>;
 }) => {
   const revoked = async (claims: Claims): Promise<boolean> => {
-    const { sub, role, iat } = claims;
+    const { sub, role } = claims;
+    const iatMs = issuedAtMs(claims);
     if (role === 'agent') {
       const { known, revokedAt } = agentStanding(opts.db, sub);
-      if (revokedAt !== undefined && revokedAt >= iat * 1000) return true;
+      if (revokedAt !== undefined && revokedAt >= iatMs) return true;
       if (known) return false;
-      return !(opts.admitAgent && (await opts.admitAgent(sub, iat * 1000)));
+      return !(opts.admitAgent && (await opts.admitAgent(sub, iatMs)));
     }
     const user = findUser(opts.db, sub);
     return !user || user.role !== role;
@@ -65,7 +68,7 @@ export const authenticate = (opts: {
 
   const admit = (ctx: Context, claims: Claims): void => {
     const actor = claims.role === 'agent' ? `agent:${claims.sub}` : `user:${claims.sub}`;
-    ctx.state.principal = { sub: claims.sub, role: claims.role, actor } satisfies Principal;
+    ctx.state.principal = { sub: claims.sub, role: claims.role, actor, expiresAt: claims.exp * 1000 } satisfies Principal;
   };
 
   return async function authenticate(ctx: Context, next: Next): Promise<void> {

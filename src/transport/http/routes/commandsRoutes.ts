@@ -141,12 +141,12 @@ export function commandsRoutes(deps: HttpDeps, guard: Guard): Router {
 
   /** SSE: the agent's unreported commands first (read in the same tick the stream is registered), then live ones. */
   function openStream(ctx: Context): void {
-    const agent = principalOf(ctx).sub;
+    const { sub: agent, expiresAt } = principalOf(ctx);
     if (deps.hub.closed()) throw new HttpError(503, 'Service Unavailable', 'the server is stopping', {}, { 'Retry-After': '5' });
     const backlog = pendingCommands(db, agent, Date.now());
     ctx.status = 200;
     ctx.respond = false;
-    deps.hub.open(agent, ctx.res, backlog);
+    deps.hub.open(agent, ctx.res, backlog, expiresAt);
     releaseKoaContext(ctx.res);
     // scale-out: commands issued on other nodes reach the stream through the journal (CommandImported)
     deps.scaleOut?.agentConnected(agent).catch((err: unknown) => deps.logger.warn({ err, agent }, 'importing the agent’s commands failed'));
