@@ -5,7 +5,7 @@ import type { AgentId, CommandId } from '../journal/ids.js';
 import { findCommand, targetState } from '../queries/commands.js';
 import type { IndexReader } from '../transport/indexer/indexedDocs.js';
 import { importedCommand } from './followCommandsIndex.js';
-import { COMMAND_MODULE, parseStatefulBody, type ingestStatefulEvents } from './ingestStatefulEvents.js';
+import { COMMAND_MODULE, parseStatefulBodyYielding, type ingestStatefulEvents } from './ingestStatefulEvents.js';
 import { AlreadyReportedError, applyCommandResult, NotATargetError, type CommandResult } from './recordCommandResult.js';
 
 /** The indexer could not be asked (scale-out lookups): 503, try again. */
@@ -98,7 +98,7 @@ export function recordIndexedCommandResult(deps: Deps) {
 export function ingestIndexedStatefulEvents(deps: Deps, ingest: ReturnType<typeof ingestStatefulEvents>) {
   return async (agent: AgentId, body: Buffer): ReturnType<typeof ingest> => {
     if (body.includes(`"${COMMAND_MODULE}"`)) {
-      const ids = new Set(parseStatefulBody(body).flatMap((i) => (i.module === COMMAND_MODULE && i.doc ? [i.id as CommandId] : [])));
+      const ids = new Set((await parseStatefulBodyYielding(body)).flatMap((i) => (i.module === COMMAND_MODULE && i.doc ? [i.id as CommandId] : [])));
       const imports = (await Promise.all([...ids].map((id) => indexedTarget(deps, agent, id)))).filter((e) => e !== undefined);
       if (imports.length > 0) {
         await deps.commit.run((tx) => {

@@ -1,6 +1,7 @@
 import contentType from 'content-type';
 import type { Context } from 'koa';
 import type { z } from 'zod';
+import { depthMessage, describePath, jsonDepthViolation } from '../../commands/jsonDepth.js';
 import { HttpError } from './problem.js';
 
 /** Longest Content-Type header considered (a longer one is 415). */
@@ -46,13 +47,22 @@ export async function readBody(ctx: Context, limit: number): Promise<Buffer> {
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
 }
 
-/** Reads and validates a JSON body with a zod schema (400 naming the field). */
+/**
+ * Reads and validates a JSON body with a zod schema (400 naming the field). The nesting is
+ * checked first (MAX_JSON_DEPTH, 400 naming the path to the first container too deep).
+ */
 export async function readJson<S extends z.ZodType>(ctx: Context, schema: S, limit = 1024 * 1024): Promise<z.infer<S>> {
   requireContentType(ctx, ['application/json']);
   const body = await readBody(ctx, limit);
+  const text = body.toString('utf8');
+  const tooDeep = jsonDepthViolation(text);
+  if (tooDeep) {
+    const field = describePath(tooDeep);
+    throw new HttpError(400, 'Bad Request', `${field}: ${depthMessage}`, { errors: [{ field, message: depthMessage }] });
+  }
   let value: unknown;
   try {
-    value = JSON.parse(body.toString('utf8'));
+    value = JSON.parse(text);
   } catch {
     throw new HttpError(400, 'Bad Request', 'the body is not valid JSON');
   }

@@ -1,6 +1,6 @@
 import type { Context, Next } from 'koa';
 import { ZodError } from 'zod';
-import { InvalidBatchError } from '../../commands/ingestStatelessEvents.js';
+import { IdempotencyKeyReusedError, InvalidBatchError } from '../../commands/ingestStatelessEvents.js';
 import { UnknownAgentError } from '../../commands/deleteAgent.js';
 import { PreconditionFailedError } from '../../commands/putGroupConfiguration.js';
 import { PackageTooLargeError } from '../../commands/storePackage.js';
@@ -44,6 +44,7 @@ const TITLES: Record<number, string> = {
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
   416: 'Range Not Satisfiable',
+  422: 'Unprocessable Content',
   428: 'Precondition Required',
   429: 'Too Many Requests',
   500: 'Internal Server Error',
@@ -61,6 +62,7 @@ export function toHttpError(err: unknown): HttpError {
   if (err instanceof InvalidBatchError) {
     return new HttpError(400, 'Bad Request', err.message, { errors: [{ line: err.line, message: err.reason }] });
   }
+  if (err instanceof IdempotencyKeyReusedError) return new HttpError(422, 'Unprocessable Content', err.message, { batch: `stateless-${err.seq}` });
   if (err instanceof JournalFullError || err instanceof JournalClosedError) {
     return new HttpError(503, 'Service Unavailable', err.message, {}, { 'Retry-After': String(err.retryAfter) });
   }
