@@ -25,7 +25,7 @@ export const MAX_STATEFUL_ITEMS = 10_000;
  * header and (unless it deletes) a data object. A `module:"command"` item carries a command
  * result, so its data line must be one. Errors name the 1-based line.
  */
-function statefulParser(): { check: LineCheck; finish(parsed: NdjsonResult<unknown>): StatefulItem[] } {
+function statefulParser(): { check: LineCheck; finish(parsed: NdjsonResult): StatefulItem[] } {
   const items: StatefulItem[] = [];
   let open: StatefulHeader | null = null;
   const check: LineCheck = (v, i) => {
@@ -50,9 +50,9 @@ function statefulParser(): { check: LineCheck; finish(parsed: NdjsonResult<unkno
     else open = h.data;
     return null;
   };
-  const finish = (parsed: NdjsonResult<unknown>): StatefulItem[] => {
+  const finish = (parsed: NdjsonResult): StatefulItem[] => {
     if (!parsed.ok) throw new InvalidBatchError(parsed.line, parsed.reason);
-    if (open) throw new InvalidBatchError(parsed.lines.length + 1, `item "${(open as StatefulHeader).id}" has no data line`);
+    if (open) throw new InvalidBatchError(parsed.lines + 1, `item "${(open as StatefulHeader).id}" has no data line`);
     if (items.length === 0) throw new InvalidBatchError(2, 'a batch needs the agent line and at least one item');
     return items;
   };

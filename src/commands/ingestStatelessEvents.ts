@@ -28,9 +28,9 @@ const statelessLine: LineCheck = (v, i) => {
   return null;
 };
 
-function eventCount(parsed: NdjsonResult<unknown>): number {
+function eventCount(parsed: NdjsonResult): number {
   if (!parsed.ok) throw new InvalidBatchError(parsed.line, parsed.reason);
-  const n = parsed.lines.length;
+  const n = parsed.lines;
   if (n < 3) throw new InvalidBatchError(n + 1, 'a batch needs the agent line and at least one event');
   if (n % 2 === 0) throw new InvalidBatchError(n + 1, 'the last header has no event line');
   return (n - 1) / 2;
