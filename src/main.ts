@@ -24,6 +24,7 @@ import { createDrain } from './pipelines/drain.js';
 import { createScaleOut } from './pipelines/scaleOut.js';
 import { configurationPusher } from './queries/configuration.js';
 import { createPresence } from './queries/presence.js';
+import { configureSecretHashing } from './security/secrets.js';
 import { createThrottle } from './security/throttle.js';
 import { createTokenIssuer, loadSigningKeys } from './security/tokens.js';
 import { createApp } from './transport/http/app.js';
@@ -41,6 +42,7 @@ export interface RunningServer {
 /** The composition root: reads nothing global but `config`, wires everything, owns start and stop. */
 export async function startServer(config: Config): Promise<RunningServer> {
   const logger = createLogger(config.logLevel);
+  configureSecretHashing({ concurrency: config.hashConcurrency, maxQueued: config.hashQueue });
   mkdirSync(config.dataDir, { recursive: true });
   const metrics = createMetrics();
   const journal = openJournal({

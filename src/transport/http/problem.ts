@@ -8,6 +8,7 @@ import { InvalidTargetError, UnknownActionError } from '../../commands/issueComm
 import { NotATargetError, UnknownCommandError } from '../../commands/recordCommandResult.js';
 import { InvalidArgsError } from '../../catalog/argsSchema.js';
 import { IndexerUnavailableError } from '../../commands/recordIndexedCommandResult.js';
+import { HashQueueFullError } from '../../security/hashQueue.js';
 import { ConflictError, DuplicateError, JournalClosedError, JournalFullError } from '../../journal/errors.js';
 
 /** An HTTP error with a problem+json body. `extra` members are added to the body. */
@@ -66,6 +67,7 @@ export function toHttpError(err: unknown): HttpError {
   if (err instanceof JournalFullError || err instanceof JournalClosedError) {
     return new HttpError(503, 'Service Unavailable', err.message, {}, { 'Retry-After': String(err.retryAfter) });
   }
+  if (err instanceof HashQueueFullError) return new HttpError(503, 'Service Unavailable', err.message, {}, { 'Retry-After': String(err.retryAfter) });
   if (err instanceof IndexerUnavailableError) return new HttpError(503, 'Service Unavailable', err.message, {}, { 'Retry-After': '5' });
   if (err instanceof UnknownAgentError) return new HttpError(404, 'Not Found', err.message);
   if (err instanceof PreconditionFailedError) return new HttpError(412, 'Precondition Failed', err.message, {}, { ETag: err.currentEtag });
