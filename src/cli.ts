@@ -6,6 +6,7 @@ import { openJournal } from './journal/journal.js';
 import { journalStats } from './journal/journalStats.js';
 import { verifyChain } from './journal/verifyChain.js';
 import { startServer } from './main.js';
+import { secureDataDir } from './security/dataDir.js';
 import { deadLettersCommand, pruneCommand, replayCommand } from './replay/drainCli.js';
 import { ZodError } from 'zod';
 
@@ -28,8 +29,11 @@ commands:
 
 class UsageError extends Error {}
 
-function config(values: { config?: string | undefined }): Config {
-  return loadConfig(process.env, values.config);
+/** The configuration; the data folder is made private before any subcommand writes to it (`serve` does it itself, and logs why). */
+function config(values: { config?: string | undefined }, command: string): Config {
+  const cfg = loadConfig(process.env, values.config);
+  if (command !== 'serve') for (const warning of secureDataDir(cfg.dataDir)) process.stderr.write(`comms-api: warning: ${warning}\n`);
+  return cfg;
 }
 
 async function readStdin(): Promise<string> {
@@ -125,7 +129,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return command || values.help ? 0 : 2;
   }
-  const cfg = config(values as { config?: string });
+  const cfg = config(values as { config?: string }, command);
   const after = (word: string) => rest.slice(rest.indexOf(word) + 1);
   switch (command) {
     case 'serve':

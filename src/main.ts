@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type Router from '@koa/router';
 import { seedCatalog } from './commands/catalogSeed.js';
@@ -24,6 +23,7 @@ import { createDrain } from './pipelines/drain.js';
 import { createScaleOut } from './pipelines/scaleOut.js';
 import { configurationPusher } from './queries/configuration.js';
 import { createPresence } from './queries/presence.js';
+import { secureDataDir } from './security/dataDir.js';
 import { configureSecretHashing } from './security/secrets.js';
 import { createThrottle } from './security/throttle.js';
 import { createTokenIssuer, loadSigningKeys } from './security/tokens.js';
@@ -43,7 +43,7 @@ export interface RunningServer {
 export async function startServer(config: Config): Promise<RunningServer> {
   const logger = createLogger(config.logLevel);
   configureSecretHashing({ concurrency: config.hashConcurrency, maxQueued: config.hashQueue });
-  mkdirSync(config.dataDir, { recursive: true });
+  for (const warning of secureDataDir(config.dataDir)) logger.warn({ dataDir: config.dataDir }, warning);
   const metrics = createMetrics();
   const journal = openJournal({
     dataDir: config.dataDir,
