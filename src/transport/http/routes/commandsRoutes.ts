@@ -74,6 +74,8 @@ describe({
     'not expired (also after a reconnect with `Last-Event-ID`: a command is re-offered on each new connection until ' +
     'the agent reports a result), then live ones as they are issued. Frames: `id: <cursor>` (the journal seq of the ' +
     'CommandIssued entry), `event: command` or `event: config`, `data: <JSON>`; a `:` comment line every 15 s. ' +
+    'When the token expires or is revoked the stream ends with `event: reauth`, `data: {"reason":"expired"|"revoked"}`: ' +
+    'log in again and reconnect. ' +
     'Otherwise long-poll: answers as soon as a command is waiting (after the `after` cursor, when given), or with ' +
     '`[]` after `wait` seconds. Commands returned either way count as delivered.',
   query: LongPollQuery,
