@@ -1,5 +1,3 @@
-import { MAX_JSON_DEPTH } from '../../commands/jsonDepth.js';
-
 /**
  * Index templates for every index this server writes. Shards: one; replicas: 0–1 (auto-expanded),
  * so a single test node is green and a cluster keeps a copy.
@@ -15,12 +13,9 @@ export interface IndexTemplate {
   body: { index_patterns: string[]; priority: number; template: Record<string, unknown>; _meta: Record<string, unknown> };
 }
 
-/** A template of this server's: one pattern, the shared settings (plus `extra`), the given mappings. */
-function template(name: string, pattern: string, mappings: Record<string, unknown>, extra: Record<string, unknown> = {}): IndexTemplate {
-  return {
-    name,
-    body: { index_patterns: [pattern], priority: 200, _meta: { managed_by: 'comms-api' }, template: { settings: { ...settings, ...extra }, mappings } },
-  };
+/** A template of this server's: one pattern, the shared settings, the given mappings. */
+function template(name: string, pattern: string, mappings: Record<string, unknown>): IndexTemplate {
+  return { name, body: { index_patterns: [pattern], priority: 200, _meta: { managed_by: 'comms-api' }, template: { settings, mappings } } };
 }
 
 export const TEMPLATES: readonly IndexTemplate[] = [
@@ -56,8 +51,7 @@ export const TEMPLATES: readonly IndexTemplate[] = [
       seq: { type: 'long' },
     },
   }),
-  // stateful documents are accepted up to the server's JSON nesting limit (OpenSearch's default object depth is 20)
-  template('comms-wazuh-states', `${STATES_PREFIX}*`, { dynamic: true, date_detection: false }, { 'mapping.depth.limit': MAX_JSON_DEPTH }),
+  template('comms-wazuh-states', `${STATES_PREFIX}*`, { dynamic: true, date_detection: false }),
 ];
 
 /** The index of a stateful module: lower case, anything else than [a-z0-9_-] becomes "-". */
