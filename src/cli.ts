@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { createAgentKeyHasher, loadAgentKeySecret } from './security/agentKeys.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createUser, CreateUser } from './commands/createUser.js';
 import { registerAgent, RegisterAgent } from './commands/registerAgent.js';
@@ -70,7 +71,8 @@ async function agentsAdd(cfg: Config, args: string[]): Promise<void> {
   });
   const journal = openJournal({ dataDir: cfg.dataDir, quotaBytes: cfg.journalMaxBytes });
   try {
-    const agent = await registerAgent(journal)(cmd, 'cli');
+    const hasher = createAgentKeyHasher(loadAgentKeySecret(cfg.dataDir, cfg.agentKeySecretFile));
+    const agent = await registerAgent({ ...journal, hashKey: hasher.hash })(cmd, 'cli');
     process.stdout.write(`${JSON.stringify(agent)}\n`);
   } finally {
     await journal.close();

@@ -13,6 +13,7 @@ import { putCatalogEntry } from './commands/putCatalogEntry.js';
 import { putGroupConfiguration } from './commands/putGroupConfiguration.js';
 import { recordCommandResult } from './commands/recordCommandResult.js';
 import { registerAgent } from './commands/registerAgent.js';
+import { rehashAgentKey } from './commands/rehashAgentKey.js';
 import { storePackage } from './commands/storePackage.js';
 import type { Config } from './config.js';
 import { openJournal } from './journal/journal.js';
@@ -24,6 +25,7 @@ import { createDrain } from './pipelines/drain.js';
 import { createScaleOut } from './pipelines/scaleOut.js';
 import { configurationPusher } from './queries/configuration.js';
 import { createPresence } from './queries/presence.js';
+import { createAgentKeyHasher, loadAgentKeySecret } from './security/agentKeys.js';
 import { createThrottle } from './security/throttle.js';
 import { createTokenIssuer, loadSigningKeys } from './security/tokens.js';
 import { createApp } from './transport/http/app.js';
@@ -56,6 +58,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   });
   const packages = createPackageStore(join(config.dataDir, 'packages'));
   const keys = loadSigningKeys(config.dataDir, config.jwtPrivateKey, config.jwtPublicKey);
+  const agentKeys = createAgentKeyHasher(loadAgentKeySecret(config.dataDir, config.agentKeySecretFile));
   // Commands: catalogue seeds (journaled once), the SSE hub, one expiry timer, the delivery pipeline.
   await seedCatalog(journal);
   const hub = createSseHub();
@@ -85,7 +88,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     issueCommand: issueCommand(journal),
     recordCommandResult: recordCommandResult(journal),
     deleteAgent: deleteAgent(journal),
-    registerAgent: registerAgent(journal),
+    registerAgent: registerAgent({ ...journal, hashKey: agentKeys.hash }),
     ingestStateful: ingestStatefulEvents({ ...journal, newBatchId: () => `stateful-${randomUUID()}` }),
   };
   const scaledOut = scaleOut ? scaleOut.adapt(local) : local;
@@ -94,6 +97,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     config,
     journal,
     keys,
+    agentKeys,
     issueToken: createTokenIssuer(keys, config.tokenTtl),
     throttle: createThrottle(),
     logger,
@@ -105,6 +109,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       issueCommand: scaledOut.issueCommand,
       recordCommandResult: scaledOut.recordCommandResult,
       markCommandDelivered: markDelivered,
+      rehashAgentKey: rehashAgentKey(journal),
       putCatalogEntry: putCatalogEntry(journal),
       registerAgent: scaledOut.registerAgent,
       deleteAgent: scaledOut.deleteAgent,

@@ -12,6 +12,11 @@ export const AgentRegistered = entry(
   'AgentRegistered',
   z.object({ uuid: z.string(), name: z.string(), groups: z.array(z.string()), keyHash: z.string() }),
 );
+/**
+ * An agent's stored key hash replaced by the current form (a legacy `scrypt$…` hash re-hashed as
+ * `hmac-sha256$…` after a successful login with that key); actor `agent:<uuid>`.
+ */
+export const AgentKeyRehashed = entry('AgentKeyRehashed', z.object({ uuid: z.string(), keyHash: z.string() }));
 export const AgentDeleted = entry('AgentDeleted', z.object({ uuid: z.string() }));
 export const AgentGroupsChanged = entry(
   'AgentGroupsChanged',
@@ -111,6 +116,7 @@ export const JournalPruned = entry(
 
 export const Entry = z.discriminatedUnion('type', [
   AgentRegistered,
+  AgentKeyRehashed,
   AgentDeleted,
   AgentGroupsChanged,
   UserCreated,

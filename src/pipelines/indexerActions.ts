@@ -34,6 +34,7 @@ export interface IndexAction {
 export const INDEXED_TYPES = [
   'StatefulEventsReceived',
   'AgentRegistered',
+  'AgentKeyRehashed',
   'AgentGroupsChanged',
   'AgentDeleted',
   'CommandIssued',
@@ -105,6 +106,9 @@ export function indexActions(e: StoredEntry): IndexAction[] {
           seq: e.seq,
         }),
       ];
+    case 'AgentKeyRehashed':
+      // not `updated_at`: that dates group changes, which other nodes compare with their own
+      return [action(e.seq, 'update', AGENTS_INDEX, e.data.uuid, { uuid: e.data.uuid, key_hash: e.data.keyHash, seq: e.seq })];
     case 'AgentGroupsChanged':
       return [action(e.seq, 'update', AGENTS_INDEX, e.data.uuid, { uuid: e.data.uuid, groups: e.data.groups, updated_at: iso(e.time), seq: e.seq })];
     case 'AgentDeleted':
