@@ -1,14 +1,20 @@
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 
-/** scrypt parameters (N=2^14, r=8, p=1): interactive-login cost, run on libuv's pool, off the event loop. */
-const N = 16384;
+/**
+ * scrypt parameters for user passwords, OWASP's current minimum (N=2^17, r=8, p=1: 128 MiB and
+ * ~0.5 s of CPU here per hash), run on libuv's pool, off the event loop. Stored hashes carry their
+ * own parameters, so older ones (N=2^14) still verify.
+ */
+const N = 131072;
 const R = 8;
 const P = 1;
 const LEN = 32;
+/** 128·N·r bytes plus headroom; a stored hash asking for more than this is refused, not computed. */
+const MAXMEM = 160 * 1024 * 1024;
 
 function derive(secret: string, salt: Buffer, n: number, r: number, p: number): Promise<Buffer> {
   return new Promise((resolve, reject) =>
-    scrypt(secret, salt, LEN, { N: n, r, p, maxmem: 64 * 1024 * 1024 }, (err, key) => (err ? reject(err) : resolve(key))),
+    scrypt(secret, salt, LEN, { N: n, r, p, maxmem: MAXMEM }, (err, key) => (err ? reject(err) : resolve(key))),
   );
 }
 
@@ -29,4 +35,4 @@ export async function verifySecret(secret: string, stored: string): Promise<bool
 
 /** A dummy hash to verify against when the principal is unknown, so timing does not tell. */
 export const UNKNOWN_PRINCIPAL_HASH =
-  'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
+  `scrypt$${N}$${R}$${P}$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=`;
