@@ -139,6 +139,11 @@ export function createPullPipeline<U extends Unit>(deps: PipelineDeps<U>): Pipel
         done[i] = true;
         let advanceTo: number | null = null;
         while (next < units.length && done[next]) advanceTo = units[next++]!.lastSeq;
+        // units may interleave (the engine groups a page by agent): never past a row an
+        // unacknowledged unit still holds
+        if (advanceTo !== null) {
+          for (let k = next; k < units.length; k++) if (!done[k]) advanceTo = Math.min(advanceTo, units[k]!.firstSeq - 1);
+        }
         settle(u, poison, advanceTo);
         counters.delivered_batches += 1;
         counters.delivered_events += u.events;
