@@ -71,6 +71,12 @@ export const CommandIssued = entry(
 );
 const perAgent = z.object({ id: z.string(), agent: z.string() });
 export const CommandDelivered = entry('CommandDelivered', perAgent);
+/**
+ * The first deliveries of one command to several agents within one commit window (a broadcast's
+ * streams), as one entry; actor `system`. Read models and the history show one delivery per agent
+ * (actor `agent:<uuid>`, type `CommandDelivered`), exactly as for single `CommandDelivered` entries.
+ */
+export const CommandsDelivered = entry('CommandsDelivered', z.object({ id: z.string(), agents: z.array(z.string()).min(2) }));
 export const CommandSucceeded = entry(
   'CommandSucceeded',
   perAgent.extend({ code: z.number().optional(), message: z.string().optional(), result: z.unknown().optional() }),
@@ -125,6 +131,7 @@ export const Entry = z.discriminatedUnion('type', [
   CatalogEntryPut,
   CommandIssued,
   CommandDelivered,
+  CommandsDelivered,
   CommandSucceeded,
   CommandFailed,
   CommandExpired,

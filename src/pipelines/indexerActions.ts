@@ -39,6 +39,7 @@ export const INDEXED_TYPES = [
   'AgentDeleted',
   'CommandIssued',
   'CommandDelivered',
+  'CommandsDelivered',
   'CommandSucceeded',
   'CommandFailed',
   'CommandExpired',
@@ -132,6 +133,8 @@ export function indexActions(e: StoredEntry): IndexAction[] {
       );
     case 'CommandDelivered':
       return [commandState(e, 'delivered')];
+    case 'CommandsDelivered':
+      return e.data.agents.map((agent) => commandState({ ...e, type: 'CommandDelivered', actor: `agent:${agent}`, data: { id: e.data.id, agent } }, 'delivered'));
     case 'CommandSucceeded':
       return [commandState(e, 'success', outcomeFields(e.data))];
     case 'CommandFailed':

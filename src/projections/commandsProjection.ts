@@ -213,6 +213,13 @@ export function createCommandsProjection(db: Db): Projection {
         case 'CommandDelivered':
           s.delivered.run(e.time, e.data.agent, e.data.id);
           return changed(e, 'delivered');
+        case 'CommandsDelivered':
+          // one history row per agent, as if each had its own CommandDelivered
+          for (const agent of e.data.agents) {
+            s.delivered.run(e.time, agent, e.data.id);
+            changed({ ...e, type: 'CommandDelivered', actor: `agent:${agent}`, data: { id: e.data.id, agent } } as StoredEntry & { data: { id: string; agent: string } }, 'delivered');
+          }
+          return;
         case 'CommandSucceeded':
           return finished(e, 'success');
         case 'CommandFailed':
