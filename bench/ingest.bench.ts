@@ -50,7 +50,7 @@ async function transport(dir: string, tls: boolean, rows: Row[]): Promise<void> 
   const env = { COMMS_API_DATA_DIR: dataDir, COMMS_API_INSECURE_HTTP: tls ? '0' : '1', COMMS_API_HOST: '127.0.0.1', COMMS_API_PORT: '0', COMMS_API_LOG_LEVEL: 'warn', COMMS_API_MAX_BODY_BYTES: String(1 << 20) };
   const cli = join(ROOT, 'bin/comms-api.js');
   await spawnReady(process.execPath, [cli, 'agents', 'add', '--uuid', 'bench', '--key', KEY], /\{.*\}/, env).started;
-  const server = spawnReady(process.execPath, [cli, 'serve'], /serving on (\S+)/, env);
+  const server = spawnReady(process.execPath, [cli, 'serve'], /serving on ([^\s"]+)/, env);
   const url = (await server.started)[1]!;
   const baselineDir = join(dir, `baseline-${name}`);
   mkdirSync(baselineDir);

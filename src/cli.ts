@@ -41,7 +41,6 @@ async function readStdin(): Promise<string> {
 
 async function serve(cfg: Config): Promise<void> {
   const server = await startServer(cfg);
-  process.stdout.write(`comms-api serving on ${server.url}\n`);
   let signals = 0;
   const onSignal = (sig: string) => {
     signals += 1;

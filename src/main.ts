@@ -17,8 +17,11 @@ import { rehashAgentKey } from './commands/rehashAgentKey.js';
 import { storePackage } from './commands/storePackage.js';
 import type { Config } from './config.js';
 import { openJournal } from './journal/journal.js';
-import { createLogger } from './logger.js';
+import { announce, createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
+import { agentStatusCounts } from './queries/agents.js';
+import { openDeadLetterCounts } from './queries/backlog.js';
+import { packageVersion } from './version.js';
 import { createPackageStore } from './packages/packageStore.js';
 import { createCommandsDeliveryPipeline } from './pipelines/commandsDelivery.js';
 import { createDrain } from './pipelines/drain.js';
@@ -30,11 +33,15 @@ import { createThrottle } from './security/throttle.js';
 import { createTokenIssuer, loadSigningKeys } from './security/tokens.js';
 import { createApp } from './transport/http/app.js';
 import type { HttpDeps } from './transport/http/deps.js';
+import { indexerConnection } from './transport/indexer/indexerConnection.js';
 import { openListeners } from './transport/listeners.js';
+import { openMetricsListener } from './transport/metricsListener.js';
 import { createSseHub } from './transport/sse/hub.js';
 
 export interface RunningServer {
   url: string;
+  /** The metrics-only listener's base URL, when `metricsPort` is set. */
+  metricsUrl?: string;
   /** The routers (for the OpenAPI coverage test). */
   routers: Router[];
   stop(): Promise<void>;
@@ -43,8 +50,10 @@ export interface RunningServer {
 /** The composition root: reads nothing global but `config`, wires everything, owns start and stop. */
 export async function startServer(config: Config): Promise<RunningServer> {
   const logger = createLogger(config.logLevel);
+  // read (and checked) before anything is opened: a missing CA or key file stops start-up
+  const indexer = indexerConnection(config);
   mkdirSync(config.dataDir, { recursive: true });
-  const metrics = createMetrics();
+  const metrics = createMetrics({ version: packageVersion() });
   const journal = openJournal({
     dataDir: config.dataDir,
     quotaBytes: config.journalMaxBytes,
@@ -55,6 +64,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
     headSeq: () => journal.reader.headSeq(),
     journalBytes: () => journal.commit.sizeBytes(),
     checkpoints: () => journal.checkpoints.all(),
+    journalQuotaBytes: () => config.journalMaxBytes,
+    openDeadLetters: openDeadLetterCounts(journal.db),
   });
   const packages = createPackageStore(join(config.dataDir, 'packages'));
   const keys = loadSigningKeys(config.dataDir, config.jwtPrivateKey, config.jwtPublicKey);
@@ -79,10 +90,10 @@ export async function startServer(config: Config): Promise<RunningServer> {
     onError: (err) => logger.warn({ err }, 'journaling command deliveries failed'),
   }).subscribe({ error: (err) => logger.error({ err }, 'commands pipeline stopped') });
   // The journal's way out: engine and indexer pipelines, dead letters, replays, retention.
-  const drain = createDrain({ journal, config, logger });
+  const drain = createDrain({ journal, config, logger, observer: metrics });
   // Scale-out (with an indexer URL): follow the shared indices, find other nodes' agents and commands.
-  const scaleOut = config.indexerUrl
-    ? createScaleOut({ journal, hub, indexerUrl: config.indexerUrl, onError: (message, err) => logger.warn({ err }, message) })
+  const scaleOut = indexer
+    ? createScaleOut({ journal, hub, indexer, onError: (message, err) => logger.warn({ err }, message) })
     : null;
   const local = {
     issueCommand: issueCommand(journal),
@@ -130,12 +141,25 @@ export async function startServer(config: Config): Promise<RunningServer> {
     }),
   };
   const { app, router, rootRouter } = createApp(deps);
-  metrics.setSources({ openStreams: () => hub.streamCount(), pipelines: () => deps.readiness().pipelines });
+  metrics.setSources({
+    openStreams: () => hub.streamCount(),
+    longPolls: () => hub.waitingCount(),
+    pipelines: () => deps.readiness().pipelines,
+    backlogs: () => drain.backlogs(),
+    agents: () => agentStatusCounts(journal.db, { connected: (a) => hub.isConnected(a), seenAt: (a) => presence.lastSeen(a) }, Date.now()),
+  });
   const handler = app.callback();
 
   const listeners = await openListeners(config, handler);
   const url = listeners.url;
-  logger.info({ url, dataDir: config.dataDir, adminSocket: config.adminSocket }, 'comms-api listening');
+  const metricsListener =
+    config.metricsPort !== undefined
+      ? await openMetricsListener({ host: config.metricsHost, port: config.metricsPort }, metrics).catch(async (err: unknown) => {
+          await listeners.close(0);
+          throw err;
+        })
+      : null;
+  announce(logger, { url, dataDir: config.dataDir, adminSocket: config.adminSocket, ...(metricsListener ? { metricsUrl: metricsListener.url } : {}) }, `comms-api serving on ${url}`);
   const drainRun = drain.run$.subscribe({ error: (err) => logger.error({ err }, 'drain pipelines stopped') });
   const scaleOutRun = scaleOut?.run$.subscribe({ error: (err) => logger.error({ err }, 'index followers stopped') });
 
@@ -150,7 +174,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       const drained = drain.stop();
       hub.close();
       expiry.stop();
-      await listeners.close();
+      await Promise.all([listeners.close(), metricsListener?.close()]);
       commandsDelivery.unsubscribe();
       await drained;
       await scaleOut?.close();
@@ -159,5 +183,5 @@ export async function startServer(config: Config): Promise<RunningServer> {
     })();
     return stopping;
   }
-  return { url, stop, routers: [router, rootRouter] };
+  return { url, stop, routers: [router, rootRouter], ...(metricsListener ? { metricsUrl: metricsListener.url } : {}) };
 }

@@ -16,7 +16,7 @@ import { findCatalogEntry } from '../queries/catalog.js';
 import { nextDeadline } from '../queries/commands.js';
 import { findIndexedAgent } from '../queries/indexedAgents.js';
 import { AgentDoc, CommandDoc, createIndexReader, type RegisteredAgentDoc } from '../transport/indexer/indexedDocs.js';
-import { createIndexerClient } from '../transport/indexer/indexerClient.js';
+import { createIndexerClient, type IndexerClientOptions } from '../transport/indexer/indexerClient.js';
 import { AGENTS_INDEX, COMMANDS_INDEX } from '../transport/indexer/templates.js';
 import type { SseHub } from '../transport/sse/hub.js';
 import { createFollowerPositions } from './followerPositions.js';
@@ -51,7 +51,8 @@ export interface ScaledOutCommands {
 export interface ScaleOutDeps {
   journal: Journal;
   hub: SseHub;
-  indexerUrl: string;
+  /** The indexer's URL, TLS and credentials. */
+  indexer: IndexerClientOptions;
   onError(message: string, err?: unknown): void;
   /** Commands index polling interval while agents are connected here or commands are open. */
   commandsIntervalMs?: number;
@@ -67,7 +68,7 @@ export interface ScaleOutDeps {
 export function createScaleOut(deps: ScaleOutDeps) {
   const { journal, hub } = deps;
   const db = journal.db;
-  const client = createIndexerClient({ url: deps.indexerUrl, requestTimeoutMs: 10_000 });
+  const client = createIndexerClient({ ...deps.indexer, requestTimeoutMs: 10_000 });
   const reader = createIndexReader(client);
   const positions = createFollowerPositions(db);
   const followCommands = followCommandsIndex(journal);

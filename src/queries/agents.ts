@@ -89,3 +89,18 @@ export function agentView(row: AgentRow, live: { connected: boolean; seenAt: num
     registered_at: new Date(row.registered_at).toISOString(),
   };
 }
+
+/** How many agents are in each status now (as `agentView` decides it), for the metrics. */
+export function agentStatusCounts(
+  db: Db,
+  live: { connected(uuid: string): boolean; seenAt(uuid: string): number | undefined },
+  now: number,
+): Record<AgentStatus, number> {
+  const counts: Record<AgentStatus, number> = { active: 0, disconnected: 0, never_connected: 0 };
+  for (const row of db.prepare<[], { uuid: string; last_seen: number | null }>('SELECT uuid, last_seen FROM agents').iterate()) {
+    const lastSeen = Math.max(row.last_seen ?? 0, live.seenAt(row.uuid) ?? 0) || null;
+    const active = live.connected(row.uuid) || (lastSeen !== null && now - lastSeen <= ACTIVE_WINDOW_MS);
+    counts[active ? 'active' : lastSeen === null ? 'never_connected' : 'disconnected'] += 1;
+  }
+  return counts;
+}

@@ -103,7 +103,7 @@ async function unchanged(w: World, what: string, cases: () => Promise<void>): Pr
 BadInput('no token, an expired, a forged and an unsigned token: 401 everywhere a role is needed', async ({ w, ops }) => {
   for (const o of ops) {
     const roles = rolesOf(o.op);
-    if (roles === 'anyone' || o.path === '/metrics') continue;
+    if (roles === 'anyone') continue;
     const role = roles[0]!;
     const sub = role === 'agent' ? 'agent-1' : 'olga';
     await unchanged(w, `${o.method} ${o.path}`, async () => {
@@ -126,7 +126,6 @@ BadInput('the wrong role: 403', async ({ w, ops, tokens }) => {
     const roles = rolesOf(o.op);
     if (roles === 'anyone') continue;
     for (const role of ROLES.filter((r) => !roles.includes(r))) {
-      if (o.path === '/metrics') continue; // loopback callers need no role at all
       await unchanged(w, `${role} on ${o.method} ${o.path}`, async () => {
         const r = await call(o.method, urlOf(w, o), { token: tokens[role], headers: PRECONDITIONS, ...(o.op.requestBody ? { json: {} } : {}) });
         assertProblem(r, 403, `${role} on ${o.method} ${o.path}`);

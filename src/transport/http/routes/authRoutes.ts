@@ -118,6 +118,7 @@ export function authRoutes(deps: HttpDeps): Router {
     const keys = [`ip:${ctx.ip}`, principalKey];
     const wait = deps.throttle.retryAfter(keys);
     if (wait > 0) {
+      deps.metrics.observeLogin('throttled');
       throw new HttpError(429, 'Too Many Requests', 'too many failed logins; try again later', {}, { 'Retry-After': String(wait) });
     }
     let ok: boolean;
@@ -132,9 +133,11 @@ export function authRoutes(deps: HttpDeps): Router {
     }
     if (!ok) {
       deps.throttle.fail(keys);
+      deps.metrics.observeLogin('bad_credentials');
       throw new HttpError(401, 'Unauthorized', 'unknown principal or wrong credentials');
     }
     deps.throttle.succeed(principalKey);
+    deps.metrics.observeLogin('ok');
     return { sub: isAgent ? body.uuid : body.username, role };
   }
 

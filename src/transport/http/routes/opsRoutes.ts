@@ -1,12 +1,11 @@
-import { readFileSync } from 'node:fs';
 import Router from '@koa/router';
-import type { Context, Middleware, Next } from 'koa';
+import type { Middleware } from 'koa';
 import { z } from 'zod';
 import type { Role } from '../../../security/tokens.js';
-import { ADMIN_SOCKET } from '../auth.js';
 import type { HttpDeps } from '../deps.js';
 import { openApiDocument } from '../openapi.js';
 import { describe } from '../routeDocs.js';
+import { packageVersion } from '../../../version.js';
 
 describe({
   method: 'get',
@@ -21,39 +20,14 @@ describe({
   path: '/metrics',
   basePath: false,
   tags: ['operations'],
-  auth: ['operator'],
-  authOptional: true,
+  auth: ['metrics', 'operator'],
   summary: 'Prometheus metrics (text format)',
-  description: 'Open to any caller on a loopback address or the admin socket; others need an operator token.',
+  description:
+    'Needs a credential with the role `metrics` (or `operator`), from loopback too: behind a reverse proxy on the same host ' +
+    'every caller would be a loopback caller. The admin socket and the metrics-only listener (`COMMS_API_METRICS_PORT`, ' +
+    'loopback by default) need none.',
   responses: { 200: { description: 'Prometheus text exposition format', contentType: 'text/plain', binary: true } },
 });
-
-/** The package version (src/ and dist/ sit at the same depth below the package root). */
-function packageVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version?: string };
-    return pkg.version ?? '0.0.0';
-  } catch {
-    return '0.0.0';
-  }
-}
-
-/** 127.0.0.0/8, ::1 and IPv4-mapped loopback. */
-export function isLoopback(address: string | undefined): boolean {
-  if (!address) return false;
-  const a = address.startsWith('::ffff:') ? address.slice(7) : address;
-  return a === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(a);
-}
-
-/** Loopback callers and the admin socket pass; anyone else goes through `guard`. */
-export const localOr = (guard: Middleware[]) =>
-  async function localOr(ctx: Context, next: Next): Promise<void> {
-    const viaAdmin = (ctx.req as unknown as Record<symbol, boolean>)[ADMIN_SOCKET];
-    if (viaAdmin || isLoopback(ctx.req.socket.remoteAddress)) return next();
-    const chain = [...guard];
-    const run = async (i: number): Promise<void> => (i < chain.length ? chain[i]!(ctx, () => run(i + 1)) : next());
-    return run(0);
-  };
 
 /** Routes under /api/v1: the OpenAPI document. */
 export function opsRoutes(): Router {
@@ -70,7 +44,7 @@ export function opsRoutes(): Router {
 /** Routes outside /api/v1: GET /metrics. */
 export function metricsRoutes(deps: HttpDeps, guard: (...roles: Role[]) => Middleware[]): Router {
   const router = new Router();
-  router.get('/metrics', localOr(guard('operator')), async (ctx) => {
+  router.get('/metrics', ...guard('metrics', 'operator'), async (ctx) => {
     ctx.body = await deps.metrics.text();
     ctx.type = deps.metrics.contentType;
   });
