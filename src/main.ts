@@ -8,13 +8,18 @@ import { createExpiryScheduler, expireCommands } from './commands/expireCommands
 import { ingestStatefulEvents } from './commands/ingestStatefulEvents.js';
 import { ingestStatelessEvents } from './commands/ingestStatelessEvents.js';
 import { issueCommand } from './commands/issueCommand.js';
+import { cancelCommand } from './commands/cancelCommand.js';
+import { createUser } from './commands/createUser.js';
+import { userLifecycle } from './commands/userLifecycle.js';
+import { createApiKey, revokeApiKey } from './commands/apiKeys.js';
 import { markCommandDelivered } from './commands/markCommandDelivered.js';
 import { putCatalogEntry } from './commands/putCatalogEntry.js';
 import { putGroupConfiguration } from './commands/putGroupConfiguration.js';
 import { recordCommandResult } from './commands/recordCommandResult.js';
 import { registerAgent } from './commands/registerAgent.js';
 import { rehashAgentKey } from './commands/rehashAgentKey.js';
-import { storePackage } from './commands/storePackage.js';
+import { deletePackage, storePackage } from './commands/storePackage.js';
+import { discardDeadLetter } from './commands/retryDeadLetter.js';
 import type { Config } from './config.js';
 import { openJournal } from './journal/journal.js';
 import { announce, createLogger } from './logger.js';
@@ -118,6 +123,11 @@ export async function startServer(config: Config): Promise<RunningServer> {
     presence,
     commands: {
       issueCommand: scaledOut.issueCommand,
+      cancelCommand: cancelCommand(journal),
+      createUser: createUser(journal),
+      userLifecycle: userLifecycle(journal),
+      createApiKey: createApiKey(journal),
+      revokeApiKey: revokeApiKey(journal),
       recordCommandResult: scaledOut.recordCommandResult,
       markCommandDelivered: markDelivered,
       rehashAgentKey: rehashAgentKey(journal),
@@ -128,6 +138,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
       ingestStateful: scaledOut.ingestStateful,
       putGroupConfiguration: putGroupConfiguration(journal),
       storePackage: storePackage({ ...journal, store: packages }),
+      deletePackage: deletePackage({ ...journal, store: packages }),
+      discardDeadLetter: discardDeadLetter(journal),
     },
     drain,
     scaleOut: scaleOut?.lookups ?? null,

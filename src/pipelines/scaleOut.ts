@@ -13,6 +13,7 @@ import { asCommandId } from '../journal/ids.js';
 import type { Journal } from '../journal/journal.js';
 import { agentRevokedAt, findAgent } from '../queries/agents.js';
 import { findCatalogEntry } from '../queries/catalog.js';
+import { findPackage } from '../queries/packages.js';
 import { nextDeadline } from '../queries/commands.js';
 import { findIndexedAgent } from '../queries/indexedAgents.js';
 import { AgentDoc, CommandDoc, createIndexReader, type RegisteredAgentDoc } from '../transport/indexer/indexedDocs.js';
@@ -156,7 +157,7 @@ export function createScaleOut(deps: ScaleOutDeps) {
       ...local,
       issueCommand: async (cmd, actor) => {
         // bad input writes nothing: the action, target type and args are checked before any import
-        decideIssueCommand(cmd, findCatalogEntry(db, cmd.action.name), () => [], { id: asCommandId('check'), now: Date.now(), actor });
+        decideIssueCommand(cmd, findCatalogEntry(db, cmd.action.name), () => [], { id: asCommandId('check'), now: Date.now(), actor, packageExists: (n) => findPackage(db, n) !== undefined });
         if (cmd.target.type === 'agent' && cmd.target.id) await lookups.ensureAgent(cmd.target.id);
         else if (cmd.target.type === 'group' && cmd.target.id) await importMembers(cmd.target.id);
         else if (cmd.target.type === 'all') await importMembers(undefined);

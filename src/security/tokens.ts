@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
 
-/** `metrics`: a credential that can only scrape GET /metrics (API keys, issue 16). */
+/** `metrics` is only ever an API key's role: it can scrape GET /metrics and nothing else. */
 export const Role = z.enum(['agent', 'operator', 'auditor', 'metrics']);
 export type Role = z.infer<typeof Role>;
 

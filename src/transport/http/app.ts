@@ -17,6 +17,7 @@ import { configurationRoutes } from './routes/configurationRoutes.js';
 import { groupsRoutes } from './routes/groupsRoutes.js';
 import { metricsRoutes, opsRoutes } from './routes/opsRoutes.js';
 import { packagesRoutes } from './routes/packagesRoutes.js';
+import { usersRoutes } from './routes/usersRoutes.js';
 import { requestLog } from './middleware/requestLog.js';
 import { consoleAssets } from './middleware/consoleAssets.js';
 import type { Role } from '../../security/tokens.js';
@@ -35,7 +36,7 @@ export function createApp(deps: HttpDeps): { app: Koa; router: Router; rootRoute
   const guard = (...roles: Role[]): Middleware[] => [auth, requireRole(...roles)];
 
   const router = new Router({ prefix: BASE_PATH });
-  for (const r of [healthRoutes(deps), authRoutes(deps), agentsRoutes(deps, guard), eventsRoutes(deps, guard), groupsRoutes(deps, guard), configurationRoutes(deps, guard), packagesRoutes(deps, guard), opsRoutes(), commandsRoutes(deps, guard), catalogRoutes(deps, guard), auditRoutes(deps, guard), statefulRoutes(deps, guard), journalRoutes(deps, guard), deadLetterRoutes(deps, guard)]) {
+  for (const r of [healthRoutes(deps), authRoutes(deps, guard), agentsRoutes(deps, guard), eventsRoutes(deps, guard), groupsRoutes(deps, guard), configurationRoutes(deps, guard), packagesRoutes(deps, guard), opsRoutes(), commandsRoutes(deps, guard), catalogRoutes(deps, guard), auditRoutes(deps, guard), statefulRoutes(deps, guard), journalRoutes(deps, guard), deadLetterRoutes(deps, guard), usersRoutes(deps, guard)]) {
     router.use(r.routes());
   }
 

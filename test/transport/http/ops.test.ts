@@ -106,14 +106,19 @@ Metrics('logins by outcome, agents by status, streams and long-polls apart, open
 });
 
 const Access = suite('who may read /metrics');
-Access('the agent-facing listener asks everyone for a credential, loopback callers too', async () => {
+Access('direct loopback callers scrape freely; a request that came through a proxy (forwarding header) needs a metrics or operator credential', async () => {
   const w = await startWorld({ 'agent-1': [] });
   try {
     const url = `${w.server.url}/metrics`;
-    assert.is((await call('GET', url)).status, 401, 'a loopback caller without a token (a proxy on this host) is refused');
-    assert.is((await call('GET', url, { token: w.agents['agent-1'] })).status, 403);
-    assert.is((await call('GET', url, { token: w.auditor })).status, 403);
-    assert.is((await call('GET', url, { token: w.operator })).status, 200);
+    assert.is((await call('GET', url)).status, 200, 'a direct loopback caller (API.md)');
+    for (const header of ['x-forwarded-for', 'forwarded', 'x-real-ip', 'via']) {
+      const proxied = { [header]: header === 'forwarded' ? 'for=203.0.113.9' : '203.0.113.9' };
+      assert.is((await call('GET', url, { headers: proxied })).status, 401, `${header}: a proxy on this host is not loopback`);
+    }
+    const proxied = { 'x-forwarded-for': '203.0.113.9' };
+    assert.is((await call('GET', url, { headers: proxied, token: w.agents['agent-1'] })).status, 403);
+    assert.is((await call('GET', url, { headers: proxied, token: w.auditor })).status, 403);
+    assert.is((await call('GET', url, { headers: proxied, token: w.operator })).status, 200);
   } finally {
     await w.server.stop();
   }
