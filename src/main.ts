@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type Router from '@koa/router';
-import { seedCatalog } from './commands/catalogSeed.js';
+import { seedCatalog } from './commands/seedCatalog.js';
 import { deleteAgent } from './commands/deleteAgent.js';
 import { createExpiryScheduler, expireCommands } from './commands/expireCommands.js';
 import { ingestStatefulEvents } from './commands/ingestStatefulEvents.js';
@@ -19,26 +19,29 @@ import { recordCommandResult } from './commands/recordCommandResult.js';
 import { registerAgent } from './commands/registerAgent.js';
 import { rehashAgentKey } from './commands/rehashAgentKey.js';
 import { deletePackage, storePackage } from './commands/storePackage.js';
-import { discardDeadLetter } from './commands/retryDeadLetter.js';
+import { discardDeadLetter } from './pipelines/retryDeadLetter.js';
 import type { Config } from './config.js';
+import { bindDb } from './journal/database.js';
 import { openJournal } from './journal/journal.js';
+import { verifyChain } from './journal/verifyChain.js';
+import { createProjections } from './projections/index.js';
 import { announce, createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
-import { agentStatusCounts } from './queries/agents.js';
+import { agentStatusCounts } from './projections/agentsReads.js';
 import { openDeadLetterCounts } from './queries/backlog.js';
 import { packageVersion } from './version.js';
 import { createPackageStore } from './packages/packageStore.js';
 import { createCommandsDeliveryPipeline } from './pipelines/commandsDelivery.js';
 import { createDrain } from './pipelines/drain.js';
-import { createScaleOut } from './pipelines/scaleOut.js';
-import { configurationPusher } from './queries/configuration.js';
+import { createScaleOut } from './scaleOut/scaleOut.js';
+import { configurationPusher } from './pipelines/configurationPush.js';
 import { createPresence } from './queries/presence.js';
 import { createAgentKeyHasher, loadAgentKeySecret } from './security/agentKeys.js';
 import { createThrottle } from './security/throttle.js';
 import { createTokenIssuer, loadSigningKeys } from './security/tokens.js';
 import { createApp } from './transport/http/app.js';
-import type { HttpDeps } from './transport/http/deps.js';
-import { indexerConnection } from './transport/indexer/indexerConnection.js';
+import { HTTP_READS, type HttpDeps } from './transport/http/deps.js';
+import { indexerConnection } from './indexer/indexerConnection.js';
 import { openListeners } from './transport/listeners.js';
 import { openMetricsListener } from './transport/metricsListener.js';
 import { createSseHub } from './transport/sse/hub.js';
@@ -60,6 +63,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   mkdirSync(config.dataDir, { recursive: true });
   const metrics = createMetrics({ version: packageVersion() });
   const journal = openJournal({
+    projections: createProjections,
     dataDir: config.dataDir,
     quotaBytes: config.journalMaxBytes,
     onFlushed: (jobs, entries, ms) => metrics.observeFlush(jobs, entries, ms),
@@ -111,7 +115,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
   let accepting = true;
   const deps: HttpDeps = {
     config,
-    journal,
+    journal: { stats: journal.stats, verify: () => verifyChain(journal.db), listDeadLetters: journal.deadLetters.list, quotaBytes: config.journalMaxBytes },
+    reads: bindDb(journal.db, HTTP_READS),
     keys,
     agentKeys,
     issueToken: createTokenIssuer(keys, config.tokenTtl),
@@ -152,7 +157,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       ...(scaleOut ? { followers: scaleOut.status() } : {}),
     }),
   };
-  const { app, router, rootRouter } = createApp(deps);
+  const { handler, router, rootRouter } = createApp(deps);
   metrics.setSources({
     openStreams: () => hub.streamCount(),
     longPolls: () => hub.waitingCount(),
@@ -160,7 +165,6 @@ export async function startServer(config: Config): Promise<RunningServer> {
     backlogs: () => drain.backlogs(),
     agents: () => agentStatusCounts(journal.db, { connected: (a) => hub.isConnected(a), seenAt: (a) => presence.lastSeen(a) }, Date.now()),
   });
-  const handler = app.callback();
 
   const listeners = await openListeners(config, handler);
   const url = listeners.url;

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import { join } from 'node:path';
-import { createEngineClient } from '../../src/transport/engine/engineClient.js';
+import { createEngineClient } from '../../src/engine/engineClient.js';
 import { spawnReady } from '../support.js';
 import { CLI, jsonRequest, pool, serverEnv, startCommsApi } from './commsApi.js';
 

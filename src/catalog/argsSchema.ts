@@ -1,5 +1,6 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import { StatusError } from '../errors.js';
 
 /** A field-level validation failure, shaped like the problem+json `errors` members. */
 export interface FieldError {
@@ -8,12 +9,15 @@ export interface FieldError {
 }
 
 /** Arguments that do not match a catalogue schema, or a schema that is not valid JSON Schema. */
-export class InvalidArgsError extends Error {
+export class InvalidArgsError extends StatusError {
+  readonly status = 400;
+  override readonly problem: { errors: FieldError[] };
   constructor(
     message: string,
     readonly errors: FieldError[],
   ) {
     super(message);
+    this.problem = { errors };
   }
 }
 

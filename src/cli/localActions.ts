@@ -90,10 +90,10 @@ async function listDead(g: Globals, o: { sink?: string; all?: boolean }): Promis
     const cfg = m.configOf(g.config);
     // the data-folder command prints JSON itself; read the rows the same way, quietly
     const { openJournal } = await import('../journal/journal.js');
-    const { listDeadLetters } = await import('../queries/deadLetters.js');
-    const j = openJournal({ dataDir: cfg.dataDir, quotaBytes: cfg.journalMaxBytes });
+    const { createProjections } = await import('../projections/index.js');
+    const j = openJournal({ projections: createProjections, dataDir: cfg.dataDir, quotaBytes: cfg.journalMaxBytes });
     try {
-      return listDeadLetters(j.db, { sink: o.sink, all: o.all ?? false, limit: 1000 });
+      return j.deadLetters.list({ sink: o.sink, all: o.all ?? false, limit: 1000 });
     } finally {
       await j.close();
     }

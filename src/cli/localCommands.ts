@@ -6,15 +6,15 @@ import { createUser, CreateUser } from '../commands/createUser.js';
 import { registerAgent, RegisterAgent } from '../commands/registerAgent.js';
 import { createAgentKeyHasher, loadAgentKeySecret } from '../security/agentKeys.js';
 import { openJournal, type Journal } from '../journal/journal.js';
-import { journalStats } from '../journal/journalStats.js';
+import { createProjections } from '../projections/index.js';
 import { verifyChain } from '../journal/verifyChain.js';
-import { deadLettersCommand, pruneCommand, replayCommand } from '../replay/drainCli.js';
+import { deadLettersCommand, pruneCommand, replayCommand } from '../cliDrain.js';
 import { readStdin } from './prompt.js';
 
 export const configOf = (file: string | undefined): Config => loadConfig(process.env, file);
 
 async function withJournal<T>(cfg: Config, run: (j: Journal) => Promise<T>): Promise<T> {
-  const journal = openJournal({ dataDir: cfg.dataDir, quotaBytes: cfg.journalMaxBytes });
+  const journal = openJournal({ projections: createProjections, dataDir: cfg.dataDir, quotaBytes: cfg.journalMaxBytes });
   try {
     return await run(journal);
   } finally {
@@ -87,7 +87,7 @@ export async function usersAddLocal(cfg: Config, name: string, role: string | un
   return withJournal(cfg, (j) => createUser(j)(cmd, 'cli'));
 }
 
-export const journalStatsLocal = (cfg: Config) => withJournal(cfg, async (j) => journalStats(j.db, j.file));
+export const journalStatsLocal = (cfg: Config) => withJournal(cfg, async (j) => j.stats());
 
 export async function journalVerifyLocal(cfg: Config): Promise<{ ok: boolean }> {
   return withJournal(cfg, async (j) => {

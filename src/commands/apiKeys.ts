@@ -3,9 +3,12 @@ import { z } from 'zod';
 import type { Db } from '../journal/database.js';
 import type { Entry } from '../journal/entries.js';
 import type { GroupCommit } from '../journal/groupCommit.js';
-import { findApiKey } from '../queries/users.js';
+import { findApiKey } from '../projections/usersReads.js';
+import { StatusError } from '../errors.js';
 
-export class UnknownApiKeyError extends Error {}
+export class UnknownApiKeyError extends StatusError {
+  readonly status = 404;
+}
 
 /** The body of `POST /api-keys`. */
 export const CreateApiKey = z.object({

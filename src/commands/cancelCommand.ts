@@ -2,7 +2,7 @@ import type { Db } from '../journal/database.js';
 import type { Entry } from '../journal/entries.js';
 import type { GroupCommit } from '../journal/groupCommit.js';
 import type { CommandId } from '../journal/ids.js';
-import { findCommand, openTargets } from '../queries/commands.js';
+import { findCommand, openTargets } from '../projections/commandsReads.js';
 import { UnknownCommandError } from './recordCommandResult.js';
 
 /**

@@ -2,9 +2,12 @@ import type { Db } from '../journal/database.js';
 import type { Entry } from '../journal/entries.js';
 import type { GroupCommit } from '../journal/groupCommit.js';
 import type { AgentId } from '../journal/ids.js';
-import { findAgent } from '../queries/agents.js';
+import { findAgent } from '../projections/agentsReads.js';
+import { StatusError } from '../errors.js';
 
-export class UnknownAgentError extends Error {}
+export class UnknownAgentError extends StatusError {
+  readonly status = 404;
+}
 
 /** Pure decision: only a registered agent can be deleted; deleting revokes its tokens. */
 export function decideDeleteAgent(exists: boolean, uuid: AgentId, actor: string): Entry[] {

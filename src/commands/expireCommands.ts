@@ -1,7 +1,7 @@
 import type { Db } from '../journal/database.js';
 import type { Entry } from '../journal/entries.js';
 import type { GroupCommit } from '../journal/groupCommit.js';
-import { dueTargets, nextDeadline } from '../queries/commands.js';
+import { dueTargets, nextDeadline } from '../projections/commandsReads.js';
 
 const BATCH = 5000;
 

@@ -5,7 +5,7 @@ import type { GroupCommit } from '../journal/groupCommit.js';
 import { asCommandId, type AgentId } from '../journal/ids.js';
 import { applyCommandResult, CommandResult } from './recordCommandResult.js';
 import { InvalidBatchError } from './ingestStatelessEvents.js';
-import { checkAgentLine, isObject, parseNdjson } from './parseNdjson.js';
+import { checkAgentLine, isObject, parseNdjson } from '../ndjson.js';
 
 /** A stateful header line: `{id, module, collector?, operation}`. */
 export const StatefulHeader = z.object({

@@ -2,11 +2,15 @@ import type { Db } from '../journal/database.js';
 import type { Entry } from '../journal/entries.js';
 import type { GroupCommit } from '../journal/groupCommit.js';
 import type { AgentId } from '../journal/ids.js';
-import { checkAgentLine, isObject, parseNdjson } from './parseNdjson.js';
+import { checkAgentLine, isObject, parseNdjson } from '../ndjson.js';
+import { StatusError } from '../errors.js';
 
-export class InvalidBatchError extends Error {
+export class InvalidBatchError extends StatusError {
+  readonly status = 400;
+  override readonly problem: Record<string, unknown>;
   constructor(readonly line: number, readonly reason: string) {
     super(`line ${line}: ${reason}`);
+    this.problem = { errors: [{ line, message: reason }] };
   }
 }
 

@@ -5,14 +5,19 @@ import type { Db } from '../journal/database.js';
 import type { Entry } from '../journal/entries.js';
 import type { GroupCommit } from '../journal/groupCommit.js';
 import { asCommandId, GroupName, type CommandId } from '../journal/ids.js';
-import { findCatalogEntry, type CatalogEntryDto } from '../queries/catalog.js';
-import { findPackage } from '../queries/packages.js';
-import { agentExists, allAgents, groupMembers } from '../queries/commands.js';
+import { findCatalogEntry, type CatalogEntryDto } from '../projections/catalogReads.js';
+import { agentExists, allAgents, groupMembers } from '../projections/commandsReads.js';
+import { findPackage } from '../projections/packagesReads.js';
 import { MAX_TIMEOUT_SECONDS, TargetType } from './putCatalogEntry.js';
+import { StatusError } from '../errors.js';
 
-export class UnknownActionError extends Error {}
+export class UnknownActionError extends StatusError {
+  readonly status = 404;
+}
 /** The target is not allowed for this action, or resolves to no agent. */
-export class InvalidTargetError extends Error {}
+export class InvalidTargetError extends StatusError {
+  readonly status = 400;
+}
 
 /** The body of `POST /commands`. */
 export const IssueCommand = z.object({

@@ -1,7 +1,7 @@
 import type { Db } from '../journal/database.js';
 import type { Entry } from '../journal/entries.js';
 import type { GroupCommit } from '../journal/groupCommit.js';
-import { targetState, type TargetState } from '../queries/commands.js';
+import { targetState, type TargetState } from '../projections/commandsReads.js';
 
 export interface Delivery {
   agent: string;

@@ -1,7 +1,8 @@
 import type { Db } from '../journal/database.js';
 import type { Entry } from '../journal/entries.js';
 import type { GroupCommit } from '../journal/groupCommit.js';
-import { checkpointName } from '../pipelines/pullPipeline.js';
+import { checkpointName, createCheckpoints } from '../journal/checkpoints.js';
+import { createPrunePrefix } from '../journal/prunePrefix.js';
 
 /** What to prune: entries matching ANY of the criteria, within what every sink acknowledged. */
 export interface PruneRequest {
@@ -42,61 +43,35 @@ export function decidePrune(facts: PruneFacts, removed: number, anchorHash: stri
 }
 
 export function pruneJournal(deps: { db: Db; commit: GroupCommit; sinks: readonly string[]; now?: () => number }) {
-  const { db } = deps;
-  const first = db.prepare('SELECT min(seq) FROM journal').pluck();
-  const checkpoint = db.prepare<[string], { seq: number }>('SELECT seq FROM checkpoints WHERE name = ?');
-  const lastBefore = db.prepare('SELECT max(seq) FROM journal WHERE time < ?').pluck();
-  const sizes = db.prepare<[], { seq: number; size: number }>(
-    'SELECT seq, length(data) + coalesce(length(body), 0) + 100 AS size FROM journal ORDER BY seq DESC',
-  );
-  const lastRow = db.prepare<[number], { seq: number; hash: Buffer }>(
-    'SELECT seq, hash FROM journal WHERE seq <= ? ORDER BY seq DESC LIMIT 1',
-  );
-  const count = db.prepare('SELECT count(*) FROM journal WHERE seq <= ?').pluck();
-  const remove = db.prepare('DELETE FROM journal WHERE seq <= ?');
-  const anchor = db.prepare(
-    `INSERT INTO chain_anchor (id, after_seq, hash) VALUES (1, ?, ?)
-     ON CONFLICT (id) DO UPDATE SET after_seq = excluded.after_seq, hash = excluded.hash`,
-  );
+  const prefix = createPrunePrefix(deps.db);
+  const checkpoints = createCheckpoints(deps.db);
 
   function requestedThrough(req: PruneRequest, now: number): number {
     let through = 0;
     if (req.beforeSeq !== undefined) through = Math.max(through, req.beforeSeq - 1);
-    if (req.olderThanDays !== undefined) {
-      through = Math.max(through, (lastBefore.get(now - req.olderThanDays * 86_400_000) as number | null) ?? 0);
-    }
-    if (req.maxBytes !== undefined) {
-      let kept = 0;
-      for (const r of sizes.iterate()) {
-        kept += r.size;
-        if (kept > req.maxBytes) {
-          through = Math.max(through, r.seq);
-          break;
-        }
-      }
-    }
+    if (req.olderThanDays !== undefined) through = Math.max(through, prefix.lastSeqBefore(now - req.olderThanDays * 86_400_000));
+    if (req.maxBytes !== undefined) through = Math.max(through, prefix.throughForBytes(req.maxBytes));
     return through;
   }
 
   return (req: PruneRequest, actor: string): Promise<PruneResult> =>
     deps.commit.run((tx) => {
       const facts: PruneFacts = {
-        firstSeq: (first.get() as number | null) ?? 0,
+        firstSeq: prefix.firstSeq(),
         requested: requestedThrough(req, (deps.now ?? Date.now)()),
-        safe: Math.min(...deps.sinks.map((s) => checkpoint.get(checkpointName(s))?.seq ?? 0)),
+        safe: Math.min(...deps.sinks.map((s) => checkpoints.get(checkpointName(s)))),
       };
-      const last = lastRow.get(Math.min(facts.requested, facts.safe));
+      const last = prefix.lastRowThrough(Math.min(facts.requested, facts.safe));
       const through = last?.seq ?? 0;
       const base = { through_seq: 0, removed: 0, requested_through_seq: facts.requested, safe_through_seq: facts.safe };
-      const n = through >= facts.firstSeq ? (count.get(through) as number) : 0;
+      const n = through >= facts.firstSeq ? prefix.countThrough(through) : 0;
       if (n === 0) {
         const reason = facts.requested < facts.firstSeq ? 'nothing matches' : 'the sinks have not acknowledged those entries yet';
         return { pruned: false, ...base, reason };
       }
       const hash = last!.hash;
       const entries = decidePrune({ ...facts, requested: through }, n, hash.toString('hex'), actor);
-      remove.run(through);
-      anchor.run(through, hash);
+      prefix.removeThrough(through, hash);
       entries.forEach(tx.append);
       return { pruned: true, ...base, through_seq: through, removed: n };
     });

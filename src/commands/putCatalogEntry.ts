@@ -3,7 +3,7 @@ import { compileArgsSchema } from '../catalog/argsSchema.js';
 import type { Db } from '../journal/database.js';
 import type { Entry } from '../journal/entries.js';
 import type { GroupCommit } from '../journal/groupCommit.js';
-import { findCatalogEntry, type CatalogEntryDto } from '../queries/catalog.js';
+import { findCatalogEntry, type CatalogEntryDto } from '../projections/catalogReads.js';
 
 export const ActionName = z
   .string()

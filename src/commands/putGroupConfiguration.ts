@@ -3,8 +3,9 @@ import type { Db } from '../journal/database.js';
 import type { Entry } from '../journal/entries.js';
 import type { GroupCommit } from '../journal/groupCommit.js';
 import { GroupName } from '../journal/ids.js';
-import { contentEtag, ifMatchSatisfied } from '../queries/etag.js';
-import { groupConfiguration, type GroupConfiguration } from '../queries/groups.js';
+import { contentEtag, ifMatchSatisfied } from '../projections/etag.js';
+import { groupConfiguration, type GroupConfiguration } from '../projections/groupsReads.js';
+import { StatusError } from '../errors.js';
 
 /** Deeper JSON than this is refused (400): merging and hashing stay far from the stack limit. */
 export const MAX_CONFIGURATION_DEPTH = 32;
@@ -32,9 +33,12 @@ export const PutGroupConfiguration = z.object({
 export type PutGroupConfiguration = z.infer<typeof PutGroupConfiguration>;
 
 /** The If-Match header names another version (412). */
-export class PreconditionFailedError extends Error {
+export class PreconditionFailedError extends StatusError {
+  readonly status = 412;
+  override readonly headers: Record<string, string>;
   constructor(readonly currentEtag: string) {
     super(`If-Match does not match the current ETag ${currentEtag}`);
+    this.headers = { ETag: currentEtag };
   }
 }
 

@@ -4,11 +4,16 @@ import type { Entry, StoredEntry } from '../journal/entries.js';
 import { ConflictError } from '../journal/errors.js';
 import type { GroupCommit, Tx } from '../journal/groupCommit.js';
 import type { AgentId, CommandId } from '../journal/ids.js';
-import { findCommand, targetState, type TargetState } from '../queries/commands.js';
+import { findCommand, targetState, type TargetState } from '../projections/commandsReads.js';
+import { StatusError } from '../errors.js';
 
-export class UnknownCommandError extends Error {}
+export class UnknownCommandError extends StatusError {
+  readonly status = 404;
+}
 /** Only an agent the command was issued to may report on it. */
-export class NotATargetError extends Error {}
+export class NotATargetError extends StatusError {
+  readonly status = 403;
+}
 export class AlreadyReportedError extends ConflictError {}
 
 /** The body of `POST /commands/{id}/result`, and the data line of a stateful `module:"command"` event. */

@@ -3,7 +3,7 @@ import type { Entry } from '../journal/entries.js';
 import { DuplicateError } from '../journal/errors.js';
 import type { GroupCommit } from '../journal/groupCommit.js';
 import { AgentId, GroupName } from '../journal/ids.js';
-import { findAgent } from '../queries/agents.js';
+import { findAgent } from '../projections/agentsReads.js';
 import type { Db } from '../journal/database.js';
 
 export const RegisterAgent = z.object({

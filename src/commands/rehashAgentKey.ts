@@ -1,7 +1,7 @@
 import type { Db } from '../journal/database.js';
 import type { Entry } from '../journal/entries.js';
 import type { GroupCommit } from '../journal/groupCommit.js';
-import { findAgent, type AgentRow } from '../queries/agents.js';
+import { findAgent, type AgentRow } from '../projections/agentsReads.js';
 
 /**
  * Pure decision: after a successful login that matched the legacy hash `verified`, the agent's

@@ -2,9 +2,12 @@ import type { Db } from '../journal/database.js';
 import type { Entry } from '../journal/entries.js';
 import type { GroupCommit } from '../journal/groupCommit.js';
 import type { PackageName, PackageStore } from '../packages/packageStore.js';
-import { findPackage, packageContentInUse, type PackageInfo } from '../queries/packages.js';
+import { findPackage, packageContentInUse, type PackageInfo } from '../projections/packagesReads.js';
+import { StatusError } from '../errors.js';
 
-export class PackageTooLargeError extends Error {
+export class PackageTooLargeError extends StatusError {
+  readonly status = 413;
+  override readonly headers = { Connection: 'close' };
   constructor(readonly limit: number) {
     super(`a package is limited to ${limit} bytes`);
   }
@@ -23,7 +26,9 @@ export function decideStorePackage(name: PackageName, upload: { size: number; sh
   return [{ type: 'PackageUploaded', stream: `package:${name}`, actor, data: { name, size: upload.size, sha256: upload.sha256 } }];
 }
 
-export class UnknownPackageError extends Error {}
+export class UnknownPackageError extends StatusError {
+  readonly status = 404;
+}
 
 /** Pure decision: only a stored package can be deleted. */
 export function decideDeletePackage(current: PackageInfo | undefined, name: PackageName, actor: string): Entry[] {

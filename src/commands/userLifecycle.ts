@@ -3,9 +3,12 @@ import type { Db } from '../journal/database.js';
 import type { Entry } from '../journal/entries.js';
 import type { GroupCommit } from '../journal/groupCommit.js';
 import { UserName } from '../journal/ids.js';
-import { findUser, type UserRow } from '../queries/users.js';
+import { findUser, type UserRow } from '../projections/usersReads.js';
+import { StatusError } from '../errors.js';
 
-export class UnknownUserError extends Error {}
+export class UnknownUserError extends StatusError {
+  readonly status = 404;
+}
 
 export const UserChange = z.enum(['disable', 'enable', 'delete']);
 export type UserChange = z.infer<typeof UserChange>;

@@ -1,15 +1,18 @@
 import { join } from 'node:path';
-import { createProjections } from '../projections/index.js';
 import { createAppender } from './appendToJournal.js';
 import { createCheckpoints } from './checkpoints.js';
+import { createDeadLetterStore } from './deadLetters.js';
+import { createJournalStats } from './journalStats.js';
 import { openDatabase, type Db } from './database.js';
 import type { StoredEntry } from './entries.js';
-import { createGroupCommit, type GroupCommitOptions } from './groupCommit.js';
+import { createGroupCommit, type GroupCommitOptions, type Projection } from './groupCommit.js';
 import { createJournalReader } from './readEntries.js';
 
 export interface JournalOptions {
   dataDir: string;
   quotaBytes: number;
+  /** The read models, built on the opened database by the composition root (the journal knows none of them). */
+  projections: (db: Db) => Projection[];
   onFlushed?: GroupCommitOptions['onFlushed'];
 }
 
@@ -17,7 +20,7 @@ export interface JournalOptions {
 export function openJournal(opts: JournalOptions) {
   const file = join(opts.dataDir, 'comms.db');
   const db: Db = openDatabase(file);
-  const projections = createProjections(db);
+  const projections = opts.projections(db);
   const listeners = new Set<(entries: StoredEntry[]) => void>();
   const commit = createGroupCommit({
     db,
@@ -37,6 +40,8 @@ export function openJournal(opts: JournalOptions) {
     commit,
     reader: createJournalReader(db),
     checkpoints: createCheckpoints(db),
+    deadLetters: createDeadLetterStore(db),
+    stats: createJournalStats(db, file),
     /** Subscribes to committed entries (in-process); returns the unsubscribe function. */
     onCommitted(listener: (entries: StoredEntry[]) => void): () => void {
       listeners.add(listener);

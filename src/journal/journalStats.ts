@@ -1,5 +1,8 @@
 import { statSync } from 'node:fs';
+import { createCheckpoints } from './checkpoints.js';
 import type { Db } from './database.js';
+import { createDeadLetterStore } from './deadLetters.js';
+import { createHeadSeq } from './headSeq.js';
 
 export interface JournalStats {
   head_seq: number;
@@ -11,40 +14,39 @@ export interface JournalStats {
   dead_letters: { open: number; total: number };
 }
 
-export function journalStats(db: Db, file: string): JournalStats {
-  const j = db.prepare('SELECT max(seq) AS head, min(seq) AS first, count(*) AS n FROM journal').get() as {
-    head: number | null;
-    first: number | null;
-    n: number;
+/** Sizes, head, per-sink checkpoints with their lag, dead letters: built from the journal's own operations. */
+export function createJournalStats(db: Db, file: string): () => JournalStats {
+  const headSeq = createHeadSeq(db);
+  const checkpoints = createCheckpoints(db);
+  const deadLetters = createDeadLetterStore(db);
+  const extent = db.prepare<[], { first: number | null; n: number }>('SELECT min(seq) AS first, count(*) AS n FROM journal');
+  return () => {
+    const j = extent.get() ?? { first: null, n: 0 };
+    const head = headSeq();
+    const pageSize = db.pragma('page_size', { simple: true }) as number;
+    const pages = db.pragma('page_count', { simple: true }) as number;
+    const free = db.pragma('freelist_count', { simple: true }) as number;
+    return {
+      head_seq: head,
+      first_seq: j.first ?? 0,
+      entries: j.n,
+      size_bytes: (pages - free) * pageSize,
+      file_bytes: fileBytes(file),
+      checkpoints: checkpoints.all().map((c) => ({ name: c.name, seq: c.seq, lag: head - c.seq, updated_at: new Date(c.updated_at).toISOString() })),
+      dead_letters: deadLetters.counts(),
+    };
   };
-  const pageSize = db.pragma('page_size', { simple: true }) as number;
-  const pages = db.pragma('page_count', { simple: true }) as number;
-  const free = db.pragma('freelist_count', { simple: true }) as number;
-  const head = j.head ?? 0;
-  const cps = db.prepare('SELECT name, seq, updated_at FROM checkpoints ORDER BY name').all() as Array<{
-    name: string;
-    seq: number;
-    updated_at: number;
-  }>;
-  const dl = db.prepare('SELECT count(*) AS total, coalesce(sum(resolved = 0), 0) AS open FROM dead_letters').get() as {
-    total: number;
-    open: number;
-  };
-  let fileBytes = 0;
+}
+
+/** The database file and its write-ahead log, as they stand on disk. */
+function fileBytes(file: string): number {
+  let bytes = 0;
   for (const suffix of ['', '-wal']) {
     try {
-      fileBytes += statSync(file + suffix).size;
+      bytes += statSync(file + suffix).size;
     } catch {
       /* no such file yet */
     }
   }
-  return {
-    head_seq: head,
-    first_seq: j.first ?? 0,
-    entries: j.n,
-    size_bytes: (pages - free) * pageSize,
-    file_bytes: fileBytes,
-    checkpoints: cps.map((c) => ({ name: c.name, seq: c.seq, lag: head - c.seq, updated_at: new Date(c.updated_at).toISOString() })),
-    dead_letters: { open: dl.open, total: dl.total },
-  };
+  return bytes;
 }

@@ -1,5 +1,6 @@
 import type { Db } from './database.js';
 import type { StoredEntry } from './entries.js';
+import { createHeadSeq } from './headSeq.js';
 
 export interface JournalRow {
   seq: number;
@@ -33,14 +34,14 @@ export function createJournalReader(db: Db) {
   const range = db.prepare<[number, number, number], JournalRow>(
     'SELECT seq, type, stream, time, actor, data, body, hash FROM journal WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?',
   );
-  const head = db.prepare<[], { seq: number | null }>('SELECT max(seq) AS seq FROM journal');
+  const head = createHeadSeq(db);
   const first = db.prepare<[], { seq: number | null }>('SELECT min(seq) AS seq FROM journal');
   return {
     /** Up to `limit` rows with seq > `afterSeq`, in order. */
     rowsAfter: (afterSeq: number, limit: number): JournalRow[] => after.all(afterSeq, limit),
     rowsBetween: (afterSeq: number, toSeq: number, limit: number): JournalRow[] => range.all(afterSeq, toSeq, limit),
     entriesAfter: (afterSeq: number, limit: number): StoredEntry[] => after.all(afterSeq, limit).map(rowToEntry),
-    headSeq: (): number => head.get()?.seq ?? 0,
+    headSeq: head,
     firstSeq: (): number => first.get()?.seq ?? 0,
   };
 }

@@ -1,13 +1,22 @@
 import { asyncScheduler, buffer, catchError, concatMap, EMPTY, filter, from, fromEventPattern, merge, type Observable, tap, throttleTime } from 'rxjs';
 import type { Delivery } from '../commands/markCommandDelivered.js';
 import type { StoredEntry } from '../journal/entries.js';
-import { agentCommandFromEntry } from '../queries/commands.js';
-import type { SseHub } from '../transport/sse/hub.js';
+import { agentCommandFromEntry, type AgentCommandDto } from '../projections/commandsReads.js';
+
+/** What the pipeline asks of the agents' open streams (the SSE hub of src/transport/sse answers). */
+export interface CommandsHub {
+  /** Writes the command to every open stream of `agents`. */
+  broadcast(command: AgentCommandDto, cursor: number, agents: readonly string[]): unknown;
+  /** Closes the agent's streams. */
+  disconnect(agent: string): void;
+  /** The first delivery of each command on each stream. */
+  readonly deliveries$: Observable<Delivery>;
+}
 
 export interface CommandsDeliveryDeps {
   /** `journal.onCommitted`: told about every durable commit, in seq order. */
   onCommitted(listener: (entries: StoredEntry[]) => void): () => void;
-  hub: SseHub;
+  hub: CommandsHub;
   /** Journals the first delivery of each (agent, command) in one transaction. */
   markDelivered(deliveries: readonly Delivery[]): Promise<number>;
   /** A deadline was issued: the expiry scheduler may need to fire sooner. */

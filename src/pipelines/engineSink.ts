@@ -1,5 +1,5 @@
 import type { JournalRow } from '../journal/readEntries.js';
-import type { EngineClient } from '../transport/engine/engineClient.js';
+import type { EngineClient } from '../engine/engineClient.js';
 import { bodyLength, engineBody, engineItem, toEngineRow, type EngineRow } from './engineFormat.js';
 import type { Sink, Unit } from './pullPipeline.js';
 

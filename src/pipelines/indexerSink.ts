@@ -1,7 +1,7 @@
 import type { JournalRow } from '../journal/readEntries.js';
 import type { StatefulResult } from '../projections/statefulBatchesProjection.js';
-import type { BulkItemResult, IndexerClient } from '../transport/indexer/indexerClient.js';
-import type { Poison } from './deadLetterStore.js';
+import type { BulkItemResult, IndexerClient } from '../indexer/indexerClient.js';
+import type { Poison } from '../journal/deadLetters.js';
 import { INDEXED_TYPES, rowActions, type IndexAction } from './indexerActions.js';
 import type { Delivery, Sink, Unit } from './pullPipeline.js';
 

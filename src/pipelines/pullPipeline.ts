@@ -18,11 +18,13 @@ import {
 } from 'rxjs';
 import type { Db } from '../journal/database.js';
 import type { StoredEntry } from '../journal/entries.js';
+import { checkpointName, createCheckpoints } from '../journal/checkpoints.js';
+import { createHeadSeq } from '../journal/headSeq.js';
 import { type Backlog, createBacklogReader } from '../queries/backlog.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
-import { createDeadLetterStore, type Poison } from './deadLetterStore.js';
-import { createPageReader, type PageLimits } from './readPage.js';
-import type { Delivery, PipelineState, PipelineStatus, Sink, Unit } from './sink.js';
+import { createDeadLetterStore, type Poison } from '../journal/deadLetters.js';
+import { createPageReader, type PageLimits } from '../journal/readJournalPage.js';
+import type { PipelineState, PipelineStatus, Sink, Unit } from './sink.js';
 
 export type { Delivery, PipelineState, PipelineStatus, Sink, Unit } from './sink.js';
 
@@ -63,8 +65,6 @@ export interface Pipeline {
 
 class DeliveryFailed extends Error {}
 
-export const checkpointName = (sink: string): string => `sink:${sink}`;
-
 /** The generic pull pipeline: page after the checkpoint → deliver → checkpoint, forever. */
 export function createPullPipeline<U extends Unit>(deps: PipelineDeps<U>): Pipeline {
   const { db, sink } = deps;
@@ -75,18 +75,14 @@ export function createPullPipeline<U extends Unit>(deps: PipelineDeps<U>): Pipel
   const cpName = checkpointName(sink.name);
   const readPage = createPageReader(db, sink.types);
   const deadLetters = createDeadLetterStore(db);
-  const getCheckpoint = db.prepare<[string], { seq: number }>('SELECT seq FROM checkpoints WHERE name = ?');
-  const putCheckpoint = db.prepare(
-    `INSERT INTO checkpoints (name, seq, updated_at) VALUES (?, ?, ?)
-     ON CONFLICT (name) DO UPDATE SET seq = max(seq, excluded.seq), updated_at = excluded.updated_at`,
-  );
-  const headSeq = db.prepare('SELECT max(seq) FROM journal').pluck();
+  const checkpoints = createCheckpoints(db);
+  const headSeq = createHeadSeq(db);
   const readBacklog = createBacklogReader(db, sink.types);
   let backlog: { at: number; value: Backlog } | undefined;
   const stop$ = new Subject<void>();
   const nudge$ = new Subject<void>();
   const ackListeners = new Set<(cp: number) => void>();
-  let checkpoint = getCheckpoint.get(cpName)?.seq ?? 0;
+  let checkpoint = checkpoints.get(cpName);
   let state: PipelineState = 'running';
   let failures = 0;
   let lastError: string | undefined;
@@ -95,7 +91,7 @@ export function createPullPipeline<U extends Unit>(deps: PipelineDeps<U>): Pipel
 
   const moveCheckpoint = (seq: number): void => {
     if (seq <= checkpoint) return;
-    putCheckpoint.run(cpName, seq, Date.now());
+    checkpoints.advance(cpName, seq);
     checkpoint = seq;
   };
   const announce = (): void => {
@@ -198,7 +194,7 @@ export function createPullPipeline<U extends Unit>(deps: PipelineDeps<U>): Pipel
 
   /** One run from the stored checkpoint; a bug (an exception outside a delivery) restarts it after a pause. */
   const run$: Observable<never> = defer(() => {
-    checkpoint = Math.max(checkpoint, getCheckpoint.get(cpName)?.seq ?? 0);
+    checkpoint = Math.max(checkpoint, checkpoints.get(cpName));
     const unsubscribe = deps.onCommitted(() => nudge$.next());
     return of(checkpoint).pipe(
       expand((after) => page$(after)),
@@ -234,7 +230,7 @@ export function createPullPipeline<U extends Unit>(deps: PipelineDeps<U>): Pipel
       const now = Date.now();
       while (recent.length > 0 && recent[0]!.at < now - 10_000) recent.shift();
       const events = recent.reduce((n, r) => n + r.events, 0);
-      const head = (headSeq.get() as number | null) ?? 0;
+      const head = headSeq();
       return {
         state,
         checkpoint,

@@ -1,5 +1,5 @@
 import type { JournalRow } from '../journal/readEntries.js';
-import type { Poison } from './deadLetterStore.js';
+import type { Poison } from '../journal/deadLetters.js';
 
 /** A piece of work for a sink: covers journal rows firstSeq..lastSeq. */
 export interface Unit {

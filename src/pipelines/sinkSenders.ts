@@ -1,5 +1,5 @@
-import type { EngineClient } from '../transport/engine/engineClient.js';
-import type { IndexerClient } from '../transport/indexer/indexerClient.js';
+import type { EngineClient } from '../engine/engineClient.js';
+import type { IndexerClient } from '../indexer/indexerClient.js';
 import { engineItemBody, type EngineItem } from './engineFormat.js';
 import { describeItemError, type IndexerItem } from './indexerSink.js';
 

@@ -1,7 +1,7 @@
 import type { Db } from '../journal/database.js';
 import type { StoredEntry } from '../journal/entries.js';
 import type { Projection } from '../journal/groupCommit.js';
-import { statesIndex } from '../transport/indexer/templates.js';
+import { statesIndex } from '../indexer/templates.js';
 
 /**
  * Read model of stateful batches: one row per batch and one per item, projected from the

@@ -2,7 +2,7 @@ import type { Statement } from 'better-sqlite3';
 import { z } from 'zod';
 import type { Db } from '../journal/database.js';
 import { GroupName } from '../journal/ids.js';
-import { statusOf, type AgentRow, type AgentStatus } from './agents.js';
+import { statusOf, type AgentRow, type AgentStatus } from '../projections/agentsReads.js';
 
 const SORTS = ['uuid', 'name', 'registered_at', 'last_seen'] as const;
 const Sort = z.enum([...SORTS, ...SORTS.map((s) => `-${s}` as const)]);

@@ -1,6 +1,6 @@
 import type { Statement } from 'better-sqlite3';
 import { z } from 'zod';
-import type { Db } from '../journal/database.js';
+import { preparedOnce, type Db } from '../journal/database.js';
 
 const isoTime = z.iso.datetime({ offset: true }).transform((s) => Date.parse(s));
 
@@ -71,23 +71,25 @@ interface Statements {
   rows: Statement;
   fanouts: Statement;
 }
-const cache = new WeakMap<Db, Map<string, Statements>>();
-const outcomeCache = new WeakMap<Db, Statement>();
+const byFilters = preparedOnce(() => new Map<string, Statements>());
+const outcomeOf = preparedOnce((db: Db): Statement => db.prepare('SELECT code, message FROM command_targets WHERE command = ? AND agent = ?'));
+const targets = preparedOnce((db: Db): Statement =>
+  db.prepare(
+    `SELECT agent FROM command_targets WHERE command = @command AND seq = @seq AND agent > @after
+     AND (@agent IS NULL OR agent = @agent) ORDER BY agent LIMIT @limit`,
+  ),
+);
 
 /** A finished target's code and message (its row holds the outcome of its one result). */
 function outcome(db: Db, command: string, agent: string | null): { code?: number; message?: string } {
   if (agent === null) return {};
-  let stmt = outcomeCache.get(db);
-  if (!stmt) outcomeCache.set(db, (stmt = db.prepare('SELECT code, message FROM command_targets WHERE command = ? AND agent = ?')));
-  const r = stmt.get(command, agent) as { code: number | null; message: string | null } | undefined;
+  const r = outcomeOf(db).get(command, agent) as { code: number | null; message: string | null } | undefined;
   return { ...(r?.code != null ? { code: r.code } : {}), ...(r?.message != null ? { message: r.message } : {}) };
 }
-const targetsCache = new WeakMap<Db, Statement>();
 
 /** Per combination of filters (prepared on first use): per-agent rows, and issue rows to expand. */
 function statementsFor(db: Db, used: Filter[]): Statements {
-  let byKey = cache.get(db);
-  if (!byKey) cache.set(db, (byKey = new Map()));
+  const byKey = byFilters(db);
   const key = used.join(',');
   let stmts = byKey.get(key);
   if (!stmts) {
@@ -104,15 +106,7 @@ function statementsFor(db: Db, used: Filter[]): Statements {
 
 /** The agents of one issue row after `after` (in agent order), optionally only `agent`. */
 function fanoutAgents(db: Db, r: EventRow, after: string, agent: string | undefined, limit: number): string[] {
-  let stmt = targetsCache.get(db);
-  if (!stmt) {
-    stmt = db.prepare(
-      `SELECT agent FROM command_targets WHERE command = @command AND seq = @seq AND agent > @after
-       AND (@agent IS NULL OR agent = @agent) ORDER BY agent LIMIT @limit`,
-    );
-    targetsCache.set(db, stmt);
-  }
-  const rows = stmt.all({ command: r.command, seq: r.seq, after, agent: agent ?? null, limit }) as Array<{ agent: string }>;
+  const rows = targets(db).all({ command: r.command, seq: r.seq, after, agent: agent ?? null, limit }) as Array<{ agent: string }>;
   return rows.map((t) => t.agent);
 }
 

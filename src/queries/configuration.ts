@@ -1,8 +1,8 @@
 import type { Db } from '../journal/database.js';
 import type { StoredEntry } from '../journal/entries.js';
-import { findAgent } from './agents.js';
-import { contentEtag } from './etag.js';
-import { groupConfiguration, groupMembers } from './groups.js';
+import { findAgent } from '../projections/agentsReads.js';
+import { contentEtag } from '../projections/etag.js';
+import { groupConfiguration, groupMembers } from '../projections/groupsReads.js';
 
 type Json = Record<string, unknown>;
 const isPlainObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -49,18 +49,4 @@ export function agentsWithChangedConfiguration(db: Db, entries: readonly StoredE
     else if (e.type === 'AgentGroupsChanged') agents.add(e.data.uuid);
   }
   return [...agents];
-}
-
-/**
- * A `journal.onCommitted` listener: after a group's configuration or an agent's groups changed,
- * each affected agent with an open stream gets `event: config` with `{etag, configuration}`
- * (its own merged configuration).
- */
-export function configurationPusher(db: Db, hub: { pushConfig(agents: readonly string[], data: unknown): number }) {
-  return (entries: readonly StoredEntry[]): void => {
-    for (const agent of agentsWithChangedConfiguration(db, entries)) {
-      const merged = agentConfiguration(db, agent);
-      if (merged) hub.pushConfig([agent], { etag: merged.etag, configuration: merged.configuration });
-    }
-  };
 }

@@ -1,4 +1,4 @@
-import type { Db } from '../journal/database.js';
+import { preparedOnce, type Db } from '../journal/database.js';
 
 export interface StatefulItemDto {
   id: string;
@@ -36,7 +36,6 @@ interface ItemRow {
   error: string | null;
 }
 
-const statements = new WeakMap<Db, ReturnType<typeof prepare>>();
 function prepare(db: Db) {
   return {
     batch: db.prepare<[string], BatchRow>('SELECT * FROM stateful_batches WHERE batch = ?'),
@@ -46,10 +45,11 @@ function prepare(db: Db) {
   };
 }
 
+const stmts = preparedOnce(prepare);
+
 /** A stateful batch and its per-item results; `indexed` once every item has a 2xx result. */
 export function findStatefulBatch(db: Db, batch: string): StatefulBatchDto | undefined {
-  let s = statements.get(db);
-  if (!s) statements.set(db, (s = prepare(db)));
+  const s = stmts(db);
   const b = s.batch.get(batch);
   if (!b) return undefined;
   const items = s.items.all(batch).map((r) => ({

@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { checkArgs, compileArgsSchema, InvalidArgsError } from '../../src/catalog/argsSchema.js';
-import { SEED_CATALOG } from '../../src/commands/catalogSeed.js';
+import { SEED_CATALOG } from '../../src/commands/seedCatalog.js';
 import { decideExpire } from '../../src/commands/expireCommands.js';
 import { decideIssueCommand, InvalidTargetError, newCommandId, UnknownActionError, type IssueCommand } from '../../src/commands/issueCommand.js';
 import { decideMarkDelivered, decideMarkDeliveredBatch } from '../../src/commands/markCommandDelivered.js';
@@ -12,7 +12,7 @@ import {
   UnknownCommandError,
 } from '../../src/commands/recordCommandResult.js';
 import { asAgentId, asCommandId } from '../../src/journal/ids.js';
-import type { CatalogEntryDto } from '../../src/queries/catalog.js';
+import type { CatalogEntryDto } from '../../src/projections/catalogReads.js';
 
 const def = (name: string): CatalogEntryDto => {
   const seed = SEED_CATALOG.find((s) => s.name === name)!;

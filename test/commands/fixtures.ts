@@ -1,6 +1,7 @@
 import { call, login, type Reply } from '../support/client.js';
 import { addUser, AGENT_KEY, startTestServer, type TestServer } from '../support/server.js';
 import { openJournal, type Journal } from '../../src/journal/journal.js';
+import { createProjections } from '../../src/projections/index.js';
 import { createAgentKeyHasher, loadAgentKeySecret } from '../../src/security/agentKeys.js';
 import { createTokenIssuer, loadSigningKeys } from '../../src/security/tokens.js';
 
@@ -35,7 +36,7 @@ export async function commandsWorld(env: Record<string, string> = {}): Promise<C
     login(server.api, { username: 'olivia', password: PASSWORD }),
     login(server.api, { username: 'audrey', password: PASSWORD }),
   ]);
-  const journal = openJournal({ dataDir: server.dataDir, quotaBytes: 1 << 30 });
+  const journal = openJournal({ projections: createProjections, dataDir: server.dataDir, quotaBytes: 1 << 30 });
   const keyHash = createAgentKeyHasher(loadAgentKeySecret(server.dataDir)).hash(AGENT_KEY);
   const issuer = createTokenIssuer(loadSigningKeys(server.dataDir), 900);
   return {

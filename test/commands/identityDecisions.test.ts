@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { API_KEY_PATTERN, decideCreateApiKey, decideRevokeApiKey, hashApiKey, newApiKey, UnknownApiKeyError } from '../../src/commands/apiKeys.js';
 import { decideCancelCommand } from '../../src/commands/cancelCommand.js';
 import { UnknownCommandError } from '../../src/commands/recordCommandResult.js';
-import { DeadLetterResolvedError, decideDiscardDeadLetter } from '../../src/commands/retryDeadLetter.js';
+import { DeadLetterResolvedError, decideDiscardDeadLetter } from '../../src/pipelines/retryDeadLetter.js';
 import { decideUserChange, UnknownUserError } from '../../src/commands/userLifecycle.js';
 import { asCommandId, UserName } from '../../src/journal/ids.js';
 

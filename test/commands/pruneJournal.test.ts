@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { decidePrune } from '../../src/commands/pruneJournal.js';
-import { DeadLetterResolvedError, decideRetryDeadLetter, UnknownDeadLetterError } from '../../src/commands/retryDeadLetter.js';
+import { DeadLetterResolvedError, decideRetryDeadLetter, UnknownDeadLetterError } from '../../src/pipelines/retryDeadLetter.js';
 
 const prune = suite('decide: prune the journal');
 

@@ -5,8 +5,8 @@ import {
   PreconditionFailedError,
   PutGroupConfiguration,
 } from '../../src/commands/putGroupConfiguration.js';
-import { contentEtag } from '../../src/queries/etag.js';
-import { EMPTY_CONFIGURATION_ETAG, type GroupConfiguration } from '../../src/queries/groups.js';
+import { contentEtag } from '../../src/projections/etag.js';
+import { EMPTY_CONFIGURATION_ETAG, type GroupConfiguration } from '../../src/projections/groupsReads.js';
 
 const none: GroupConfiguration = { group: 'linux', configuration: {}, etag: EMPTY_CONFIGURATION_ETAG, exists: false, updated_at: null };
 const current: GroupConfiguration = { group: 'linux', configuration: { a: 1 }, etag: contentEtag({ a: 1 }), exists: true, updated_at: '2026-01-01T00:00:00.000Z' };

@@ -5,6 +5,7 @@ import * as assert from 'uvu/assert';
 import { adminCall, adminUpload, call, login } from '../support/client.js';
 import { startOpenSearch, type OpenSearchNode } from '../support/opensearch/node.js';
 import { AGENT_KEY, spawnServer, tempDir, type ServerProcess } from '../support/server.js';
+import { eventually } from '../support/eventually.js';
 
 
 /** The commands index document of (command, agent), or undefined while it is not there yet. */
@@ -15,14 +16,6 @@ async function commandDoc(osUrl: string, command: string, agent: string): Promis
   return body.found ? body._source : undefined;
 }
 
-async function eventually<T>(probe: () => Promise<T>, check: (v: T) => boolean, what: string): Promise<T> {
-  for (let i = 0; i < 600; i++) {
-    const v = await probe();
-    if (check(v)) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
 
 interface Ctx {
   osUrl: string;

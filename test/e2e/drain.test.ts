@@ -2,13 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createIndexerClient, type IndexerClient } from '../../src/transport/indexer/indexerClient.js';
-import { statesIndex } from '../../src/transport/indexer/templates.js';
+import { createIndexerClient, type IndexerClient } from '../../src/indexer/indexerClient.js';
+import { statesIndex } from '../../src/indexer/templates.js';
 import { call, login } from '../support/client.js';
 import { startEngine, type EngineHandle } from '../support/engine/engine.js';
 import { startOpenSearch, type OpenSearchNode } from '../support/opensearch/node.js';
 import { AGENT_KEY, addUser, runCli, spawnServer, tempDir, type ServerProcess } from '../support/server.js';
-import { eventually } from '../pipelines/eventually.js';
+import { eventually } from '../support/eventually.js';
 
 /**
  * Guarantee: an event in the journal reaches the engine and the indexer however long they are

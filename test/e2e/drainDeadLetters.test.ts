@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import { call, login } from '../support/client.js';
 import { startEngine, type EngineHandle } from '../support/engine/engine.js';
 import { AGENT_KEY, runCli, spawnServer, tempDir, type ServerProcess } from '../support/server.js';
-import { eventually } from '../pipelines/eventually.js';
+import { eventually } from '../support/eventually.js';
 
 /** Guarantee: a dead-lettered item is listed with its reason and can be retried, from the CLI too. */
 interface Ctx {

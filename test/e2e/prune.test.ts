@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import { call, login, statelessBatch } from '../support/client.js';
 import { startEngine, type EngineHandle } from '../support/engine/engine.js';
 import { AGENT_KEY, addUser, runCli, spawnServer, tempDir, type ServerProcess } from '../support/server.js';
-import { eventually } from '../pipelines/eventually.js';
+import { eventually } from '../support/eventually.js';
 
 /**
  * Guarantee: retention never removes an entry a sink has not acknowledged, and the hash chain

@@ -8,20 +8,13 @@ import { adminCall, call, login } from '../support/client.js';
 import { startOpenSearch, type OpenSearchNode } from '../support/opensearch/node.js';
 import { AGENT_KEY, runCli, spawnServer, tempDir, type ServerProcess } from '../support/server.js';
 import { commandsOf, openSse, type SseStream } from '../support/sse.js';
+import { eventually } from '../support/eventually.js';
 import { openJournal } from '../../src/journal/journal.js';
 import { hashSecret } from '../../src/security/secrets.js';
+import { createProjections } from '../../src/projections/index.js';
 
 
 /** Polls `probe` every 100 ms until `check` holds; bounded (a failure names what was awaited and the last value). */
-async function eventually<T>(probe: () => Promise<T>, check: (v: T) => boolean, what: string, tries = 300): Promise<T> {
-  let last: T | undefined;
-  for (let i = 0; i < tries; i++) {
-    last = await probe();
-    if (check(last)) return last;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`gave up waiting for ${what}; last: ${JSON.stringify(last)}`);
-}
 
 /** The agents index document of `uuid`, straight from OpenSearch (real-time get). */
 async function agentDoc(osUrl: string, uuid: string): Promise<Record<string, any> | undefined> {
@@ -247,7 +240,7 @@ scale('a legacy scrypt hash re-hashed by a login on A reaches the index; B verif
   const { a, b } = ctx;
   const legacy = `${ctx.agent}-legacy`;
   // registered before agent keys were HMAC'd: its AgentRegistered (and index document) carry scrypt
-  const journal = openJournal({ dataDir: a.dataDir, quotaBytes: 1 << 30 });
+  const journal = openJournal({ projections: createProjections, dataDir: a.dataDir, quotaBytes: 1 << 30 });
   const keyHash = await hashSecret(AGENT_KEY);
   await journal.commit.run((tx) => {
     tx.append({ type: 'AgentRegistered', stream: legacy, actor: 'test', data: { uuid: legacy, name: legacy, groups: [], keyHash } });

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { AGENT_KEY, addUser, startTestServer, type TestServer } from '../support/server.js';
 import { call, login } from '../support/client.js';
 import { startEngine, type EngineHandle } from '../support/engine/engine.js';
-import { eventually } from './eventually.js';
+import { eventually } from '../support/eventually.js';
 
 interface Ctx {
   engine: EngineHandle;

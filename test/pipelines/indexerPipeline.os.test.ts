@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createIndexerClient, type IndexerClient } from '../../src/transport/indexer/indexerClient.js';
-import { AGENTS_INDEX, COMMANDS_INDEX, statesIndex } from '../../src/transport/indexer/templates.js';
+import { createIndexerClient, type IndexerClient } from '../../src/indexer/indexerClient.js';
+import { AGENTS_INDEX, COMMANDS_INDEX, statesIndex } from '../../src/indexer/templates.js';
 import { call, login, ndjson } from '../support/client.js';
 import { AGENT_KEY, addUser, startTestServer, type TestServer } from '../support/server.js';
-import { eventually } from './eventually.js';
+import { eventually } from '../support/eventually.js';
 
 const url = process.env.OPENSEARCH_URL;
 if (!url) throw new Error('OPENSEARCH_URL is not set: run this file through scripts/test.mjs (it starts OpenSearch)');

@@ -3,10 +3,11 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Entry } from '../../src/journal/entries.js';
 import { openJournal, type Journal } from '../../src/journal/journal.js';
+import { createProjections } from '../../src/projections/index.js';
 import { createPullPipeline, type Delivery, type Sink, type Unit } from '../../src/pipelines/pullPipeline.js';
 import { tempDir } from '../support/server.js';
 import { rmSync } from 'node:fs';
-import { eventually } from './eventually.js';
+import { eventually } from '../support/eventually.js';
 
 interface TestUnit extends Unit {
   seqs: number[];
@@ -49,7 +50,7 @@ function scriptedSink(script: (unit: TestUnit, attempt: number) => Delivery<Test
 const pipeline = suite<Ctx>('pull pipeline');
 pipeline.before.each((ctx) => {
   ctx.dir = tempDir();
-  ctx.journal = openJournal({ dataDir: ctx.dir, quotaBytes: 1 << 30 });
+  ctx.journal = openJournal({ projections: createProjections, dataDir: ctx.dir, quotaBytes: 1 << 30 });
 });
 pipeline.after.each(async (ctx) => {
   await ctx.journal.close();

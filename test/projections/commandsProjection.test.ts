@@ -5,9 +5,10 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Entry } from '../../src/journal/entries.js';
 import { openJournal, type Journal } from '../../src/journal/journal.js';
+import { createProjections } from '../../src/projections/index.js';
 import { WIDE_TARGETS } from '../../src/projections/commandsProjection.js';
 import { commandHistory, HistoryQuery } from '../../src/queries/commandHistory.js';
-import { commandDetails, dueTargets, pendingCommands } from '../../src/queries/commands.js';
+import { commandDetails, dueTargets, pendingCommands } from '../../src/projections/commandsReads.js';
 import { tempDir } from '../support/server.js';
 
 const FAR = Date.now() + 3_600_000;
@@ -21,7 +22,7 @@ const issued = (id: string, agents: string[], expiresAt = FAR): Entry => ({
 const perAgent = (type: 'CommandDelivered' | 'CommandSucceeded' | 'CommandExpired', id: string, agent: string): Entry =>
   ({ type, stream: id, actor: `agent:${agent}`, data: { id, agent } }) as Entry;
 const append = (j: Journal, ...entries: Entry[]) => j.commit.run((tx) => entries.forEach((e) => tx.append(e)));
-const open = (dir: string) => openJournal({ dataDir: dir, quotaBytes: 1 << 30 });
+const open = (dir: string) => openJournal({ projections: createProjections, dataDir: dir, quotaBytes: 1 << 30 });
 const pendingIds = (j: Journal, agent: string, now = Date.now()) => pendingCommands(j.db, agent, now).map((p) => `${p.command.id} ${p.state}`);
 
 interface Ctx {

@@ -3,6 +3,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Entry } from '../../src/journal/entries.js';
 import { openJournal, type Journal } from '../../src/journal/journal.js';
+import { createProjections } from '../../src/projections/index.js';
 import { commandHistory, HistoryQuery } from '../../src/queries/commandHistory.js';
 import { tempDir } from '../support/server.js';
 
@@ -38,7 +39,7 @@ function allPages(j: Journal, q: Record<string, string>): string[][] {
 const expanded = suite<Ctx>('command history: an issue is one row, expanded per target agent');
 expanded.before.each((ctx) => {
   ctx.dir = tempDir();
-  ctx.journal = openJournal({ dataDir: ctx.dir, quotaBytes: 1 << 30 });
+  ctx.journal = openJournal({ projections: createProjections, dataDir: ctx.dir, quotaBytes: 1 << 30 });
 });
 expanded.after.each(async (ctx) => {
   await ctx.journal.close();

@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { deepMerge } from '../../src/queries/configuration.js';
-import { canonicalJson, contentEtag, ifMatchSatisfied, ifNoneMatchHit, parseEtagList } from '../../src/queries/etag.js';
+import { canonicalJson, contentEtag, ifMatchSatisfied, ifNoneMatchHit, parseEtagList } from '../../src/projections/etag.js';
 
 const Merge = suite('merging group configurations');
 

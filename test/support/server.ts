@@ -123,8 +123,9 @@ export function runCli(
 /** Creates a user directly in the data folder's journal (as `comms-api users add` does). */
 export async function addUser(dataDir: string, name: string, role: 'operator' | 'auditor', password = 'correct horse battery'): Promise<void> {
   const { openJournal } = await import('../../src/journal/journal.js');
+  const { createProjections } = await import('../../src/projections/index.js');
   const { createUser, CreateUser } = await import('../../src/commands/createUser.js');
-  const journal = openJournal({ dataDir, quotaBytes: 1 << 30 });
+  const journal = openJournal({ projections: createProjections, dataDir, quotaBytes: 1 << 30 });
   try {
     await createUser(journal)(CreateUser.parse({ name, role, password }), 'test');
   } finally {

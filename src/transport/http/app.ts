@@ -1,39 +1,53 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import Router from '@koa/router';
 import Koa, { type Middleware } from 'koa';
-import { authenticate, requireRole } from './auth.js';
+import { createTokenCheck, requireRole } from './auth.js';
+import { connectAgent, createCommandStreamHandover } from '../sse/commandStream.js';
 import type { HttpDeps } from './deps.js';
 import { problemJson } from './problem.js';
-import { agentsRoutes } from './routes/agentsRoutes.js';
-import { authRoutes } from './routes/authRoutes.js';
-import { auditRoutes } from './routes/auditRoutes.js';
-import { catalogRoutes } from './routes/catalogRoutes.js';
-import { commandsRoutes } from './routes/commandsRoutes.js';
-import { eventsRoutes } from './routes/eventsRoutes.js';
-import { healthRoutes } from './routes/healthRoutes.js';
-import { statefulRoutes } from './routes/statefulRoutes.js';
-import { journalRoutes } from './routes/journalRoutes.js';
-import { deadLetterRoutes } from './routes/deadLetterRoutes.js';
-import { configurationRoutes } from './routes/configurationRoutes.js';
-import { groupsRoutes } from './routes/groupsRoutes.js';
-import { metricsRoutes, opsRoutes } from './routes/opsRoutes.js';
-import { packagesRoutes } from './routes/packagesRoutes.js';
-import { usersRoutes } from './routes/usersRoutes.js';
-import { requestLog } from './middleware/requestLog.js';
+import { agentsRoutes } from './routes/agents.js';
+import { authRoutes } from './routes/auth.js';
+import { auditRoutes } from './routes/audit.js';
+import { catalogRoutes } from './routes/catalog.js';
+import { commandsRoutes } from './routes/commands.js';
+import { eventsRoutes } from './routes/events.js';
+import { healthRoutes } from './routes/health.js';
+import { statefulRoutes } from './routes/stateful.js';
+import { journalRoutes } from './routes/journal.js';
+import { deadLetterRoutes } from './routes/deadLetters.js';
+import { configurationRoutes } from './routes/configuration.js';
+import { groupsRoutes } from './routes/groups.js';
+import { metricsRoutes, opsRoutes } from './routes/ops.js';
+import { packagesRoutes } from './routes/packages.js';
+import { usersRoutes } from './routes/users.js';
+import { requestLog, type RequestLogOptions } from './middleware/requestLog.js';
 import { consoleAssets } from './middleware/consoleAssets.js';
 import type { Role } from '../../security/tokens.js';
+import { BASE_PATH } from './basePath.js';
 
-export const BASE_PATH = '/api/v1';
+export { BASE_PATH };
 
 /** The Koa application: problem+json first, then the routers under /api/v1. */
-export function createApp(deps: HttpDeps): { app: Koa; router: Router; rootRouter: Router } {
+export interface HttpApp {
+  app: Koa;
+  /** The server's request handler: agents' command streams handed over before Koa, everything else through Koa. */
+  handler(req: IncomingMessage, res: ServerResponse): void;
+  router: Router;
+  rootRouter: Router;
+}
+
+export function createApp(deps: HttpDeps): HttpApp {
   const app = new Koa({ proxy: false });
   app.silent = true;
-  const auth = authenticate({
+  const tokens = createTokenCheck({
     publicKey: deps.keys.publicKey,
-    db: deps.journal.db,
+    agentStanding: deps.reads.agentStanding,
+    findUser: deps.reads.findUser,
+    userRevokedAt: deps.reads.userRevokedAt,
+    findApiKey: deps.reads.findApiKey,
     ...(deps.scaleOut ? { admitAgent: deps.scaleOut.admitAgent } : {}),
   });
-  const guard = (...roles: Role[]): Middleware[] => [auth, requireRole(...roles)];
+  const guard = (...roles: Role[]): Middleware[] => [tokens.middleware, requireRole(...roles)];
 
   const router = new Router({ prefix: BASE_PATH });
   for (const r of [healthRoutes(deps), authRoutes(deps, guard), agentsRoutes(deps, guard), eventsRoutes(deps, guard), groupsRoutes(deps, guard), configurationRoutes(deps, guard), packagesRoutes(deps, guard), opsRoutes(), commandsRoutes(deps, guard), catalogRoutes(deps, guard), auditRoutes(deps, guard), statefulRoutes(deps, guard), journalRoutes(deps, guard), deadLetterRoutes(deps, guard), usersRoutes(deps, guard)]) {
@@ -45,7 +59,8 @@ export function createApp(deps: HttpDeps): { app: Koa; router: Router; rootRoute
   // Routes outside /api/v1 (GET /metrics).
   const rootRouter = metricsRoutes(deps, guard);
 
-  app.use(requestLog({ logger: deps.logger, metrics: deps.metrics, presence: deps.presence }));
+  const log: RequestLogOptions = { logger: deps.logger, metrics: deps.metrics, presence: deps.presence };
+  app.use(requestLog(log));
   app.use(
     problemJson({
       onServerError: (err, ctx) => deps.logger.error({ err, method: ctx.method, path: ctx.path }, 'request failed'),
@@ -56,5 +71,24 @@ export function createApp(deps: HttpDeps): { app: Koa; router: Router; rootRoute
   app.use(router.allowedMethods(allowed));
   app.use(rootRouter.routes());
   app.use(rootRouter.allowedMethods(allowed));
-  return { app, router, rootRouter };
+  const koa = app.callback();
+  const handOver = createCommandStreamHandover({
+    path: `${BASE_PATH}/commands`,
+    principalOfToken: tokens.principalOfToken,
+    hub: deps.hub,
+    pendingCommands: deps.reads.pendingCommands,
+    agentConnected: (agent) => connectAgent(deps, agent),
+    log,
+  });
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    handOver(req, res).then(
+      (taken) => taken || void koa(req, res),
+      (err: unknown) => {
+        deps.logger.error({ err }, 'handing a command stream over failed');
+        if (!res.headersSent) void koa(req, res);
+      },
+    );
+  };
+  return { app, handler, router, rootRouter };
 }
+

@@ -1,10 +1,10 @@
 import { createPublicKey, timingSafeEqual } from 'node:crypto';
 import { API_KEY_PATTERN, hashApiKey } from '../../commands/apiKeys.js';
 import type { Context, Next } from 'koa';
+import jwt from 'jsonwebtoken';
 import koaJwt from 'koa-jwt';
-import type { Db } from '../../journal/database.js';
-import { agentStanding } from '../../queries/agents.js';
-import { findApiKey, findUser, userRevokedAt } from '../../queries/users.js';
+import type { agentStanding } from '../../projections/agentsReads.js';
+import type { ApiKeyRow, UserRow } from '../../projections/usersReads.js';
 import { Claims, type Role, TOKEN_ALGORITHM } from '../../security/tokens.js';
 import { HttpError } from './problem.js';
 
@@ -30,41 +30,52 @@ export function principalOf(ctx: Context): Principal {
  * expires, so an agent's next request costs a map lookup instead of an ECDSA verification; the
  * revocation check runs on every request either way.
  */
-export const authenticate = (opts: {
+export interface TokenCheckOptions {
   publicKey: string;
-  db: Db;
+  /** Whether an agent is registered here and when its tokens were revoked. */
+  agentStanding: (uuid: string) => ReturnType<typeof agentStanding>;
+  findUser: (name: string) => UserRow | undefined;
+  /** When the user's earlier tokens stopped counting (disabled or deleted), in ms. */
+  userRevokedAt: (name: string) => number | undefined;
+  findApiKey: (id: string) => ApiKeyRow | undefined;
   maxCached?: number;
   /**
    * Scale-out: an agent unknown here may be registered on another node (tokens are signed with the
    * shared key pair); resolves true once it is known here, false when its token must be refused.
    */
   admitAgent?: (uuid: string, iatMs: number) => Promise<boolean>;
-}) => {
+}
+
+export const authenticate = (opts: TokenCheckOptions) => createTokenCheck(opts).middleware;
+
+/** The token check: the middleware (which says why a token is refused) and a plain lookup for the SSE handover. */
+export function createTokenCheck(opts: TokenCheckOptions) {
   const revoked = async (claims: Claims): Promise<boolean> => {
     const { sub, role, iat } = claims;
     if (role === 'agent') {
-      const { known, revokedAt } = agentStanding(opts.db, sub);
+      const { known, revokedAt } = opts.agentStanding(sub);
       if (revokedAt !== undefined && revokedAt >= iat * 1000) return true;
       if (known) return false;
       return !(opts.admitAgent && (await opts.admitAgent(sub, iat * 1000)));
     }
-    const user = findUser(opts.db, sub);
+    const user = opts.findUser(sub);
     if (!user || user.role !== role || user.disabled === 1) return true;
-    const revokedAt = userRevokedAt(opts.db, sub);
+    const revokedAt = opts.userRevokedAt(sub);
     return revokedAt !== undefined && revokedAt >= iat * 1000;
   };
   /** An API key (`cak_<id>_<secret>`): its row by id, the hash compared in constant time, not revoked. */
   const apiKeyPrincipal = (key: string): Principal => {
     const id = API_KEY_PATTERN.exec(key)![1]!;
-    const row = findApiKey(opts.db, id);
+    const row = opts.findApiKey(id);
     const given = Buffer.from(hashApiKey(key), 'hex');
     const ok = row !== undefined && row.revoked_at === null && timingSafeEqual(given, Buffer.from(row.key_hash, 'hex'));
     if (!ok) throw new HttpError(401, 'Unauthorized', 'unknown or revoked API key');
     return { sub: row.name, role: row.role, actor: `api-key:${row.id}` };
   };
+  // a parsed KeyObject: jsonwebtoken would otherwise parse the PEM on every request
+  const publicKey = createPublicKey(opts.publicKey);
   const verify = koaJwt({
-    // a parsed KeyObject: jsonwebtoken would otherwise parse the PEM on every request
-    secret: createPublicKey(opts.publicKey) as unknown as string,
+    secret: publicKey as unknown as string,
     algorithms: [TOKEN_ALGORITHM],
     key: 'jwt',
     isRevoked: async (_ctx, decoded) => {
@@ -75,12 +86,39 @@ export const authenticate = (opts: {
   const verified = new Map<string, Claims>();
   const maxCached = opts.maxCached ?? 100_000;
 
-  const admit = (ctx: Context, claims: Claims): void => {
+  const remember = (token: string, claims: Claims): void => {
+    if (verified.size >= maxCached) verified.delete(verified.keys().next().value as string);
+    verified.set(token, claims);
+  };
+  const principal = (claims: Claims): Principal => {
     const actor = claims.role === 'agent' ? `agent:${claims.sub}` : `user:${claims.sub}`;
-    ctx.state.principal = { sub: claims.sub, role: claims.role, actor } satisfies Principal;
+    return { sub: claims.sub, role: claims.role, actor };
+  };
+  const admit = (ctx: Context, claims: Claims): void => {
+    ctx.state.principal = principal(claims);
   };
 
-  return async function authenticate(ctx: Context, next: Next): Promise<void> {
+  /** The principal of a valid token that is not revoked, or undefined (the middleware then answers why). */
+  async function principalOfToken(authorization: string): Promise<Principal | undefined> {
+    const token = /^Bearer (\S+)$/.exec(authorization)?.[1];
+    if (!token) return undefined;
+    let claims = verified.get(token);
+    if (!claims || claims.exp * 1000 <= Date.now()) {
+      let decoded: unknown;
+      try {
+        decoded = jwt.verify(token, publicKey, { algorithms: [TOKEN_ALGORITHM] });
+      } catch {
+        return undefined;
+      }
+      const parsed = Claims.safeParse(decoded);
+      if (!parsed.success) return undefined;
+      claims = parsed.data;
+      remember(token, claims);
+    }
+    return (await revoked(claims)) ? undefined : principal(claims);
+  }
+
+  const middleware = async function authenticate(ctx: Context, next: Next): Promise<void> {
     if ((ctx.req as unknown as Record<symbol, boolean>)[ADMIN_SOCKET]) {
       ctx.state.principal = { sub: 'admin-socket', role: 'operator', actor: 'admin-socket' } satisfies Principal;
       return next();
@@ -99,15 +137,13 @@ export const authenticate = (opts: {
     if (known && token) verified.delete(token);
     await verify(ctx, async () => {
       const claims = Claims.parse(ctx.state.jwt);
-      if (token) {
-        if (verified.size >= maxCached) verified.delete(verified.keys().next().value as string);
-        verified.set(token, claims);
-      }
+      if (token) remember(token, claims);
       admit(ctx, claims);
       await next();
     });
   };
-};
+  return { middleware, principalOfToken };
+}
 
 /** The one role check: 403 unless the principal has one of `roles`. */
 export const requireRole = (...roles: Role[]) =>

@@ -15,17 +15,52 @@ import type { markCommandDelivered } from '../../commands/markCommandDelivered.j
 import type { putCatalogEntry } from '../../commands/putCatalogEntry.js';
 import type { recordCommandResult } from '../../commands/recordCommandResult.js';
 import type { SseHub } from '../sse/hub.js';
-import type { ScaleOutLookups } from '../../pipelines/scaleOut.js';
+import type { ScaleOutLookups } from '../../scaleOut/scaleOut.js';
 import type { putGroupConfiguration } from '../../commands/putGroupConfiguration.js';
 import type { deletePackage, storePackage } from '../../commands/storePackage.js';
-import type { discardDeadLetter } from '../../commands/retryDeadLetter.js';
+import type { discardDeadLetter } from '../../pipelines/retryDeadLetter.js';
 import type { Metrics } from '../../metrics.js';
 import type { PackageStore } from '../../packages/packageStore.js';
 import type { Presence } from '../../queries/presence.js';
 import type { Config } from '../../config.js';
-import type { Journal } from '../../journal/journal.js';
+import type { BoundToDb } from '../../journal/database.js';
+import type { DeadLetterStore } from '../../journal/deadLetters.js';
+import type { JournalStats } from '../../journal/journalStats.js';
+import type { VerifyResult } from '../../journal/verifyChain.js';
+import { agentStanding, findAgent } from '../../projections/agentsReads.js';
+import { findCatalogEntry, listCatalog } from '../../projections/catalogReads.js';
+import { commandDetails, pendingCommands } from '../../projections/commandsReads.js';
+import { groupConfiguration, listGroups } from '../../projections/groupsReads.js';
+import { findPackage, listPackages } from '../../projections/packagesReads.js';
+import { commandHistory } from '../../queries/commandHistory.js';
+import { agentConfiguration } from '../../queries/configuration.js';
+import { findStatefulBatch } from '../../queries/statefulBatches.js';
+import { apiKeysPage, findApiKey, findUser, userRevokedAt, usersPage } from '../../projections/usersReads.js';
+import { listAgents } from '../../queries/agentsList.js';
+import { auditTrail } from '../../queries/audit.js';
 import type { SigningKeys, TokenIssuer } from '../../security/tokens.js';
 import type { Throttle } from '../../security/throttle.js';
+
+/** The reads the routes and the token check use, unbound: the composition root binds them to the database once (`bindDb`). */
+export const HTTP_READS = {
+  findAgent, listAgents, agentStanding, findUser, userRevokedAt, findApiKey, usersPage, apiKeysPage,
+  findCatalogEntry, listCatalog,
+  pendingCommands, commandDetails, commandHistory,
+  groupConfiguration, listGroups, agentConfiguration,
+  auditTrail,
+  findPackage, listPackages,
+  findStatefulBatch,
+};
+export type HttpReads = { [K in keyof typeof HTTP_READS]: BoundToDb<(typeof HTTP_READS)[K]> };
+
+/** What HTTP may ask of the journal itself: never the database. */
+export interface JournalPorts {
+  stats(): JournalStats;
+  verify(): VerifyResult;
+  listDeadLetters: DeadLetterStore['list'];
+  /** The journal quota (`COMMS_API_JOURNAL_MAX_BYTES`). */
+  quotaBytes: number;
+}
 
 export interface ReadyReport {
   ready: boolean;
@@ -36,7 +71,9 @@ export interface ReadyReport {
 /** Everything the HTTP layer needs, passed in by the composition root (src/main.ts). */
 export interface HttpDeps {
   config: Config;
-  journal: Journal;
+  journal: JournalPorts;
+  /** Read models and queries, bound to the database by the root. */
+  reads: HttpReads;
   keys: SigningKeys;
   /** Agent keys: HMAC with the secret kept outside the database (legacy scrypt hashes still verify). */
   agentKeys: AgentKeyHasher;

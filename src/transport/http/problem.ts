@@ -1,27 +1,22 @@
+import { STATUS_CODES } from 'node:http';
 import type { Context, Next } from 'koa';
 import { ZodError } from 'zod';
-import { InvalidBatchError } from '../../commands/ingestStatelessEvents.js';
-import { UnknownAgentError } from '../../commands/deleteAgent.js';
-import { PreconditionFailedError } from '../../commands/putGroupConfiguration.js';
-import { PackageTooLargeError, UnknownPackageError } from '../../commands/storePackage.js';
-import { InvalidTargetError, UnknownActionError } from '../../commands/issueCommand.js';
-import { NotATargetError, UnknownCommandError } from '../../commands/recordCommandResult.js';
-import { InvalidArgsError } from '../../catalog/argsSchema.js';
-import { IndexerUnavailableError } from '../../commands/recordIndexedCommandResult.js';
-import { UnknownUserError } from '../../commands/userLifecycle.js';
-import { UnknownApiKeyError } from '../../commands/apiKeys.js';
-import { ConflictError, DuplicateError, JournalClosedError, JournalFullError } from '../../journal/errors.js';
+import { StatusError } from '../../errors.js';
 
-/** An HTTP error with a problem+json body. `extra` members are added to the body. */
-export class HttpError extends Error {
+/** An HTTP error a route or middleware throws, with a problem+json body. `extra` members are added to the body. */
+export class HttpError extends StatusError {
+  override readonly problem: Record<string, unknown>;
+  override readonly headers: Record<string, string>;
   constructor(
     readonly status: number,
     readonly title: string,
     readonly detail?: string,
-    readonly extra: Record<string, unknown> = {},
-    readonly headers: Record<string, string> = {},
+    extra: Record<string, unknown> = {},
+    headers: Record<string, string> = {},
   ) {
     super(detail ?? title);
+    this.problem = extra;
+    this.headers = headers;
   }
 }
 
@@ -33,55 +28,40 @@ export interface Problem {
   [member: string]: unknown;
 }
 
-const TITLES: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  406: 'Not Acceptable',
-  409: 'Conflict',
-  411: 'Length Required',
-  412: 'Precondition Failed',
-  413: 'Content Too Large',
-  415: 'Unsupported Media Type',
-  416: 'Range Not Satisfiable',
-  428: 'Precondition Required',
-  429: 'Too Many Requests',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
-};
+/** The reason phrase of a status; 413 by its RFC 9110 name (Node still says "Payload Too Large"). */
+export const statusTitle = (status: number): string =>
+  status === 413 ? 'Content Too Large' : (STATUS_CODES[status] ?? (status < 500 ? 'Client Error' : 'Error'));
 
-/** The one error → status table. Anything not in it is a bug: 500 without internals. */
-export function toHttpError(err: unknown): HttpError {
-  if (err instanceof HttpError) return err;
+interface Answer {
+  status: number;
+  title: string;
+  detail?: string | undefined;
+  extra: Record<string, unknown>;
+  headers: Record<string, string>;
+}
+
+/**
+ * The one lookup: an error that carries its status (ours extend StatusError; Koa's, koa-jwt's and the
+ * router's come from http-errors with `status` and `expose`) answers with it, a ZodError is a 400 with
+ * the fields, anything else is a bug: 500 without internals.
+ */
+export function toProblem(err: unknown): Answer {
   if (err instanceof ZodError) {
     const errors = err.issues.map((i) => ({ field: i.path.join('.') || '(body)', message: i.message }));
     const first = errors[0]!;
-    return new HttpError(400, 'Bad Request', `${first.field}: ${first.message}`, { errors });
+    return { status: 400, title: statusTitle(400), detail: `${first.field}: ${first.message}`, extra: { errors }, headers: {} };
   }
-  if (err instanceof InvalidBatchError) {
-    return new HttpError(400, 'Bad Request', err.message, { errors: [{ line: err.line, message: err.reason }] });
+  if (err instanceof StatusError && (err.status < 500 || err.expose)) {
+    const title = err instanceof HttpError ? err.title : statusTitle(err.status);
+    const detail = err instanceof HttpError ? err.detail : err.message;
+    return { status: err.status, title, detail, extra: err.problem, headers: err.headers };
   }
-  if (err instanceof JournalFullError || err instanceof JournalClosedError) {
-    return new HttpError(503, 'Service Unavailable', err.message, {}, { 'Retry-After': String(err.retryAfter) });
-  }
-  if (err instanceof IndexerUnavailableError) return new HttpError(503, 'Service Unavailable', err.message, {}, { 'Retry-After': '5' });
-  if (err instanceof UnknownUserError || err instanceof UnknownPackageError || err instanceof UnknownApiKeyError) return new HttpError(404, 'Not Found', err.message);
-  if (err instanceof UnknownAgentError) return new HttpError(404, 'Not Found', err.message);
-  if (err instanceof PreconditionFailedError) return new HttpError(412, 'Precondition Failed', err.message, {}, { ETag: err.currentEtag });
-  if (err instanceof PackageTooLargeError) return new HttpError(413, 'Content Too Large', err.message, {}, { Connection: 'close' });
-  if (err instanceof InvalidArgsError) return new HttpError(400, 'Bad Request', err.message, { errors: err.errors });
-  if (err instanceof InvalidTargetError) return new HttpError(400, 'Bad Request', err.message);
-  if (err instanceof UnknownActionError || err instanceof UnknownCommandError) return new HttpError(404, 'Not Found', err.message);
-  if (err instanceof NotATargetError) return new HttpError(403, 'Forbidden', err.message);
-  if (err instanceof DuplicateError || err instanceof ConflictError) return new HttpError(409, 'Conflict', err.message);
   const status = (err as { status?: number; statusCode?: number }).status ?? (err as { statusCode?: number }).statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
     const message = (err as Error).message;
-    return new HttpError(status, TITLES[status] ?? 'Client Error', status === 401 ? authDetail(message) : message);
+    return { status, title: statusTitle(status), detail: status === 401 ? authDetail(message) : message, extra: {}, headers: {} };
   }
-  return new HttpError(500, 'Internal Server Error', 'the server failed; the request id identifies it in the logs');
+  return { status: 500, title: statusTitle(500), detail: 'the server failed; the request id identifies it in the logs', extra: {}, headers: {} };
 }
 
 function authDetail(message: string): string {
@@ -91,10 +71,10 @@ function authDetail(message: string): string {
   return 'the token is invalid';
 }
 
-export function problemBody(e: HttpError): Problem {
+export function problemBody(e: Answer): Problem {
   return {
     type: `https://comms-api.dev/problems/${e.status}`,
-    title: e.title || TITLES[e.status] || 'Error',
+    title: e.title,
     status: e.status,
     ...(e.detail ? { detail: e.detail } : {}),
     ...e.extra,
@@ -112,7 +92,7 @@ export const problemJson = (opts: { onServerError?: (err: unknown, ctx: Context)
         throw new HttpError(405, 'Method Not Allowed', `${ctx.method} is not allowed on ${ctx.path}`);
       }
     } catch (err) {
-      const e = toHttpError(err);
+      const e = toProblem(err);
       if (e.status >= 500) opts.onServerError?.(err, ctx);
       ctx.status = e.status;
       for (const [k, v] of Object.entries(e.headers)) ctx.set(k, v);

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { interval, Subject, type Observable, type Subscription } from 'rxjs';
-import type { AgentCommandDto, PendingCommand } from '../../queries/commands.js';
+import type { AgentCommandDto, PendingCommand } from '../../projections/commandsReads.js';
 import { eventFrame, HEARTBEAT_FRAME, retryFrame, SSE_HEADERS } from './sseFrames.js';
 
 export interface Delivery {

@@ -7,8 +7,9 @@ import { openDatabase } from '../../../src/journal/database.js';
 import type { StoredEntry } from '../../../src/journal/entries.js';
 import { openJournal } from '../../../src/journal/journal.js';
 import { indexActions } from '../../../src/pipelines/indexerActions.js';
+import { createProjections } from '../../../src/projections/index.js';
 import { createAgentsProjection } from '../../../src/projections/agentsProjection.js';
-import { findAgent } from '../../../src/queries/agents.js';
+import { findAgent } from '../../../src/projections/agentsReads.js';
 import { hashSecret } from '../../../src/security/secrets.js';
 import { call } from '../../support/client.js';
 import { AGENT_KEY, startTestServer, tempDir, type TestServer } from '../../support/server.js';
@@ -37,7 +38,7 @@ Keys.before.each(async (ctx) => {
   ctx.server = await startTestServer();
   // an agent registered before this change: its AgentRegistered carries a scrypt hash
   ctx.legacy = await hashSecret(AGENT_KEY);
-  const journal = openJournal({ dataDir: ctx.server.dataDir, quotaBytes: 1 << 30 });
+  const journal = openJournal({ projections: createProjections, dataDir: ctx.server.dataDir, quotaBytes: 1 << 30 });
   await journal.commit.run((tx) => {
     tx.append({ type: 'AgentRegistered', stream: 'legacy-1', actor: 'test', data: { uuid: 'legacy-1', name: 'legacy-1', groups: [], keyHash: ctx.legacy } });
   });
@@ -48,7 +49,7 @@ Keys.after.each((ctx) => ctx.server.stop());
 Keys('an agent registered now is stored as hmac-sha256 and logs in', async ({ server }) => {
   const { registerAgent, RegisterAgent } = await import('../../../src/commands/registerAgent.js');
   const { createAgentKeyHasher, loadAgentKeySecret } = await import('../../../src/security/agentKeys.js');
-  const journal = openJournal({ dataDir: server.dataDir, quotaBytes: 1 << 30 });
+  const journal = openJournal({ projections: createProjections, dataDir: server.dataDir, quotaBytes: 1 << 30 });
   await registerAgent({ ...journal, hashKey: createAgentKeyHasher(loadAgentKeySecret(server.dataDir)).hash })(RegisterAgent.parse({ uuid: 'new-1', key: AGENT_KEY }), 'test');
   await journal.close();
   assert.match(keyHashOf(server, 'new-1'), /^hmac-sha256\$/);

@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ACTIVE_WINDOW_MS, agentView, type AgentRow } from '../../../src/queries/agents.js';
+import { ACTIVE_WINDOW_MS, agentView, type AgentRow } from '../../../src/projections/agentsReads.js';
 import { call, login, statelessBatch } from '../../support/client.js';
 import { openSse } from '../../support/sse.js';
 import { AGENT_KEY } from '../../support/server.js';

@@ -2,6 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { call } from '../../support/client.js';
 import { commandsWorld, journalRows, type CommandsWorld } from '../../commands/fixtures.js';
+import { eventually, isDefined } from '../../support/eventually.js';
 
 interface Ctx {
   w: CommandsWorld;
@@ -128,14 +129,7 @@ const expiry = suite<Ctx>('expiry');
 expiry.before.each(world);
 expiry.after.each(async (ctx) => ctx.w.stop());
 
-async function until<T>(f: () => Promise<T | undefined>, what: string): Promise<T> {
-  for (let i = 0; i < 200; i++) {
-    const v = await f();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
+const until = <T>(f: () => Promise<T | undefined>, what: string): Promise<T> => eventually(f, isDefined, { what, ms: 20_000, everyMs: 50 });
 
 expiry('unanswered targets expire at their deadline; answered ones keep their state; late results are 409', async ({ w, agents, tokens }) => {
   const { body } = await w.issue({ action: { name: 'restart' }, target: { type: 'group', id: 'web' }, timeout: 1 });

@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import { call } from '../../support/client.js';
 import { commandsOf, openSse, type SseStream } from '../../support/sse.js';
 import { commandsWorld, journalRows, type CommandsWorld } from '../../commands/fixtures.js';
+import { eventually, isDefined } from '../../support/eventually.js';
 
 interface Ctx {
   w: CommandsWorld;
@@ -12,14 +13,8 @@ interface Ctx {
 const stream = (w: CommandsWorld, uuid: string, lastEventId?: string) =>
   openSse(`${w.api}/commands`, { token: w.agentToken(uuid), ...(lastEventId !== undefined ? { lastEventId } : {}) });
 
-async function until<T>(f: () => T | undefined | Promise<T | undefined>, what: string): Promise<T> {
-  for (let i = 0; i < 400; i++) {
-    const v = await f();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
+const until = <T>(f: () => T | undefined | Promise<T | undefined>, what: string): Promise<T> =>
+  eventually(f, isDefined, { what, ms: 20_000, everyMs: 25 });
 
 const sse = suite<Ctx>('GET /commands as server-sent events');
 sse.before.each(async (ctx) => {

@@ -3,9 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { firstValueFrom, toArray, take, timeout } from 'rxjs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { PendingCommand } from '../../../src/queries/commands.js';
+import type { PendingCommand } from '../../../src/projections/commandsReads.js';
 import { createSseHub, type HubOptions, type SseHub } from '../../../src/transport/sse/hub.js';
 import { commandsOf, openSse, type SseStream } from '../../support/sse.js';
+import { eventually } from '../../support/eventually.js';
 
 interface Ctx {
   hub: SseHub;
@@ -23,10 +24,7 @@ const command = (id: string) => ({
   expires_at: new Date(60_000).toISOString(),
 });
 
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 400 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
-  if (!check()) throw new Error(`gave up waiting for ${what}`);
-}
+const until = (check: () => boolean, what: string) => eventually(check, Boolean, { what, ms: 10_000, everyMs: 10 });
 
 /** A real HTTP server whose only route hands `/<agent>` to the hub, with `ctx.backlog` as backlog. */
 async function setup(ctx: Ctx, opts: HubOptions = {}): Promise<void> {

@@ -27,10 +27,32 @@ export function routeOf(ctx: Context): string {
  * Every line logged while the request is handled carries `reqId` (and a valid `traceparent`,
  * which is also echoed on the response) through the logger's mixin.
  */
-export const requestLog = (opts: { logger: Logger; metrics?: RequestObserver; presence?: { seen(agent: string): void } }) =>
+export interface RequestLogOptions {
+  logger: Logger;
+  metrics?: RequestObserver;
+  presence?: { seen(agent: string): void };
+}
+
+/** The request id: an incoming valid `X-Request-Id`, else a new one. */
+export const requestIdOf = (incoming: string | undefined): string => (incoming && VALID_ID.test(incoming) ? incoming : randomUUID());
+
+/** One finished request: the log line (its `reqId` comes from the request context), the HTTP metrics, and the agent's presence. */
+export function logRequest(
+  opts: RequestLogOptions,
+  r: { method: string; route: string; path: string; status: number; ms: number; principal: Principal | undefined },
+): void {
+  const p = r.principal;
+  if (p?.role === 'agent' && r.status < 400) opts.presence?.seen(p.sub);
+  const who = p ? (p.role === 'agent' ? { agent: p.sub } : { user: p.sub, role: p.role }) : {};
+  const line = { method: r.method, route: r.route, path: r.path, status: r.status, ms: Math.round(r.ms * 10) / 10, ...who };
+  if (r.status >= 500) opts.logger.error(line, 'request');
+  else opts.logger.info(line, 'request');
+  opts.metrics?.observeRequest(r.method, r.route, r.status, r.ms / 1000);
+}
+
+export const requestLog = (opts: RequestLogOptions) =>
   async function requestLog(ctx: Context, next: Next): Promise<void> {
-    const incoming = ctx.get('X-Request-Id');
-    const id = VALID_ID.test(incoming) ? incoming : randomUUID();
+    const id = requestIdOf(ctx.get('X-Request-Id'));
     ctx.state.requestId = id;
     ctx.set('X-Request-Id', id);
     const traceparent = ctx.get('traceparent');
@@ -41,16 +63,8 @@ export const requestLog = (opts: { logger: Logger; metrics?: RequestObserver; pr
       try {
         await next();
       } finally {
-        const ms = performance.now() - started;
-        const route = routeOf(ctx);
-        const status = ctx.status;
-        const p = ctx.state.principal as Principal | undefined;
-        if (p?.role === 'agent' && status < 400) opts.presence?.seen(p.sub);
-        const who = p ? (p.role === 'agent' ? { agent: p.sub } : { user: p.sub, role: p.role }) : {};
-        const line = { method: ctx.method, route, path: ctx.path, status, ms: Math.round(ms * 10) / 10, ...who };
-        if (status >= 500) opts.logger.error(line, 'request');
-        else opts.logger.info(line, 'request');
-        opts.metrics?.observeRequest(ctx.method, route, status, ms / 1000);
+        const principal = ctx.state.principal as Principal | undefined;
+        logRequest(opts, { method: ctx.method, route: routeOf(ctx), path: ctx.path, status: ctx.status, ms: performance.now() - started, principal });
       }
     });
   };

@@ -1,0 +1,170 @@
+import { createHash } from 'node:crypto';
+import Router from '@koa/router';
+import type { Context, Middleware } from 'koa';
+import { z } from 'zod';
+import { UNKNOWN_PRINCIPAL_HASH, verifySecret } from '../../../security/secrets.js';
+import type { Role } from '../../../security/tokens.js';
+import { readJson } from '../body.js';
+import { principalOf } from '../auth.js';
+import type { HttpDeps } from '../deps.js';
+import { HttpError } from '../problem.js';
+import { describe } from '../routeDocs.js';
+
+export const AgentLogin = z.object({ uuid: z.string().min(1).max(64), key: z.string().min(1).max(256) });
+export const UserLogin = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(1024) });
+export const LoginBody = z.union([AgentLogin, UserLogin]);
+export const TokenResponse = z.object({
+  token: z.string(),
+  token_type: z.literal('Bearer'),
+  expires_at: z.string(),
+});
+
+describe({
+  method: 'post',
+  path: '/login',
+  tags: ['authentication'],
+  auth: 'anyone',
+  summary: 'Get a token: an agent with {uuid, key}, a user with {username, password}',
+  body: { schema: LoginBody },
+  responses: {
+    200: { description: 'a token', schema: TokenResponse },
+    401: { description: 'unknown principal or wrong credentials' },
+    429: { description: 'too many failed logins (`Retry-After`)' },
+    503: { description: 'scale-out: an agent unknown to this node cannot be looked up in the indexer right now (`Retry-After`)' },
+  },
+});
+describe({
+  method: 'post',
+  path: '/login/renew',
+  tags: ['authentication'],
+  auth: ['operator', 'auditor'],
+  summary: "A fresh token for the user of a valid token (the CLI renews its stored token before it expires)",
+  description: 'Only user tokens: a disabled or deleted user gets 401 as on any route; API keys do not expire and are 403 here.',
+  responses: { 200: { description: 'a token', schema: TokenResponse } },
+});
+describe({
+  method: 'post',
+  path: '/authentication',
+  tags: ['authentication'],
+  auth: 'anyone',
+  summary: 'Agent login (compatibility alias of /login): answers just the token',
+  body: { schema: AgentLogin },
+  responses: {
+    200: { description: 'a token', schema: z.object({ token: z.string() }) },
+    401: { description: 'unknown principal or wrong credentials' },
+    429: { description: 'too many failed logins (`Retry-After`)' },
+    503: { description: 'scale-out: an agent unknown to this node cannot be looked up in the indexer right now (`Retry-After`)' },
+  },
+});
+
+/**
+ * Recently verified user credentials, as sha256(principal ‖ secret ‖ stored hash): a user logging
+ * in again does not pay for scrypt again, and a changed password or deleted user misses the cache.
+ * (Agent keys are verified by HMAC, cheaper than this cache.)
+ */
+function createVerifiedCache(max = 50_000) {
+  const seen = new Set<string>();
+  const digest = (principal: string, secret: string, stored: string) =>
+    createHash('sha256').update(`${principal}\0${secret}\0${stored}`).digest('base64');
+  return {
+    async verify(principal: string, secret: string, stored: string | undefined): Promise<boolean> {
+      if (!stored) {
+        await verifySecret(secret, UNKNOWN_PRINCIPAL_HASH);
+        return false;
+      }
+      const d = digest(principal, secret, stored);
+      if (seen.has(d)) return true;
+      const ok = await verifySecret(secret, stored);
+      if (ok) {
+        if (seen.size >= max) seen.delete(seen.values().next().value as string);
+        seen.add(d);
+      }
+      return ok;
+    },
+  };
+}
+
+export function authRoutes(deps: HttpDeps, guard: (...roles: Role[]) => Middleware[]): Router {
+  const router = new Router();
+  const cache = createVerifiedCache();
+
+  /**
+   * An agent this node does not know may be registered on another node (scale-out): its key is
+   * verified against the agents index's key hash, and only then is the agent imported here.
+   */
+  async function verifyAgent(uuid: string, key: string): Promise<boolean> {
+    const local = deps.reads.findAgent(uuid)?.key_hash;
+    if (local || !deps.scaleOut) return checkAgentKey(uuid, key, local);
+    const indexed = await deps.scaleOut.findAgent(uuid);
+    // verified before the import: a wrong key writes nothing
+    const { ok, rehash } = await deps.agentKeys.verify(key, indexed?.key_hash);
+    if (!ok || !indexed) return false;
+    await deps.scaleOut.importAgent(indexed);
+    if (rehash) await rehashKey(uuid, key, indexed.key_hash);
+    return true;
+  }
+
+  /** A keyed hash (HMAC, microseconds): no cache needed; a legacy scrypt hash is replaced on success. */
+  async function checkAgentKey(uuid: string, key: string, stored: string | undefined): Promise<boolean> {
+    const { ok, rehash } = await deps.agentKeys.verify(key, stored);
+    if (ok && rehash && stored) await rehashKey(uuid, key, stored);
+    return ok;
+  }
+
+  /** Journals `AgentKeyRehashed`; the login succeeds even if that write fails (the next one retries). */
+  async function rehashKey(uuid: string, key: string, verified: string): Promise<void> {
+    try {
+      await deps.commands.rehashAgentKey(uuid, verified, deps.agentKeys.hash(key));
+    } catch (err) {
+      deps.logger.warn({ err, agent: uuid }, 're-hashing an agent key failed');
+    }
+  }
+
+  async function login(ctx: Context, body: z.infer<typeof LoginBody>): Promise<{ sub: string; role: Role }> {
+    const isAgent = 'uuid' in body;
+    const principalKey = isAgent ? `agent:${body.uuid}` : `user:${body.username}`;
+    const keys = [`ip:${ctx.ip}`, principalKey];
+    const wait = deps.throttle.retryAfter(keys);
+    if (wait > 0) {
+      deps.metrics.observeLogin('throttled');
+      throw new HttpError(429, 'Too Many Requests', 'too many failed logins; try again later', {}, { 'Retry-After': String(wait) });
+    }
+    let ok: boolean;
+    let role: Role;
+    if (isAgent) {
+      ok = await verifyAgent(body.uuid, body.key);
+      role = 'agent';
+    } else {
+      const user = deps.reads.findUser(body.username);
+      // a disabled user's password is still checked (same cost), then refused
+      ok = (await cache.verify(principalKey, body.password, user?.password_hash)) && user?.disabled !== 1;
+      role = user?.role ?? 'auditor';
+    }
+    if (!ok) {
+      deps.throttle.fail(keys);
+      deps.metrics.observeLogin('bad_credentials');
+      throw new HttpError(401, 'Unauthorized', 'unknown principal or wrong credentials');
+    }
+    deps.throttle.succeed(principalKey);
+    deps.metrics.observeLogin('ok');
+    return { sub: isAgent ? body.uuid : body.username, role };
+  }
+
+  router.post('/login', async (ctx) => {
+    const { sub, role } = await login(ctx, await readJson(ctx, LoginBody));
+    ctx.body = { ...deps.issueToken(sub, role), token_type: 'Bearer' };
+  });
+
+  router.post('/login/renew', ...guard('operator', 'auditor'), (ctx) => {
+    const p = principalOf(ctx);
+    if (!p.actor.startsWith('user:')) throw new HttpError(403, 'Forbidden', 'only a user token can be renewed (API keys and the admin socket need none)');
+    ctx.body = { ...deps.issueToken(p.sub, p.role), token_type: 'Bearer' };
+  });
+
+  router.post('/authentication', async (ctx) => {
+    const { sub, role } = await login(ctx, await readJson(ctx, AgentLogin));
+    ctx.body = { token: deps.issueToken(sub, role).token };
+  });
+
+  return router;
+}

@@ -1,0 +1,234 @@
+import Router from '@koa/router';
+import type { Context, Middleware } from 'koa';
+import { z } from 'zod';
+import { IssueCommand } from '../../../commands/issueCommand.js';
+import { CommandResult } from '../../../commands/recordCommandResult.js';
+import { asAgentId, CommandId } from '../../../journal/ids.js';
+import { HistoryQuery } from '../../../queries/commandHistory.js';
+import type { PendingCommand } from '../../../projections/commandsReads.js';
+import { connectAgent, openCommandStream } from '../../sse/commandStream.js';
+import { principalOf } from '../auth.js';
+import { readJson } from '../body.js';
+import type { HttpDeps } from '../deps.js';
+import { HttpError } from '../problem.js';
+import { describe } from '../routeDocs.js';
+import { BASE_PATH } from '../basePath.js';
+import { sendNdjson } from '../ndjson.js';
+
+type Guard = (...roles: Array<'agent' | 'operator' | 'auditor'>) => Middleware[];
+
+/** Query of the long-poll mode: `wait` seconds (0–900), `after` = the `cursor` of the previous answer. */
+export const LongPollQuery = z.object({
+  wait: z.coerce.number().int().min(0).max(900).default(30),
+  after: z.coerce.number().int().min(0).optional(),
+});
+
+const AgentCommand = z.object({
+  id: z.string(),
+  action: z.object({ name: z.string(), args: z.unknown(), version: z.string() }),
+  target: z.object({ type: z.enum(['agent', 'group', 'all']), id: z.string().optional() }),
+  issued_at: z.string(),
+  expires_at: z.string(),
+});
+const TargetStateName = z.enum(['pending', 'delivered', 'success', 'failure', 'expired', 'cancelled']);
+const IdParams = z.object({ id: CommandId });
+const Issued = z.object({ id: z.string(), targets: z.number().int(), issued_at: z.string(), expires_at: z.string() });
+const CommandDetails = AgentCommand.extend({
+  issued_by: z.string(),
+  seq: z.number().int(),
+  counts: z.record(TargetStateName, z.number().int()),
+  targets: z.array(
+    z.object({
+      agent: z.string(),
+      state: TargetStateName,
+      delivered_at: z.string().optional(),
+      finished_at: z.string().optional(),
+      code: z.number().int().optional(),
+      message: z.string().optional(),
+      data: z.unknown().optional(),
+    }),
+  ),
+});
+const HistoryPage = z.object({
+  items: z.array(
+    z.object({
+      seq: z.number().int(),
+      time: z.string(),
+      command: z.string(),
+      agent: z.string().nullable(),
+      action: z.string(),
+      type: z.string(),
+      state: TargetStateName,
+      actor: z.string(),
+      code: z.number().int().optional(),
+      message: z.string().optional(),
+    }),
+  ),
+  next_cursor: z.string().nullable(),
+});
+
+describe({
+  method: 'get',
+  path: '/commands',
+  tags: ['commands'],
+  auth: ['agent'],
+  summary: "The agent's commands: server-sent events, or long-poll JSON",
+  description:
+    'With `Accept: text/event-stream`: a `retry:` hint, then every command the agent has not reported on and that has ' +
+    'not expired (also after a reconnect with `Last-Event-ID`: a command is re-offered on each new connection until ' +
+    'the agent reports a result), then live ones as they are issued. Frames: `id: <cursor>` (the journal seq of the ' +
+    'CommandIssued entry), `event: command` or `event: config`, `data: <JSON>`; a `:` comment line every 15 s. ' +
+    'Otherwise long-poll: answers as soon as a command is waiting (after the `after` cursor, when given), or with ' +
+    '`[]` after `wait` seconds. Commands returned either way count as delivered.',
+  query: LongPollQuery,
+  headers: [
+    { name: 'Accept', description: '`text/event-stream` selects the stream' },
+    { name: 'Last-Event-ID', description: 'the last cursor seen; the stream re-offers every unreported command anyway' },
+  ],
+  responses: { 200: { description: 'the commands (long-poll JSON; an SSE stream when asked for)', schema: z.object({ commands: z.array(AgentCommand), cursor: z.number().int() }) } },
+});
+describe({
+  method: 'post',
+  path: '/commands',
+  tags: ['commands'],
+  auth: ['operator'],
+  summary: 'Issue a command (operators, and local components over the admin socket without a token)',
+  description:
+    '`args` are validated against the catalogue (400 naming the field), the target type must be allowed by the ' +
+    'action. A group is expanded to its members when the command is issued; `all` is every registered agent. A target ' +
+    'that resolves to no agent (unknown agent, group without members) is 400. `timeout` (seconds) defaults to the ' +
+    "action's `default_timeout`; `version` defaults to \"1\". `set-group` replaces the target agents' groups at issue time.",
+  body: { schema: IssueCommand },
+  responses: { 201: { description: 'issued', schema: Issued, headers: { Location: 'the command' } }, 404: { description: 'unknown action' } },
+});
+describe({
+  method: 'get',
+  path: '/commands/history',
+  tags: ['commands'],
+  auth: ['operator', 'auditor'],
+  summary: 'Every per-agent state change of commands, in journal order',
+  description:
+    '`user` matches the actor (`alice` matches `user:alice`; `admin-socket`, `system`, `agent:<uuid>`, `api-key:<id>` are matched as written). ' +
+    'Pages with `cursor` = the previous `next_cursor`. Success and failure items carry the result `code` and `message`. ' +
+    '`format=ndjson` answers every matching item (from `cursor` on), one JSON object a line.',
+  query: HistoryQuery,
+  responses: { 200: { description: 'one page (or NDJSON lines of items with format=ndjson)', schema: HistoryPage } },
+});
+describe({
+  method: 'get',
+  path: '/commands/:id',
+  tags: ['commands'],
+  auth: ['operator', 'auditor'],
+  summary: 'A command and the state of each of its targets',
+  params: IdParams,
+  responses: { 200: { description: 'the command', schema: CommandDetails } },
+});
+describe({
+  method: 'post',
+  path: '/commands/:id/cancel',
+  tags: ['commands'],
+  auth: ['operator'],
+  summary: 'Cancel a command: its targets that have not finished become `cancelled`',
+  description:
+    'Each pending or delivered target becomes `cancelled` (a `CommandCancelled` entry per agent, with the actor, shown in ' +
+    'the history); agents that have not received the command never will, and a later result from an agent is 409. ' +
+    'Finished targets keep their state; cancelling again changes nothing. Answers the command as `GET /commands/{id}` does.',
+  params: IdParams,
+  responses: { 200: { description: 'the command after the cancellation', schema: CommandDetails } },
+});
+describe({
+  method: 'post',
+  path: '/commands/:id/result',
+  tags: ['commands'],
+  auth: ['agent'],
+  summary: 'Report the result of a command (a target agent only)',
+  description: 'A stateful event with `module: "command"` and `id` = the command id does the same.',
+  params: IdParams,
+  body: { schema: CommandResult },
+  responses: {
+    204: { description: 'recorded' },
+    403: { description: 'the agent is not a target of this command' },
+    409: { description: 'the agent already reported, or the command expired' },
+    503: { description: 'scale-out: a command unknown to this node cannot be looked up in the indexer right now (`Retry-After`)' },
+  },
+});
+
+const wantsEventStream = (ctx: Context): boolean => /\btext\/event-stream\b/i.test(ctx.get('Accept'));
+
+export function commandsRoutes(deps: HttpDeps, guard: Guard): Router {
+  const router = new Router();
+
+  /** SSE: the agent's unreported commands first (read in the same tick the stream is registered), then live ones. */
+  function openStream(ctx: Context): void {
+    const agent = principalOf(ctx).sub;
+    if (deps.hub.closed()) throw new HttpError(503, 'Service Unavailable', 'the server is stopping', {}, { 'Retry-After': '5' });
+    ctx.status = 200;
+    ctx.respond = false;
+    openCommandStream({ hub: deps.hub, pendingCommands: deps.reads.pendingCommands, agentConnected: (a) => connectAgent(deps, a) }, agent, ctx.res);
+  }
+
+  /** Long-poll: answers as soon as a command is waiting after `after`, or with [] after `wait` seconds. */
+  async function longPoll(ctx: Context): Promise<void> {
+    const q = LongPollQuery.parse(ctx.query);
+    const agent = principalOf(ctx).sub;
+    const waiting = (): PendingCommand[] =>
+      deps.reads.pendingCommands(agent, Date.now()).filter((p) => q.after === undefined || p.cursor > q.after);
+    const deadline = Date.now() + q.wait * 1000;
+    const gone = new AbortController();
+    ctx.res.once('close', () => gone.abort());
+    // scale-out: the agent's commands issued on other nodes first; later ones come while it waits here
+    await deps.scaleOut?.agentConnected(agent).catch((err: unknown) => deps.logger.warn({ err, agent }, 'importing the agent’s commands failed'));
+    let items = waiting();
+    while (items.length === 0 && !deps.hub.closed() && !gone.signal.aborted && Date.now() < deadline) {
+      await deps.hub.waitFor(agent, deadline - Date.now(), gone.signal);
+      items = waiting();
+    }
+    const fresh = items.filter((p) => p.state === 'pending').map((p) => ({ agent, id: p.command.id }));
+    if (fresh.length > 0) await deps.commands.markCommandDelivered(fresh);
+    const cursor = items.reduce((max, p) => Math.max(max, p.cursor), q.after ?? 0);
+    ctx.body = { commands: items.map((p) => p.command), cursor };
+  }
+
+  router.get('/commands', ...guard('agent'), async (ctx) => {
+    if (wantsEventStream(ctx)) return openStream(ctx);
+    await longPoll(ctx);
+  });
+
+  router.post('/commands', ...guard('operator'), async (ctx) => {
+    const cmd = await readJson(ctx, IssueCommand);
+    const issued = await deps.commands.issueCommand(cmd, principalOf(ctx).actor);
+    ctx.status = 201;
+    ctx.set('Location', `${BASE_PATH}/commands/${issued.id}`);
+    ctx.body = issued;
+  });
+
+  router.get('/commands/history', ...guard('operator', 'auditor'), (ctx) => {
+    const q = HistoryQuery.parse(ctx.query);
+    if (q.format === 'ndjson') {
+      return sendNdjson(ctx, (cursor) => deps.reads.commandHistory({ ...q, limit: 1000, cursor: cursor === undefined ? q.cursor : HistoryQuery.shape.cursor.parse(cursor) }));
+    }
+    ctx.body = deps.reads.commandHistory(q);
+  });
+
+  router.get('/commands/:id', ...guard('operator', 'auditor'), (ctx) => {
+    const id = CommandId.parse(ctx.params.id);
+    const details = deps.reads.commandDetails(id);
+    if (!details) throw new HttpError(404, 'Not Found', `no command ${id}`);
+    ctx.body = details;
+  });
+
+  router.post('/commands/:id/cancel', ...guard('operator'), async (ctx) => {
+    const id = CommandId.parse(ctx.params.id);
+    await deps.commands.cancelCommand(id, principalOf(ctx).actor);
+    ctx.body = deps.reads.commandDetails(id);
+  });
+
+  router.post('/commands/:id/result', ...guard('agent'), async (ctx) => {
+    const id = CommandId.parse(ctx.params.id);
+    const result = await readJson(ctx, CommandResult);
+    await deps.commands.recordCommandResult(asAgentId(principalOf(ctx).sub), id, result);
+    ctx.status = 204;
+  });
+
+  return router;
+}
