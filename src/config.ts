@@ -34,6 +34,7 @@ export const ENV = {
   COMMS_API_TOKEN_TTL: 'tokenTtl',
   COMMS_API_JWT_PRIVATE_KEY: 'jwtPrivateKey',
   COMMS_API_JWT_PUBLIC_KEY: 'jwtPublicKey',
+  COMMS_API_AGENT_KEY_SECRET_FILE: 'agentKeySecretFile',
   COMMS_API_JOURNAL_MAX_BYTES: 'journalMaxBytes',
   COMMS_API_MAX_BODY_BYTES: 'maxBodyBytes',
   COMMS_API_MAX_PACKAGE_BYTES: 'maxPackageBytes',
@@ -76,6 +77,8 @@ export const ConfigSchema = z.object({
   tokenTtl: int(10, 7 * 24 * 3600).default(900),
   jwtPrivateKey: z.string().min(1).optional(),
   jwtPublicKey: z.string().min(1).optional(),
+  /** File holding the secret agent keys are HMAC'd with (≥ 32 bytes); unset = `<data>/keys/agent-key-secret`. */
+  agentKeySecretFile: z.string().min(1).optional(),
   journalMaxBytes: int(1 << 20, Number.MAX_SAFE_INTEGER).default(20 * 1024 ** 3),
   maxBodyBytes: int(1024, 512 * 1024 ** 2).default(10 * 1024 ** 2),
   maxPackageBytes: int(1, Number.MAX_SAFE_INTEGER).default(1024 ** 3),

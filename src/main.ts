@@ -16,6 +16,7 @@ import { putCatalogEntry } from './commands/putCatalogEntry.js';
 import { putGroupConfiguration } from './commands/putGroupConfiguration.js';
 import { recordCommandResult } from './commands/recordCommandResult.js';
 import { registerAgent } from './commands/registerAgent.js';
+import { rehashAgentKey } from './commands/rehashAgentKey.js';
 import { deletePackage, storePackage } from './commands/storePackage.js';
 import { discardDeadLetter } from './pipelines/retryDeadLetter.js';
 import type { Config } from './config.js';
@@ -36,6 +37,7 @@ import { configurationPusher } from './pipelines/configurationPush.js';
 import { createPresence } from './queries/presence.js';
 import { secureDataDir } from './security/dataDir.js';
 import { configureSecretHashing } from './security/secrets.js';
+import { createAgentKeyHasher, loadAgentKeySecret } from './security/agentKeys.js';
 import { createThrottle } from './security/throttle.js';
 import { createTokenIssuer, loadSigningKeys } from './security/tokens.js';
 import { createApp } from './transport/http/app.js';
@@ -78,6 +80,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   });
   const packages = createPackageStore(join(config.dataDir, 'packages'));
   const keys = loadSigningKeys(config.dataDir, config.jwtPrivateKey, config.jwtPublicKey);
+  const agentKeys = createAgentKeyHasher(loadAgentKeySecret(config.dataDir, config.agentKeySecretFile));
   // Commands: catalogue seeds (journaled once), the SSE hub, one expiry timer, the delivery pipeline.
   await seedCatalog(journal);
   const hub = createSseHub();
@@ -107,7 +110,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     issueCommand: issueCommand(journal),
     recordCommandResult: recordCommandResult(journal),
     deleteAgent: deleteAgent(journal),
-    registerAgent: registerAgent(journal),
+    registerAgent: registerAgent({ ...journal, hashKey: agentKeys.hash }),
     ingestStateful: ingestStatefulEvents({ ...journal, newBatchId: () => `stateful-${randomUUID()}` }),
   };
   const scaledOut = scaleOut ? scaleOut.adapt(local) : local;
@@ -117,6 +120,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     journal: { stats: journal.stats, verify: () => verifyChain(journal.db), listDeadLetters: journal.deadLetters.list, quotaBytes: config.journalMaxBytes },
     reads: bindDb(journal.db, HTTP_READS),
     keys,
+    agentKeys,
     issueToken: createTokenIssuer(keys, config.tokenTtl),
     throttle: createThrottle(),
     logger,
@@ -133,6 +137,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       revokeApiKey: revokeApiKey(journal),
       recordCommandResult: scaledOut.recordCommandResult,
       markCommandDelivered: markDelivered,
+      rehashAgentKey: rehashAgentKey(journal),
       putCatalogEntry: putCatalogEntry(journal),
       registerAgent: scaledOut.registerAgent,
       deleteAgent: scaledOut.deleteAgent,

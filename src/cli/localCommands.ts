@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { loadConfig, type Config } from '../config.js';
 import { createUser, CreateUser } from '../commands/createUser.js';
 import { registerAgent, RegisterAgent } from '../commands/registerAgent.js';
+import { createAgentKeyHasher, loadAgentKeySecret } from '../security/agentKeys.js';
 import { openJournal, type Journal } from '../journal/journal.js';
 import { createProjections } from '../projections/index.js';
 import { verifyChain } from '../journal/verifyChain.js';
@@ -74,7 +75,9 @@ export async function agentToAdd(o: AgentAddOptions): Promise<{ cmd: RegisterAge
 
 export async function agentsAddLocal(cfg: Config, o: AgentAddOptions): Promise<unknown> {
   const { cmd, generated } = await agentToAdd(o);
-  const agent = await withJournal(cfg, (j) => registerAgent(j)(cmd, 'cli'));
+  // the key is HMAC'd with the node's agent-key secret (generated into <data>/keys on first use)
+  const hasher = createAgentKeyHasher(loadAgentKeySecret(cfg.dataDir, cfg.agentKeySecretFile));
+  const agent = await withJournal(cfg, (j) => registerAgent({ ...j, hashKey: hasher.hash })(cmd, 'cli'));
   return generated ? { ...agent, key: cmd.key } : agent;
 }
 

@@ -17,16 +17,34 @@ export function decideMarkDelivered(state: TargetState | undefined, d: Delivery)
   return [{ type: 'CommandDelivered', stream: d.id, actor: `agent:${d.agent}`, data: { id: d.id, agent: d.agent } }];
 }
 
-/** Journals CommandDelivered for a batch of deliveries, in one transaction; resolves with how many were new. */
+/**
+ * Pure decision for a commit window's deliveries: the new ones (see `decideMarkDelivered`), one
+ * entry per command — `CommandDelivered` for one agent, `CommandsDelivered {id, agents}` for
+ * several (a broadcast: one journal row, JSON and hash instead of one per agent).
+ */
+export function decideMarkDeliveredBatch(stateOf: (d: Delivery) => TargetState | undefined, deliveries: readonly Delivery[]): Entry[] {
+  const byCommand = new Map<string, string[]>();
+  for (const d of deliveries) {
+    if (decideMarkDelivered(stateOf(d), d).length === 0) continue;
+    let agents = byCommand.get(d.id);
+    if (!agents) byCommand.set(d.id, (agents = []));
+    if (!agents.includes(d.agent)) agents.push(d.agent);
+  }
+  return [...byCommand].map(([id, agents]): Entry =>
+    agents.length === 1
+      ? { type: 'CommandDelivered', stream: id, actor: `agent:${agents[0]}`, data: { id, agent: agents[0]! } }
+      : { type: 'CommandsDelivered', stream: id, actor: 'system', data: { id, agents } },
+  );
+}
+
+/** Journals a batch of deliveries, in one transaction; resolves with how many were new (agents). */
 export function markCommandDelivered(deps: { db: Db; commit: GroupCommit }) {
   return (deliveries: readonly Delivery[]): Promise<number> =>
     deps.commit.run((tx) => {
       let n = 0;
-      for (const d of deliveries) {
-        for (const e of decideMarkDelivered(targetState(deps.db, d.id, d.agent)?.state, d)) {
-          tx.append(e);
-          n += 1;
-        }
+      for (const e of decideMarkDeliveredBatch((d) => targetState(deps.db, d.id, d.agent)?.state, deliveries)) {
+        tx.append(e);
+        n += e.type === 'CommandsDelivered' ? e.data.agents.length : 1;
       }
       return n;
     });

@@ -3,7 +3,6 @@ import type { Entry } from '../journal/entries.js';
 import { DuplicateError } from '../journal/errors.js';
 import type { GroupCommit } from '../journal/groupCommit.js';
 import { AgentId, GroupName } from '../journal/ids.js';
-import { hashSecret } from '../security/secrets.js';
 import { findAgent } from '../projections/agentsReads.js';
 import type { Db } from '../journal/database.js';
 
@@ -36,9 +35,10 @@ export function decideRegisterAgent(exists: boolean, cmd: RegisterAgent, keyHash
   ];
 }
 
-export function registerAgent(deps: { db: Db; commit: GroupCommit }) {
+/** `hashKey` is the agent-key hasher's (`src/security/agentKeys.ts`): a keyed hash, not a slow one. */
+export function registerAgent(deps: { db: Db; commit: GroupCommit; hashKey: (key: string) => string }) {
   return async (cmd: RegisterAgent, actor: string): Promise<RegisteredAgent> => {
-    const keyHash = await hashSecret(cmd.key);
+    const keyHash = deps.hashKey(cmd.key);
     return deps.commit.run((tx) => {
       const [entry] = decideRegisterAgent(Boolean(findAgent(deps.db, cmd.uuid)), cmd, keyHash, actor).map(tx.append);
       const e = entry as Extract<typeof entry, { type: 'AgentRegistered' }>;

@@ -13,6 +13,11 @@ export const AgentRegistered = entry(
   'AgentRegistered',
   z.object({ uuid: z.string(), name: z.string(), groups: z.array(z.string()), keyHash: z.string() }),
 );
+/**
+ * An agent's stored key hash replaced by the current form (a legacy `scrypt$…` hash re-hashed as
+ * `hmac-sha256$…` after a successful login with that key); actor `agent:<uuid>`.
+ */
+export const AgentKeyRehashed = entry('AgentKeyRehashed', z.object({ uuid: z.string(), keyHash: z.string() }));
 export const AgentDeleted = entry('AgentDeleted', z.object({ uuid: z.string() }));
 export const AgentGroupsChanged = entry(
   'AgentGroupsChanged',
@@ -79,6 +84,12 @@ export const CommandIssued = entry(
 );
 const perAgent = z.object({ id: z.string(), agent: z.string() });
 export const CommandDelivered = entry('CommandDelivered', perAgent);
+/**
+ * The first deliveries of one command to several agents within one commit window (a broadcast's
+ * streams), as one entry; actor `system`. Read models and the history show one delivery per agent
+ * (actor `agent:<uuid>`, type `CommandDelivered`), exactly as for single `CommandDelivered` entries.
+ */
+export const CommandsDelivered = entry('CommandsDelivered', z.object({ id: z.string(), agents: z.array(z.string()).min(2) }));
 export const CommandSucceeded = entry(
   'CommandSucceeded',
   perAgent.extend({ code: z.number().optional(), message: z.string().optional(), result: z.unknown().optional() }),
@@ -129,6 +140,7 @@ export const JournalPruned = entry(
 
 export const Entry = z.discriminatedUnion('type', [
   AgentRegistered,
+  AgentKeyRehashed,
   AgentDeleted,
   AgentGroupsChanged,
   UserCreated,
@@ -142,6 +154,7 @@ export const Entry = z.discriminatedUnion('type', [
   CatalogEntryPut,
   CommandIssued,
   CommandDelivered,
+  CommandsDelivered,
   CommandSucceeded,
   CommandFailed,
   CommandExpired,

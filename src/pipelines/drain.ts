@@ -44,7 +44,8 @@ export function createDrain(deps: { journal: Journal; config: Config; logger: Lo
   const db = journal.db;
   const onError = (message: string, err?: unknown) => logger.error({ err }, message);
   const engineClient = timedEngine(createEngineClient({ socketPath: config.engineSocket, timeoutMs: 30_000, maxSockets: 2 }), observer);
-  const engine = createPullPipeline({ db, onCommitted: journal.onCommitted, sink: createEngineSink({ client: engineClient }), onError });
+  // the checkpoint once per page: under ingest, a write (and fsync) per engine request competed with it
+  const engine = createPullPipeline({ db, onCommitted: journal.onCommitted, sink: createEngineSink({ client: engineClient }), checkpointEvery: 'page', onError });
 
   const recordResults = statefulResultsWriter(db);
   const connection = indexerConnection(config);

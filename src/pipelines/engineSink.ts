@@ -17,13 +17,20 @@ export interface EngineBatchLimits {
 }
 
 /**
- * Groups consecutive stateless rows of the same agent into requests, bounded by events and bytes:
- * the engine's format has one agent line per request.
+ * Groups stateless rows of the same agent into requests, bounded by events and bytes: the engine's
+ * format has one agent line per request. `byAgent: false` (replays: exactly the journal order)
+ * groups only consecutive rows of one agent. `byAgent: true` (the live pipeline) groups each
+ * agent's rows of the page together, in journal order per agent, units ordered by their first row:
+ * with many agents sending small batches, a page of interleaved rows would otherwise be one
+ * request per row. Units then cover interleaved seqs; the pull pipeline's checkpoint only passes a
+ * row once every unit holding an earlier row is acknowledged.
  */
-export function planEngineBatches(rows: readonly JournalRow[], limits: EngineBatchLimits): EngineUnit[] {
+export function planEngineBatches(rows: readonly JournalRow[], limits: EngineBatchLimits, opts: { byAgent?: boolean } = {}): EngineUnit[] {
   const units: EngineUnit[] = [];
-  let current: EngineUnit | null = null;
-  let bytes = 0;
+  type Open = { unit: EngineUnit; bytes: number };
+  const sameAgent = (o: Open | null, agent: string): Open | undefined => (o && o.unit.rows[0]!.agent === agent ? o : undefined);
+  const open = new Map<string, Open>();
+  let last: Open | null = null;
   for (const row of rows) {
     if (row.type !== 'StatelessEventsReceived') continue;
     let r: EngineRow;
@@ -32,24 +39,21 @@ export function planEngineBatches(rows: readonly JournalRow[], limits: EngineBat
     } catch (err) {
       const body = (row.body ?? Buffer.alloc(0)).toString('base64');
       units.push({ firstSeq: row.seq, lastSeq: row.seq, events: 0, rows: [], unreadable: { reason: `unreadable journal row: ${(err as Error).message}`, body } });
-      current = null;
+      last = null;
       continue;
     }
     const size = r.eventLines.length;
-    const fits =
-      current !== null &&
-      current.rows[0]!.agent === r.agent &&
-      current.events + r.events <= limits.events &&
-      bytes + size <= limits.bytes;
-    if (fits && current) {
-      current.rows.push(r);
-      current.events += r.events;
-      current.lastSeq = r.seq;
-      bytes += size;
+    const current: Open | undefined = opts.byAgent ? open.get(r.agent) : sameAgent(last as Open | null, r.agent);
+    if (current && current.unit.events + r.events <= limits.events && current.bytes + size <= limits.bytes) {
+      current.unit.rows.push(r);
+      current.unit.events += r.events;
+      current.unit.lastSeq = r.seq;
+      current.bytes += size;
+      last = current;
     } else {
-      current = { firstSeq: r.seq, lastSeq: r.seq, events: r.events, rows: [r] };
-      bytes = r.agentLine.length + size;
-      units.push(current);
+      last = { unit: { firstSeq: r.seq, lastSeq: r.seq, events: r.events, rows: [r] }, bytes: r.agentLine.length + size };
+      units.push(last.unit);
+      open.set(r.agent, last);
     }
   }
   return units;
@@ -61,7 +65,7 @@ export function createEngineSink(opts: { client: EngineClient; limits?: EngineBa
   return {
     name: 'engine',
     types: ['StatelessEventsReceived'],
-    plan: (rows) => planEngineBatches(rows, limits),
+    plan: (rows) => planEngineBatches(rows, limits, { byAgent: true }),
     async deliver(unit) {
       if (unit.unreadable) {
         const item = JSON.stringify({ seqs: [unit.firstSeq], ndjson_base64: unit.unreadable.body });

@@ -34,10 +34,12 @@ export interface IndexAction {
 export const INDEXED_TYPES = [
   'StatefulEventsReceived',
   'AgentRegistered',
+  'AgentKeyRehashed',
   'AgentGroupsChanged',
   'AgentDeleted',
   'CommandIssued',
   'CommandDelivered',
+  'CommandsDelivered',
   'CommandSucceeded',
   'CommandFailed',
   'CommandExpired',
@@ -109,6 +111,9 @@ export function indexActions(e: StoredEntry): IndexAction[] {
           seq: e.seq,
         }),
       ];
+    case 'AgentKeyRehashed':
+      // not `updated_at`: that dates group changes, which other nodes compare with their own
+      return [action(e.seq, 'update', AGENTS_INDEX, e.data.uuid, { uuid: e.data.uuid, key_hash: e.data.keyHash, seq: e.seq })];
     case 'AgentGroupsChanged':
       return [action(e.seq, 'update', AGENTS_INDEX, e.data.uuid, { uuid: e.data.uuid, groups: e.data.groups, updated_at: iso(e.time), seq: e.seq })];
     case 'AgentDeleted':
@@ -132,6 +137,8 @@ export function indexActions(e: StoredEntry): IndexAction[] {
       );
     case 'CommandDelivered':
       return [commandState(e, 'delivered')];
+    case 'CommandsDelivered':
+      return e.data.agents.map((agent) => commandState({ ...e, type: 'CommandDelivered', actor: `agent:${agent}`, data: { id: e.data.id, agent } }, 'delivered'));
     case 'CommandSucceeded':
       return [commandState(e, 'success', outcomeFields(e.data))];
     case 'CommandFailed':

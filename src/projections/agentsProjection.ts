@@ -4,7 +4,7 @@ import type { Projection } from '../journal/groupCommit.js';
 
 /** Read model of registered agents: credentials, groups, activity. */
 /** The entry types this read model has nothing to do with (the switch below fails to compile when a new one is not decided on). */
-type PassedOver = 'UserCreated' | 'UserDisabled' | 'UserEnabled' | 'UserDeleted' | 'ApiKeyCreated' | 'ApiKeyRevoked' | 'CatalogEntryPut' | 'CommandIssued' | 'CommandDelivered' | 'CommandSucceeded' | 'CommandFailed' | 'CommandExpired' | 'CommandCancelled' | 'CommandImported' | 'CommandStateObserved' | 'GroupConfigurationPut' | 'PackageUploaded' | 'PackageDeleted' | 'DeadLetterRetried' | 'DeadLetterDiscarded' | 'JournalPruned';
+type PassedOver = 'UserCreated' | 'UserDisabled' | 'UserEnabled' | 'UserDeleted' | 'ApiKeyCreated' | 'ApiKeyRevoked' | 'CatalogEntryPut' | 'CommandIssued' | 'CommandDelivered' | 'CommandsDelivered' | 'CommandSucceeded' | 'CommandFailed' | 'CommandExpired' | 'CommandCancelled' | 'CommandImported' | 'CommandStateObserved' | 'GroupConfigurationPut' | 'PackageUploaded' | 'PackageDeleted' | 'DeadLetterRetried' | 'DeadLetterDiscarded' | 'JournalPruned';
 
 export function createAgentsProjection(db: Db): Projection {
   db.exec(`CREATE TABLE IF NOT EXISTS agents (
@@ -37,6 +37,7 @@ export function createAgentsProjection(db: Db): Projection {
   const revoke = db.prepare(
     'INSERT INTO revoked_agents (uuid, revoked_at) VALUES (?, ?) ON CONFLICT (uuid) DO UPDATE SET revoked_at = excluded.revoked_at',
   );
+  const setKeyHash = db.prepare('UPDATE agents SET key_hash = ? WHERE uuid = ?');
   const setGroups = db.prepare('UPDATE agents SET groups = ? WHERE uuid = ?');
   const clearGroups = db.prepare('DELETE FROM agent_groups WHERE agent = ?');
   const addGroup = db.prepare('INSERT OR IGNORE INTO agent_groups (agent, grp) VALUES (?, ?)');
@@ -56,6 +57,9 @@ export function createAgentsProjection(db: Db): Projection {
           // the revocation stays: tokens issued before the deletion remain refused (auth compares iat)
           insert.run(e.data.uuid, e.data.name, e.data.keyHash, '[]', e.time, e.seq);
           replaceGroups(e.data.uuid, e.data.groups);
+          return;
+        case 'AgentKeyRehashed':
+          setKeyHash.run(e.data.keyHash, e.data.uuid);
           return;
         case 'AgentDeleted':
           remove.run(e.data.uuid);

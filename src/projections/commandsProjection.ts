@@ -110,7 +110,7 @@ function createTables(db: Db): void {
  * targets, which the history query expands from `command_targets` rows of the same seq).
  */
 /** The entry types this read model has nothing to do with (the switch below fails to compile when a new one is not decided on). */
-type PassedOver = 'AgentRegistered' | 'AgentDeleted' | 'AgentGroupsChanged' | 'UserCreated' | 'UserDisabled' | 'UserEnabled' | 'UserDeleted' | 'ApiKeyCreated' | 'ApiKeyRevoked' | 'StatelessEventsReceived' | 'StatefulEventsReceived' | 'CatalogEntryPut' | 'GroupConfigurationPut' | 'PackageUploaded' | 'PackageDeleted' | 'DeadLetterRetried' | 'DeadLetterDiscarded' | 'JournalPruned';
+type PassedOver = 'AgentRegistered' | 'AgentDeleted' | 'AgentGroupsChanged' | 'AgentKeyRehashed' | 'UserCreated' | 'UserDisabled' | 'UserEnabled' | 'UserDeleted' | 'ApiKeyCreated' | 'ApiKeyRevoked' | 'StatelessEventsReceived' | 'StatefulEventsReceived' | 'CatalogEntryPut' | 'GroupConfigurationPut' | 'PackageUploaded' | 'PackageDeleted' | 'DeadLetterRetried' | 'DeadLetterDiscarded' | 'JournalPruned';
 
 export function createCommandsProjection(db: Db): Projection {
   createTables(db);
@@ -216,6 +216,13 @@ export function createCommandsProjection(db: Db): Projection {
         case 'CommandDelivered':
           s.delivered.run(e.time, e.data.agent, e.data.id);
           return changed(e, 'delivered');
+        case 'CommandsDelivered':
+          // one history row per agent, as if each had its own CommandDelivered
+          for (const agent of e.data.agents) {
+            s.delivered.run(e.time, agent, e.data.id);
+            changed({ ...e, type: 'CommandDelivered', actor: `agent:${agent}`, data: { id: e.data.id, agent } } as StoredEntry & { data: { id: string; agent: string } }, 'delivered');
+          }
+          return;
         case 'CommandSucceeded':
           return finished(e, 'success');
         case 'CommandFailed':

@@ -2,13 +2,16 @@ import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { createHashQueue, poolShare, type HashQueueOptions } from './hashQueue.js';
 
 /**
- * scrypt parameters (N=2^14, r=8, p=1): interactive-login cost, run on libuv's pool, off the event
- * loop, through one bounded queue (hashQueue.ts) so that file I/O keeps threads of the pool.
+ * scrypt parameters for user passwords, OWASP's current minimum (N=2^17, r=8, p=1: 128 MiB and
+ * ~0.5 s of CPU here per hash), run on libuv's pool, off the event loop. Stored hashes carry their
+ * own parameters, so older ones (N=2^14) still verify.
  */
-const N = 16384;
+const N = 131072;
 const R = 8;
 const P = 1;
 const LEN = 32;
+/** 128·N·r bytes plus headroom; a stored hash asking for more than this is refused, not computed. */
+const MAXMEM = 160 * 1024 * 1024;
 
 let queue = createHashQueue({ concurrency: poolShare(2), maxQueued: 64 });
 
@@ -22,7 +25,7 @@ function derive(secret: string, salt: Buffer, n: number, r: number, p: number): 
   return queue.run(
     () =>
       new Promise<Buffer>((resolve, reject) =>
-        scrypt(secret, salt, LEN, { N: n, r, p, maxmem: 64 * 1024 * 1024 }, (err, key) => (err ? reject(err) : resolve(key))),
+        scrypt(secret, salt, LEN, { N: n, r, p, maxmem: MAXMEM }, (err, key) => (err ? reject(err) : resolve(key))),
       ),
   );
 }

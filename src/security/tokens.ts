@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
@@ -49,11 +49,13 @@ function writeAtomically(path: string, text: string): void {
 export const TOKEN_ALGORITHM = 'ES256' as const;
 
 export function createTokenIssuer(keys: SigningKeys, ttlSeconds: number, now: () => number = Date.now) {
+  // parsed once: jsonwebtoken would parse the PEM on every login
+  const privateKey = createPrivateKey(keys.privateKey);
   return (sub: string, role: Role): { token: string; expires_at: string } => {
     const iatMs = now();
     const iat = Math.floor(iatMs / 1000);
     const exp = iat + ttlSeconds;
-    const token = jwt.sign({ sub, role, iat, iat_ms: iatMs, exp }, keys.privateKey, { algorithm: TOKEN_ALGORITHM });
+    const token = jwt.sign({ sub, role, iat, iat_ms: iatMs, exp }, privateKey, { algorithm: TOKEN_ALGORITHM });
     return { token, expires_at: new Date(exp * 1000).toISOString() };
   };
 }

@@ -2,7 +2,7 @@ import { call, login, type Reply } from '../support/client.js';
 import { addUser, AGENT_KEY, startTestServer, type TestServer } from '../support/server.js';
 import { openJournal, type Journal } from '../../src/journal/journal.js';
 import { createProjections } from '../../src/projections/index.js';
-import { hashSecret } from '../../src/security/secrets.js';
+import { createAgentKeyHasher, loadAgentKeySecret } from '../../src/security/agentKeys.js';
 import { createTokenIssuer, loadSigningKeys } from '../../src/security/tokens.js';
 
 export const PASSWORD = 'correct horse battery';
@@ -10,7 +10,7 @@ export const PASSWORD = 'correct horse battery';
 /**
  * A running server (in this process) with an operator `olivia`, an auditor `audrey`, and
  * helpers to register many agents quickly: AgentRegistered entries appended through the
- * journal (one scrypt hash shared by all), tokens signed with the server's own key.
+ * journal (one key hash, by the server's own agent-key secret, shared by all), tokens signed with the server's own key.
  */
 export interface CommandsWorld {
   server: TestServer;
@@ -37,7 +37,7 @@ export async function commandsWorld(env: Record<string, string> = {}): Promise<C
     login(server.api, { username: 'audrey', password: PASSWORD }),
   ]);
   const journal = openJournal({ projections: createProjections, dataDir: server.dataDir, quotaBytes: 1 << 30 });
-  const keyHash = await hashSecret(AGENT_KEY);
+  const keyHash = createAgentKeyHasher(loadAgentKeySecret(server.dataDir)).hash(AGENT_KEY);
   const issuer = createTokenIssuer(loadSigningKeys(server.dataDir), 900);
   return {
     server,

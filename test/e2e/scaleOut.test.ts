@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,6 +9,9 @@ import { startOpenSearch, type OpenSearchNode } from '../support/opensearch/node
 import { AGENT_KEY, runCli, spawnServer, tempDir, type ServerProcess } from '../support/server.js';
 import { commandsOf, openSse, type SseStream } from '../support/sse.js';
 import { eventually } from '../support/eventually.js';
+import { openJournal } from '../../src/journal/journal.js';
+import { hashSecret } from '../../src/security/secrets.js';
+import { createProjections } from '../../src/projections/index.js';
 
 
 /** Polls `probe` every 100 ms until `check` holds; bounded (a failure names what was awaited and the last value). */
@@ -42,6 +46,7 @@ async function startNode(ctx: Ctx, name: string): Promise<Node> {
     COMMS_API_INDEXER_URL: ctx.osUrl,
     COMMS_API_JWT_PRIVATE_KEY: join(ctx.keysDir, 'jwt-private.pem'),
     COMMS_API_JWT_PUBLIC_KEY: join(ctx.keysDir, 'jwt-public.pem'),
+    COMMS_API_AGENT_KEY_SECRET_FILE: join(ctx.keysDir, 'agent-key-secret'),
   });
   return { dataDir, socket: join(dataDir, 'admin.sock'), server };
 }
@@ -67,6 +72,7 @@ scale.before(async (ctx) => {
   const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   writeFileSync(join(ctx.keysDir, 'jwt-private.pem'), pair.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
   writeFileSync(join(ctx.keysDir, 'jwt-public.pem'), pair.publicKey.export({ type: 'spki', format: 'pem' }));
+  writeFileSync(join(ctx.keysDir, 'agent-key-secret'), randomBytes(32).toString('base64url'), { mode: 0o600 });
   ctx.agent = `scale-${randomBytes(5).toString('hex')}`;
   ctx.streams = [];
   [ctx.a, ctx.b] = await Promise.all([startNode(ctx, 'a'), startNode(ctx, 'b')]);
@@ -86,7 +92,8 @@ scale('an agent registered on A logs in on B, gets A’s command over B’s stre
   const { a, b, agent } = ctx;
   const registered = await adminCall(a.socket, 'POST', '/agents', { uuid: agent, key: AGENT_KEY, groups: ['scale'] });
   assert.is(registered.status, 201, JSON.stringify(registered.body));
-  await eventually(() => agentDoc(ctx.osUrl, agent), (d) => d?.key_hash !== undefined, 'the agent in the agents index');
+  const doc = await eventually(() => agentDoc(ctx.osUrl, agent), (d) => d?.key_hash !== undefined, 'the agent in the agents index');
+  assert.match(doc!.key_hash, /^hmac-sha256\$/, 'the index holds the keyed hash B verifies with the shared secret');
 
   const wrong = await call('POST', `${b.server.api}/login`, { json: { uuid: agent, key: 'x'.repeat(32) } });
   assert.is(wrong.status, 401, wrong.text);
@@ -227,6 +234,30 @@ scale('a group command issued on A reaches a member registered on B that A never
   assert.equal(onB.body.groups, [group, 'moved']);
   await stream.next((e) => e.event === 'config', 30_000);
   await eventually(async () => commandsOf(stream.events).map((c) => c.id), (ids) => ids.includes(moved.body.id), 'the set-group command on B');
+});
+
+scale('a legacy scrypt hash re-hashed by a login on A reaches the index; B verifies the new form', async (ctx) => {
+  const { a, b } = ctx;
+  const legacy = `${ctx.agent}-legacy`;
+  // registered before agent keys were HMAC'd: its AgentRegistered (and index document) carry scrypt
+  const journal = openJournal({ projections: createProjections, dataDir: a.dataDir, quotaBytes: 1 << 30 });
+  const keyHash = await hashSecret(AGENT_KEY);
+  await journal.commit.run((tx) => {
+    tx.append({ type: 'AgentRegistered', stream: legacy, actor: 'test', data: { uuid: legacy, name: legacy, groups: [], keyHash } });
+  });
+  await journal.close();
+  await eventually(() => agentDoc(ctx.osUrl, legacy), (d) => d?.key_hash === keyHash, 'the legacy agent in the agents index');
+  await login(a.server.api, { uuid: legacy, key: AGENT_KEY });
+  const doc = await eventually(() => agentDoc(ctx.osUrl, legacy), (d) => /^hmac-sha256\$/.test(d?.key_hash ?? ''), 'the re-hashed key in the index');
+  assert.is(doc!.name, legacy, 'the rest of the document is kept');
+  await login(b.server.api, { uuid: legacy, key: AGENT_KEY });
+  const onB = await runCli(['journal', 'verify'], { COMMS_API_DATA_DIR: b.dataDir });
+  assert.is(onB.code, 0, onB.stdout + onB.stderr);
+  const bDb = new Database(join(b.dataDir, 'comms.db'), { readonly: true });
+  const types = bDb.prepare('SELECT type, actor, data FROM journal WHERE stream = ? ORDER BY seq').all(legacy) as Array<{ type: string; actor: string; data: string }>;
+  bDb.close();
+  assert.equal(types.map((t) => `${t.type} ${t.actor}`), ['AgentRegistered indexer'], 'B imported the new form: nothing to re-hash');
+  assert.is(JSON.parse(types[0]!.data).keyHash, doc!.key_hash);
 });
 
 scale('an agent deleted on A can no longer log in or use its token on B', async (ctx) => {

@@ -39,6 +39,12 @@ plan('consecutive rows of one agent share a request; another agent starts a new 
   assert.equal(units.map((u) => [u.firstSeq, u.lastSeq, u.events]), [[1, 2, 2], [3, 3, 1], [4, 4, 1]]);
 });
 
+plan('the live pipeline groups a page by agent: each agent in journal order, units in order of their first row', () => {
+  const rows = [1, 2, 3, 4, 5, 6].map((s) => row(s, s % 2 ? 'a' : 'b', `{"agent":{}}\n${EVENT}`));
+  const units = planEngineBatches(rows, { events: 2, bytes: 1 << 20 }, { byAgent: true });
+  assert.equal(units.map((u) => [u.rows[0]!.agent, u.rows.map((r) => r.seq)]), [['a', [1, 3]], ['b', [2, 4]], ['a', [5]], ['b', [6]]]);
+});
+
 plan('requests are bounded by events and bytes, and a large row still goes alone', () => {
   const rows = [1, 2, 3, 4, 5].map((s) => row(s, 'a', `{"agent":{}}\n${EVENT}${EVENT}`));
   assert.equal(planEngineBatches(rows, { events: 4, bytes: 1 << 20 }).map((u) => u.events), [4, 4, 2]);

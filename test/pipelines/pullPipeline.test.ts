@@ -134,6 +134,33 @@ pipeline('with several units in flight the checkpoint only passes a contiguous a
   sub.unsubscribe();
 });
 
+pipeline('interleaved units (rows grouped by agent): the checkpoint never passes a row an unacknowledged unit holds', async ({ journal }) => {
+  const seqs = await append(journal, [event('a', 1), event('b', 2), event('a', 3), event('b', 4)]);
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const sink: Sink<TestUnit> = {
+    name: 'test',
+    types: ['StatelessEventsReceived'],
+    // unit A holds rows 1 and 3, unit B rows 2 and 4
+    plan: (rows) => [0, 1].map((k) => {
+      const mine = rows.filter((_, i) => i % 2 === k).map((r) => r.seq);
+      return { firstSeq: mine[0]!, lastSeq: mine[mine.length - 1]!, events: mine.length, seqs: mine };
+    }),
+    async deliver(u) {
+      if (u.firstSeq === seqs[1]) await gate;
+      return { ok: true };
+    },
+  };
+  const p = createPullPipeline({ db: journal.db, onCommitted: journal.onCommitted, sink, concurrency: 2 });
+  const sub = p.run$.subscribe();
+  await eventually(async () => p.status().delivered_batches, (n) => n === 1);
+  await firstValueFrom(timer(50));
+  assert.is(checkpoint(journal), seqs[0], 'A (rows 1 and 3) is acknowledged, B (row 2) is not: only row 1 is passed');
+  release();
+  await eventually(async () => checkpoint(journal), (cp) => cp === seqs[3]);
+  sub.unsubscribe();
+});
+
 pipeline('it resumes after its checkpoint when started again', async ({ journal }) => {
   const seqs = await append(journal, [event('a', 1), event('a', 2)]);
   journal.checkpoints.store('sink:test', seqs[0]!);

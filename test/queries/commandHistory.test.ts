@@ -68,6 +68,20 @@ expanded('pages cut inside a broadcast continue with its next agent, then with l
   assert.match(history(journal, { limit: '1' }).next_cursor!, /^\d+~ag-1$/);
 });
 
+expanded('a broadcast\'s deliveries are one CommandsDelivered entry, listed once per agent like single deliveries', async ({ journal }) => {
+  await append(journal, issued('cmd-a', ['ag-1', 'ag-2', 'ag-3']));
+  await append(journal, { type: 'CommandsDelivered', stream: 'cmd-a', actor: 'system', data: { id: 'cmd-a', agents: ['ag-3', 'ag-1'] } });
+  await append(journal, delivered('cmd-a', 'ag-2'));
+  assert.is((journal.db.prepare("SELECT count(*) AS n FROM journal WHERE type LIKE 'Command%Delivered'").get() as { n: number }).n, 2);
+  const items = history(journal).items;
+  assert.equal(items.map(line).slice(3), ['CommandDelivered ag-3 delivered', 'CommandDelivered ag-1 delivered', 'CommandDelivered ag-2 delivered']);
+  assert.equal(items.slice(3).map((i) => i.actor), ['agent:ag-3', 'agent:ag-1', 'agent:ag-2']);
+  assert.equal(history(journal, { agent: 'ag-1', status: 'delivered' }).items.map(line), ['CommandDelivered ag-1 delivered']);
+  assert.equal(allPages(journal, { limit: '1' }).flat(), allPages(journal, { limit: '100' }).flat());
+  const states = journal.db.prepare("SELECT agent, state FROM command_targets WHERE command = 'cmd-a' ORDER BY agent").all();
+  assert.equal(states, [{ agent: 'ag-1', state: 'delivered' }, { agent: 'ag-2', state: 'delivered' }, { agent: 'ag-3', state: 'delivered' }]);
+});
+
 expanded('filters apply to the expanded agents: agent, status, command and user', async ({ journal }) => {
   await append(journal, issued('cmd-a', ['ag-1', 'ag-2', 'ag-3']));
   await append(journal, delivered('cmd-a', 'ag-2'));

@@ -3,6 +3,8 @@ import type { ingestStatelessEvents } from '../../commands/ingestStatelessEvents
 import type { ingestStatefulEvents } from '../../commands/ingestStatefulEvents.js';
 import type { Drain } from '../../pipelines/drain.js';
 import type { registerAgent } from '../../commands/registerAgent.js';
+import type { rehashAgentKey } from '../../commands/rehashAgentKey.js';
+import type { AgentKeyHasher } from '../../security/agentKeys.js';
 import type { deleteAgent } from '../../commands/deleteAgent.js';
 import type { issueCommand } from '../../commands/issueCommand.js';
 import type { cancelCommand } from '../../commands/cancelCommand.js';
@@ -73,6 +75,8 @@ export interface HttpDeps {
   /** Read models and queries, bound to the database by the root. */
   reads: HttpReads;
   keys: SigningKeys;
+  /** Agent keys: HMAC with the secret kept outside the database (legacy scrypt hashes still verify). */
+  agentKeys: AgentKeyHasher;
   issueToken: TokenIssuer;
   throttle: Throttle;
   logger: Logger;
@@ -94,6 +98,7 @@ export interface HttpDeps {
     markCommandDelivered: ReturnType<typeof markCommandDelivered>;
     putCatalogEntry: ReturnType<typeof putCatalogEntry>;
     registerAgent: ReturnType<typeof registerAgent>;
+    rehashAgentKey: ReturnType<typeof rehashAgentKey>;
     deleteAgent: ReturnType<typeof deleteAgent>;
     ingestStateless: ReturnType<typeof ingestStatelessEvents>;
     ingestStateful: ReturnType<typeof ingestStatefulEvents>;

@@ -59,8 +59,9 @@ describe({
 });
 
 /**
- * Recently verified credentials, as sha256(principal ‖ secret ‖ stored hash): a reconnecting
- * agent does not pay for scrypt again, and a changed key or deleted agent misses the cache.
+ * Recently verified user credentials, as sha256(principal ‖ secret ‖ stored hash): a user logging
+ * in again does not pay for scrypt again, and a changed password or deleted user misses the cache.
+ * (Agent keys are verified by HMAC, cheaper than this cache.)
  */
 function createVerifiedCache(max = 50_000) {
   const seen = new Set<string>();
@@ -93,13 +94,32 @@ export function authRoutes(deps: HttpDeps, guard: (...roles: Role[]) => Middlewa
    * An agent this node does not know may be registered on another node (scale-out): its key is
    * verified against the agents index's key hash, and only then is the agent imported here.
    */
-  async function verifyAgent(principalKey: string, uuid: string, key: string): Promise<boolean> {
+  async function verifyAgent(uuid: string, key: string): Promise<boolean> {
     const local = deps.reads.findAgent(uuid)?.key_hash;
-    if (local || !deps.scaleOut) return cache.verify(principalKey, key, local);
+    if (local || !deps.scaleOut) return checkAgentKey(uuid, key, local);
     const indexed = await deps.scaleOut.findAgent(uuid);
-    const ok = await cache.verify(principalKey, key, indexed?.key_hash);
-    if (ok && indexed) await deps.scaleOut.importAgent(indexed);
+    // verified before the import: a wrong key writes nothing
+    const { ok, rehash } = await deps.agentKeys.verify(key, indexed?.key_hash);
+    if (!ok || !indexed) return false;
+    await deps.scaleOut.importAgent(indexed);
+    if (rehash) await rehashKey(uuid, key, indexed.key_hash);
+    return true;
+  }
+
+  /** A keyed hash (HMAC, microseconds): no cache needed; a legacy scrypt hash is replaced on success. */
+  async function checkAgentKey(uuid: string, key: string, stored: string | undefined): Promise<boolean> {
+    const { ok, rehash } = await deps.agentKeys.verify(key, stored);
+    if (ok && rehash && stored) await rehashKey(uuid, key, stored);
     return ok;
+  }
+
+  /** Journals `AgentKeyRehashed`; the login succeeds even if that write fails (the next one retries). */
+  async function rehashKey(uuid: string, key: string, verified: string): Promise<void> {
+    try {
+      await deps.commands.rehashAgentKey(uuid, verified, deps.agentKeys.hash(key));
+    } catch (err) {
+      deps.logger.warn({ err, agent: uuid }, 're-hashing an agent key failed');
+    }
   }
 
   /**
@@ -121,7 +141,7 @@ export function authRoutes(deps: HttpDeps, guard: (...roles: Role[]) => Middlewa
     let role: Role;
     try {
       if (isAgent) {
-        ok = await verifyAgent(principalKey, body.uuid, body.key);
+        ok = await verifyAgent(body.uuid, body.key);
         role = 'agent';
       } else {
         const user = deps.reads.findUser(body.username);
