@@ -2,9 +2,10 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createUser, CreateUser } from './commands/createUser.js';
 import { registerAgent, RegisterAgent } from './commands/registerAgent.js';
-import { openJournal } from './journal/journal.js';
 import { journalStats } from './journal/journalStats.js';
-import { verifyChain } from './journal/verifyChain.js';
+import { verifyCommand } from './evidence/verifyCli.js';
+import { backupCommand, restoreCommand } from './node/backup.js';
+import { openExistingDataFolder } from './node/dataFolder.js';
 import { startServer } from './main.js';
 import { deadLettersCommand, pruneCommand, replayCommand } from './replay/drainCli.js';
 import { ZodError } from 'zod';
@@ -17,13 +18,19 @@ commands:
                                           register an agent; prints it as JSON
   users add NAME --role operator|auditor  create a user; the password is read from stdin
   journal stats                           sizes, head, per-sink checkpoints and lags
-  journal verify                          check the hash chain
+  journal verify [--receipt FILE] [--public-key PEM] [--against-indexer] [--node ID]
+                                          check the hash chain against every signed head (and a receipt,
+                                          the heads index); prints the signed head to keep as a receipt
   journal prune [--before-seq N] [--older-than DAYS] [--max-bytes B]
                                           remove a prefix every sink acknowledged; the chain stays verifiable
   replay --to engine [--from-seq N] [--to-seq M] [--since ISO] [--until ISO] [--agent U] [--dry-run] [--rate EPS]
                                           send a journal range to the engine again; prints a summary
   dead-letters list [--sink S] [--all]    items a sink refused, with the reason
   dead-letters retry ID                   send one again
+  backup FILE                             online copy of the database (journal, signed heads) of a data folder, even while it serves
+  restore FILE --keys DIR                 a backup into a new data folder (DIR: the keys folder of the node that made it)
+
+Every command but serve and restore needs an existing data folder holding a journal.
 `;
 
 class UsageError extends Error {}
@@ -41,10 +48,13 @@ async function readStdin(): Promise<string> {
 async function serve(cfg: Config): Promise<void> {
   const server = await startServer(cfg);
   process.stdout.write(`comms-api serving on ${server.url}\n`);
-  let signals = 0;
+  // Ctrl-C under `npm start` arrives twice (from the terminal and forwarded by npm): a repeat within
+  // 2 s is the same request; a later one forces the exit.
+  let first = 0;
   const onSignal = (sig: string) => {
-    signals += 1;
-    if (signals > 1) process.exit(1);
+    if (first && Date.now() - first < 2000) return;
+    if (first) process.exit(1);
+    first = Date.now();
     server.stop().then(
       () => process.exit(0),
       (err) => {
@@ -68,7 +78,7 @@ async function agentsAdd(cfg: Config, args: string[]): Promise<void> {
     name: values.name,
     groups: values.groups ? values.groups.split(',').filter(Boolean) : undefined,
   });
-  const journal = openJournal({ dataDir: cfg.dataDir, quotaBytes: cfg.journalMaxBytes });
+  const journal = openExistingDataFolder(cfg);
   try {
     const agent = await registerAgent(journal)(cmd, 'cli');
     process.stdout.write(`${JSON.stringify(agent)}\n`);
@@ -81,7 +91,7 @@ async function usersAdd(cfg: Config, args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { role: { type: 'string' } } });
   if (positionals.length !== 1) throw new UsageError('users add takes exactly one NAME');
   const cmd = CreateUser.parse({ name: positionals[0], role: values.role, password: await readStdin() });
-  const journal = openJournal({ dataDir: cfg.dataDir, quotaBytes: cfg.journalMaxBytes });
+  const journal = openExistingDataFolder(cfg);
   try {
     process.stdout.write(`${JSON.stringify(await createUser(journal)(cmd, 'cli'))}\n`);
   } finally {
@@ -90,18 +100,14 @@ async function usersAdd(cfg: Config, args: string[]): Promise<void> {
 }
 
 async function journalCommand(cfg: Config, args: string[]): Promise<number> {
-  const journal = openJournal({ dataDir: cfg.dataDir, quotaBytes: cfg.journalMaxBytes });
+  const journal = openExistingDataFolder(cfg);
   try {
     switch (args[0]) {
       case 'stats':
         process.stdout.write(`${JSON.stringify(journalStats(journal.db, journal.file), null, 2)}\n`);
         return 0;
-      case 'verify': {
-        const result = verifyChain(journal.db, (n) => process.stderr.write(`\rverified ${n} entries`));
-        process.stderr.write('\r');
-        process.stdout.write(`${JSON.stringify(result)}\n`);
-        return result.ok ? 0 : 1;
-      }
+      case 'verify':
+        return await verifyCommand(cfg, journal, args.slice(1));
       case 'prune':
         return await pruneCommand(cfg, journal, args.slice(1));
       default:
@@ -143,7 +149,7 @@ export async function main(argv: string[]): Promise<number> {
       return journalCommand(cfg, after('journal'));
     case 'replay':
     case 'dead-letters': {
-      const journal = openJournal({ dataDir: cfg.dataDir, quotaBytes: cfg.journalMaxBytes });
+      const journal = openExistingDataFolder(cfg);
       try {
         const run = command === 'replay' ? replayCommand : deadLettersCommand;
         return await run(cfg, journal, after(command));
@@ -151,6 +157,10 @@ export async function main(argv: string[]): Promise<number> {
         await journal.close();
       }
     }
+    case 'backup':
+      return backupCommand(cfg, after('backup'));
+    case 'restore':
+      return restoreCommand(cfg, after('restore'));
     default:
       throw new UsageError(`unknown command: ${command}`);
   }

@@ -23,6 +23,10 @@ const ENV = {
   COMMS_API_RETENTION_MAX_BYTES: 'retentionMaxBytes',
   COMMS_API_REPLAY_RATE: 'replayRate',
   COMMS_API_LOG_LEVEL: 'logLevel',
+  COMMS_API_NODE_ID: 'nodeId',
+  COMMS_API_HEADS_KEY: 'headsKey',
+  COMMS_API_HEADS_EVERY_ENTRIES: 'headsEveryEntries',
+  COMMS_API_HEADS_EVERY_SECONDS: 'headsEverySeconds',
 } as const;
 
 type ConfigKey = (typeof ENV)[keyof typeof ENV];
@@ -54,6 +58,14 @@ export const ConfigSchema = z.object({
   /** Replay rate limit in events per second; 0 = unlimited. */
   replayRate: int(0, 10_000_000).default(0),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** This node's name in signed heads and the heads index; unset = a uuid generated into <data>/keys/node-id. */
+  nodeId: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, '1-128 letters, digits, . _ : -').optional(),
+  /** PEM file of the Ed25519 key that signs journal heads; unset = generated into <data>/keys/journal-heads.pem. */
+  headsKey: z.string().min(1).optional(),
+  /** Sign the journal head at least every this many entries ... */
+  headsEveryEntries: int(1, 10_000_000).default(1000),
+  /** ... and every this many seconds while it moves (and at clean stop). */
+  headsEverySeconds: int(1, 86_400).default(30),
 });
 
 export type Config = Omit<z.infer<typeof ConfigSchema>, 'engineSocket' | 'adminSocket'> & {

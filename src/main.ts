@@ -16,6 +16,11 @@ import { registerAgent } from './commands/registerAgent.js';
 import { storePackage } from './commands/storePackage.js';
 import type { Config } from './config.js';
 import { openJournal } from './journal/journal.js';
+import { headSigning, loadEvidence } from './evidence/evidence.js';
+import { createHeadsPublisher } from './evidence/headsIndex.js';
+import { acquireDataFolderLock } from './node/dataFolderLock.js';
+import { createWriteState } from './node/writeState.js';
+import { createIndexerClient } from './transport/indexer/indexerClient.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createPackageStore } from './packages/packageStore.js';
@@ -41,14 +46,36 @@ export interface RunningServer {
 /** The composition root: reads nothing global but `config`, wires everything, owns start and stop. */
 export async function startServer(config: Config): Promise<RunningServer> {
   const logger = createLogger(config.logLevel);
-  mkdirSync(config.dataDir, { recursive: true });
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  // One server per data folder, for the life of this one (a second `serve` is refused, naming it).
+  const lock = acquireDataFolderLock(config.dataDir);
+  try {
+    return await startLocked(config, logger, lock);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+}
+
+async function startLocked(config: Config, logger: ReturnType<typeof createLogger>, lock: ReturnType<typeof acquireDataFolderLock>): Promise<RunningServer> {
   const metrics = createMetrics();
+  const evidence = loadEvidence(config)!;
+  let writes: ReturnType<typeof createWriteState> | null = null;
+  let publishHeads: (() => void) | null = null;
   const journal = openJournal({
     dataDir: config.dataDir,
     quotaBytes: config.journalMaxBytes,
+    heads: headSigning(config, evidence, () => publishHeads?.()),
+    admit: () => writes?.admit() ?? null,
     onFlushed: (jobs, entries, ms) => metrics.observeFlush(jobs, entries, ms),
   });
   journal.onCommitted((entries) => metrics.observeCommitted(entries));
+  writes = createWriteState({
+    sizeBytes: () => journal.commit.sizeBytes(),
+    quotaBytes: config.journalMaxBytes,
+    checkLock: () => lock.check(),
+    logger,
+  });
   metrics.setSources({
     headSeq: () => journal.reader.headSeq(),
     journalBytes: () => journal.commit.sizeBytes(),
@@ -58,6 +85,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const keys = loadSigningKeys(config.dataDir, config.jwtPrivateKey, config.jwtPublicKey);
   // Commands: catalogue seeds (journaled once), the SSE hub, one expiry timer, the delivery pipeline.
   await seedCatalog(journal);
+  // The head as it is now is signed at once, then every N entries and T seconds (and at a clean stop).
+  journal.heads!.signNow();
+  journal.heads!.start();
   const hub = createSseHub();
   // Configuration changes reach the affected agents' streams as `event: config`.
   journal.onCommitted(configurationPusher(journal.db, hub));
@@ -89,11 +119,11 @@ export async function startServer(config: Config): Promise<RunningServer> {
     ingestStateful: ingestStatefulEvents({ ...journal, newBatchId: () => `stateful-${randomUUID()}` }),
   };
   const scaledOut = scaleOut ? scaleOut.adapt(local) : local;
-  let accepting = true;
   const deps: HttpDeps = {
     config,
     journal,
     keys,
+    evidence,
     issueToken: createTokenIssuer(keys, config.tokenTtl),
     throttle: createThrottle(),
     logger,
@@ -116,13 +146,17 @@ export async function startServer(config: Config): Promise<RunningServer> {
     drain,
     scaleOut: scaleOut?.lookups ?? null,
     // Ready while writes are accepted: a sink that is down only makes its pipeline's state `down`.
-    readiness: () => ({
-      ready: accepting,
+    readiness: () => {
+      const refused = writes!.reason();
+      return {
+      ready: refused === null,
+      ...(refused ? { reason: refused } : {}),
       pipelines: drain.pipelines(),
       indexer: drain.indexerHealth(),
       // scale-out: each index follower's settled and highest `_seq_no`, and its consecutive failures
       ...(scaleOut ? { followers: scaleOut.status() } : {}),
-    }),
+      };
+    },
   };
   const { app, router, rootRouter } = createApp(deps);
   metrics.setSources({ openStreams: () => hub.streamCount(), pipelines: () => deps.readiness().pipelines });
@@ -130,6 +164,15 @@ export async function startServer(config: Config): Promise<RunningServer> {
 
   const listeners = await openListeners(config, handler);
   const url = listeners.url;
+  lock.describe(url, config.adminSocket);
+  writes.start();
+  // With an indexer, signed heads are also kept outside the node (`comms-journal-heads`).
+  const headsClient = config.indexerUrl ? createIndexerClient({ url: config.indexerUrl }) : null;
+  const headsPublisher = headsClient
+    ? createHeadsPublisher({ db: journal.db, client: headsClient, node: evidence.node, publicKeyPem: evidence.key.publicKeyPem, logger })
+    : null;
+  headsPublisher?.start();
+  if (headsPublisher) publishHeads = () => void headsPublisher.push();
   logger.info({ url, dataDir: config.dataDir, adminSocket: config.adminSocket }, 'comms-api listening');
   const drainRun = drain.run$.subscribe({ error: (err) => logger.error({ err }, 'drain pipelines stopped') });
   const scaleOutRun = scaleOut?.run$.subscribe({ error: (err) => logger.error({ err }, 'index followers stopped') });
@@ -138,7 +181,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   async function stop(): Promise<void> {
     stopping ??= (async () => {
       logger.info('stopping: no new connections, draining in-flight requests');
-      accepting = false;
+      writes!.stopping();
       drainRun.unsubscribe();
       scaleOutRun?.unsubscribe();
       scaleOut?.stop();
@@ -149,7 +192,12 @@ export async function startServer(config: Config): Promise<RunningServer> {
       commandsDelivery.unsubscribe();
       await drained;
       await scaleOut?.close();
+      await journal.commit.flushed();
+      journal.heads!.signNow();
+      await headsPublisher?.stop();
+      await headsClient?.close().catch(() => {});
       await journal.close();
+      lock.release();
       logger.info('stopped');
     })();
     return stopping;

@@ -6,11 +6,15 @@ import { openDatabase, type Db } from './database.js';
 import type { StoredEntry } from './entries.js';
 import { createGroupCommit, type GroupCommitOptions } from './groupCommit.js';
 import { createJournalReader } from './readEntries.js';
+import { createHeadSigner, type HeadSignerOptions } from '../evidence/headSigner.js';
 
 export interface JournalOptions {
   dataDir: string;
   quotaBytes: number;
   onFlushed?: GroupCommitOptions['onFlushed'];
+  admit?: GroupCommitOptions['admit'];
+  /** Signs the journal head (every N entries, every T ms once started, and at close). */
+  heads?: Omit<HeadSignerOptions, 'db'>;
 }
 
 /** The journal as the rest of the server sees it: one database, one group commit, readers. */
@@ -28,9 +32,14 @@ export function openJournal(opts: JournalOptions) {
       for (const l of listeners) l(entries);
     },
     ...(opts.onFlushed ? { onFlushed: opts.onFlushed } : {}),
+    ...(opts.admit ? { admit: opts.admit } : {}),
   });
+  const heads = opts.heads ? createHeadSigner({ ...opts.heads, db }) : null;
+  if (heads) listeners.add((entries) => heads.committed(entries.length));
   return {
     file,
+    /** The head signer; null when the journal was opened without a head key. */
+    heads,
     db,
     commit,
     reader: createJournalReader(db),
@@ -42,6 +51,8 @@ export function openJournal(opts: JournalOptions) {
     },
     async close(): Promise<void> {
       await commit.close();
+      heads?.stop();
+      heads?.signNow();
       db.close();
     },
   };

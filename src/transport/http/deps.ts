@@ -19,6 +19,7 @@ import type { Config } from '../../config.js';
 import type { Journal } from '../../journal/journal.js';
 import type { SigningKeys, TokenIssuer } from '../../security/tokens.js';
 import type { Throttle } from '../../security/throttle.js';
+import type { Evidence } from '../../evidence/evidence.js';
 
 export interface ReadyReport {
   ready: boolean;
@@ -31,6 +32,8 @@ export interface HttpDeps {
   config: Config;
   journal: Journal;
   keys: SigningKeys;
+  /** The journal head key and this node's id (signed heads, `journal/verify`). */
+  evidence: Evidence;
   issueToken: TokenIssuer;
   throttle: Throttle;
   logger: Logger;

@@ -9,6 +9,7 @@ import { NotATargetError, UnknownCommandError } from '../../commands/recordComma
 import { InvalidArgsError } from '../../catalog/argsSchema.js';
 import { IndexerUnavailableError } from '../../commands/recordIndexedCommandResult.js';
 import { ConflictError, DuplicateError, JournalClosedError, JournalFullError } from '../../journal/errors.js';
+import { WritesRefusedError } from '../../node/writeState.js';
 
 /** An HTTP error with a problem+json body. `extra` members are added to the body. */
 export class HttpError extends Error {
@@ -61,7 +62,7 @@ export function toHttpError(err: unknown): HttpError {
   if (err instanceof InvalidBatchError) {
     return new HttpError(400, 'Bad Request', err.message, { errors: [{ line: err.line, message: err.reason }] });
   }
-  if (err instanceof JournalFullError || err instanceof JournalClosedError) {
+  if (err instanceof JournalFullError || err instanceof JournalClosedError || err instanceof WritesRefusedError) {
     return new HttpError(503, 'Service Unavailable', err.message, {}, { 'Retry-After': String(err.retryAfter) });
   }
   if (err instanceof IndexerUnavailableError) return new HttpError(503, 'Service Unavailable', err.message, {}, { 'Retry-After': '5' });
@@ -110,7 +111,8 @@ export const problemJson = (opts: { onServerError?: (err: unknown, ctx: Context)
       }
     } catch (err) {
       const e = toHttpError(err);
-      if (e.status >= 500) opts.onServerError?.(err, ctx);
+      // a 503 is an expected refusal (journal full, shutting down, indexer away): logged once per episode, not per request
+      if (e.status >= 500 && e.status !== 503) opts.onServerError?.(err, ctx);
       ctx.status = e.status;
       for (const [k, v] of Object.entries(e.headers)) ctx.set(k, v);
       if (e.status === 401) ctx.set('WWW-Authenticate', 'Bearer');

@@ -98,6 +98,7 @@ export function authRoutes(deps: HttpDeps): Router {
     const keys = [`ip:${ctx.ip}`, principalKey];
     const wait = deps.throttle.retryAfter(keys);
     if (wait > 0) {
+      deps.logger.warn({ client: ctx.ip, principal: principalKey, retry_after: wait }, 'login refused: throttled');
       throw new HttpError(429, 'Too Many Requests', 'too many failed logins; try again later', {}, { 'Retry-After': String(wait) });
     }
     let ok: boolean;
@@ -112,6 +113,7 @@ export function authRoutes(deps: HttpDeps): Router {
     }
     if (!ok) {
       deps.throttle.fail(keys);
+      deps.logger.warn({ client: ctx.ip, principal: principalKey }, 'login refused: unknown principal or wrong credentials');
       throw new HttpError(401, 'Unauthorized', 'unknown principal or wrong credentials');
     }
     deps.throttle.succeed(principalKey);
