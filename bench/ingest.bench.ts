@@ -41,6 +41,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-ingest-'));
   const env = { COMMS_API_DATA_DIR: join(dir, 'server'), COMMS_API_INSECURE_HTTP: '1', COMMS_API_HOST: '127.0.0.1', COMMS_API_PORT: '0', COMMS_API_LOG_LEVEL: 'warn', COMMS_API_MAX_BODY_BYTES: String(1 << 20) };
   const cli = join(ROOT, 'bin/comms-api.js');
+  await spawnReady(process.execPath, [cli, 'init'], /\{.*\}/, env).started;
   const add = spawnReady(process.execPath, [cli, 'agents', 'add', '--uuid', 'bench', '--key', KEY], /\{.*\}/, env);
   await add.started;
   const server = spawnReady(process.execPath, [cli, 'serve'], /serving on (\S+)/, env);

@@ -5,7 +5,7 @@ import { registerAgent, RegisterAgent } from './commands/registerAgent.js';
 import { journalStats } from './journal/journalStats.js';
 import { verifyCommand } from './evidence/verifyCli.js';
 import { backupCommand, restoreCommand } from './node/backup.js';
-import { openExistingDataFolder } from './node/dataFolder.js';
+import { initDataFolder, openExistingDataFolder } from './node/dataFolder.js';
 import { startServer } from './main.js';
 import { deadLettersCommand, pruneCommand, replayCommand } from './replay/drainCli.js';
 import { ZodError } from 'zod';
@@ -13,7 +13,8 @@ import { ZodError } from 'zod';
 const USAGE = `usage: comms-api [--config FILE] <command>
 
 commands:
-  serve                                   run the server
+  serve                                   run the server (creates the data folder on first start)
+  init                                    create the data folder and its journal without serving (for agents add before a first serve)
   agents add --uuid U --key K [--name N] [--groups a,b]
                                           register an agent; prints it as JSON
   users add NAME --role operator|auditor  create a user; the password is read from stdin
@@ -30,7 +31,7 @@ commands:
   backup FILE                             online copy of the database (journal, signed heads) of a data folder, even while it serves
   restore FILE --keys DIR                 a backup into a new data folder (DIR: the keys folder of the node that made it)
 
-Every command but serve and restore needs an existing data folder holding a journal.
+Every command but serve, init and restore needs an existing data folder holding a journal.
 `;
 
 class UsageError extends Error {}
@@ -137,6 +138,8 @@ export async function main(argv: string[]): Promise<number> {
     case 'serve':
       await serve(cfg);
       return -1;
+    case 'init':
+      return initDataFolder(cfg);
     case 'agents':
       if (sub !== 'add') throw new UsageError(`unknown agents command: ${sub ?? '(none)'}`);
       await agentsAdd(cfg, after('add'));

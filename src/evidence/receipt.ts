@@ -15,7 +15,15 @@ export const Receipt = z
     signature: z.string().max(400).optional(),
   })
   .loose();
-export type Receipt = z.infer<typeof Receipt>;
+export interface ReceiptFields {
+  seq: number;
+  hash: string;
+  n?: number | undefined;
+  node?: string | undefined;
+  time?: string | undefined;
+  key_id?: string | undefined;
+  signature?: string | undefined;
+}
 
 /** Accepts `{signed_head: {...}}` (verify's whole output) or the head itself. */
 export const ReceiptInput = z.union([z.object({ signed_head: Receipt }).loose().transform((r) => r.signed_head), Receipt]);
@@ -23,7 +31,7 @@ export const ReceiptInput = z.union([z.object({ signed_head: Receipt }).loose().
 export type ReceiptCheck = { ok: true; seq: number; detail: string } | { ok: false; seq: number; reason: string; first_untrusted_seq: number };
 
 /** Proves the journal still holds entry `seq` with chain hash `hash` (or pruned it after a signed head covered it). */
-export function checkReceipt(db: Db, r: Receipt, key: HeadKey): ReceiptCheck {
+export function checkReceipt(db: Db, r: ReceiptFields, key: HeadKey): ReceiptCheck {
   const anchor = db.prepare('SELECT after_seq, hash FROM chain_anchor WHERE id = 1').get() as { after_seq: number; hash: Buffer } | undefined;
   const anchorSeq = anchor?.after_seq ?? 0;
   const fail = (reason: string, from = anchorSeq + 1): ReceiptCheck => ({ ok: false, seq: r.seq, reason, first_untrusted_seq: Math.min(from, r.seq) });

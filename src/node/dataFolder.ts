@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config.js';
 import { headSigning, loadEvidence } from '../evidence/evidence.js';
@@ -48,4 +48,16 @@ export function openExistingDataFolder(cfg: Config, warn: (line: string) => void
   probe.db.close();
   const ev = loadEvidence(cfg, true)!;
   return openJournal({ dataDir: cfg.dataDir, quotaBytes: cfg.journalMaxBytes, heads: headSigning(cfg, ev) });
+}
+
+/** `comms-api init`: creates the data folder (0700), its journal and its head key; a folder that holds one is left as it is. */
+export async function initDataFolder(cfg: Config): Promise<number> {
+  const existed = existsSync(join(cfg.dataDir, 'comms.db'));
+  if (existed) requireDataFolder(cfg.dataDir);
+  mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
+  const ev = loadEvidence(cfg, true)!;
+  const journal = openJournal({ dataDir: cfg.dataDir, quotaBytes: cfg.journalMaxBytes, heads: headSigning(cfg, ev) });
+  await journal.close();
+  process.stdout.write(`${JSON.stringify({ data_dir: cfg.dataDir, created: !existed, node: ev.node, key_id: ev.key.keyId })}\n`);
+  return 0;
 }
