@@ -54,16 +54,20 @@ export function loadHeadKey(dataDir: string, configuredPath: string | undefined,
   return fromPrivatePem(readFileSync(file, 'utf8'));
 }
 
-/** The node id: configured, or a uuid generated once into `<data>/keys/node-id`. */
+/**
+ * The node id: configured (and then remembered in `<data>/keys/node-id`, so CLI runs without the
+ * setting agree), or a uuid generated once into that file.
+ */
 export function loadNodeId(dataDir: string, configured: string | undefined, create: boolean): string | null {
-  if (configured) return configured;
   const file = join(dataDir, 'keys', NODE_ID_FILE);
-  if (!existsSync(file)) {
-    if (!create) return null;
-    mkdirSync(join(dataDir, 'keys'), { recursive: true, mode: 0o700 });
-    writePrivate(file, `${randomUUID()}\n`);
-  }
-  return readFileSync(file, 'utf8').trim();
+  const stored = existsSync(file) ? readFileSync(file, 'utf8').trim() : null;
+  if (configured && stored === configured) return configured;
+  if (!configured && (stored || !create)) return stored;
+  if (!create && configured) return configured;
+  mkdirSync(join(dataDir, 'keys'), { recursive: true, mode: 0o700 });
+  const id = configured ?? randomUUID();
+  writePrivate(file, `${id}\n`);
+  return id;
 }
 
 export interface HeadFields {

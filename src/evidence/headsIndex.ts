@@ -55,7 +55,12 @@ export function createHeadsPublisher(deps: { db: Db; client: IndexerClient; node
 
   async function pushOnce(): Promise<void> {
     try {
-      indexed ??= await highestIndexed();
+      if (indexed === null) {
+        // the template first: an index created by a bulk before it would map `node` as text
+        const t = await deps.client.ensureTemplates();
+        if (!t.ok) throw new Error(t.reason);
+        indexed = await highestIndexed();
+      }
       for (;;) {
         const rows = heads.after(indexed, 500);
         if (rows.length === 0) break;
