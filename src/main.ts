@@ -19,7 +19,8 @@ import { openJournal } from './journal/journal.js';
 import { headSigning, loadEvidence } from './evidence/evidence.js';
 import { createHeadsPublisher } from './evidence/headsIndex.js';
 import { acquireDataFolderLock } from './node/dataFolderLock.js';
-import { createWriteState } from './node/writeState.js';
+import { createWriteState, WritesRefusedError } from './node/writeState.js';
+import { JournalClosedError, JournalFullError } from './journal/errors.js';
 import { createIndexerClient } from './transport/indexer/indexerClient.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
@@ -41,6 +42,12 @@ export interface RunningServer {
   /** The routers (for the OpenAPI coverage test). */
   routers: Router[];
   stop(): Promise<void>;
+}
+
+/** An expected refusal (journal full or closing, lock lost): logged once per episode elsewhere, never with a stack. */
+function refusal(err: unknown): string | null {
+  const expected = err instanceof JournalFullError || err instanceof JournalClosedError || err instanceof WritesRefusedError;
+  return expected ? `write refused: ${(err as Error).message}` : null;
 }
 
 /** The composition root: reads nothing global but `config`, wires everything, owns start and stop. */
@@ -96,14 +103,14 @@ async function startLocked(config: Config, logger: ReturnType<typeof createLogge
   const expiry = createExpiryScheduler({
     db: journal.db,
     expire: expireCommands(journal),
-    onError: (err) => logger.error({ err }, 'command expiry failed'),
+    onError: (err) => (refusal(err) ? logger.debug(refusal(err)!) : logger.error({ err }, 'command expiry failed')),
   });
   const commandsDelivery = createCommandsDeliveryPipeline({
     onCommitted: (l) => journal.onCommitted(l),
     hub,
     markDelivered,
     considerDeadline: (at) => expiry.consider(at),
-    onError: (err) => logger.warn({ err }, 'journaling command deliveries failed'),
+    onError: (err) => (refusal(err) ? logger.debug(refusal(err)!) : logger.warn({ err }, 'journaling command deliveries failed')),
   }).subscribe({ error: (err) => logger.error({ err }, 'commands pipeline stopped') });
   // The journal's way out: engine and indexer pipelines, dead letters, replays, retention.
   const drain = createDrain({ journal, config, logger });
@@ -193,7 +200,11 @@ async function startLocked(config: Config, logger: ReturnType<typeof createLogge
       await drained;
       await scaleOut?.close();
       await journal.commit.flushed();
-      journal.heads!.signNow();
+      try {
+        journal.heads!.signNow(); // the last head, so the indexer gets it too
+      } catch (err) {
+        logger.warn({ err }, 'could not sign the journal head at stop; the next start signs it');
+      }
       await headsPublisher?.stop();
       await headsClient?.close().catch(() => {});
       await journal.close();
