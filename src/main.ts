@@ -156,12 +156,12 @@ async function startLocked(config: Config, logger: ReturnType<typeof createLogge
     readiness: () => {
       const refused = writes!.reason();
       return {
-      ready: refused === null,
-      ...(refused ? { reason: refused } : {}),
-      pipelines: drain.pipelines(),
-      indexer: drain.indexerHealth(),
-      // scale-out: each index follower's settled and highest `_seq_no`, and its consecutive failures
-      ...(scaleOut ? { followers: scaleOut.status() } : {}),
+        ready: refused === null,
+        ...(refused ? { reason: refused } : {}),
+        pipelines: drain.pipelines(),
+        indexer: drain.indexerHealth(),
+        // scale-out: each index follower's settled and highest `_seq_no`, and its consecutive failures
+        ...(scaleOut ? { followers: scaleOut.status() } : {}),
       };
     },
   };
