@@ -49,12 +49,21 @@ async function readStdin(): Promise<string> {
 async function serve(cfg: Config): Promise<void> {
   const server = await startServer(cfg);
   process.stdout.write(`comms-api serving on ${server.url}\n`);
-  // Ctrl-C under `npm start` arrives twice (from the terminal and forwarded by npm): a repeat within
-  // 2 s is the same request; a later one forces the exit.
+  // Ctrl-C under `npm start` arrives twice (from the terminal and forwarded by npm): under npm that
+  // one extra SIGINT is the same request, whenever it arrives; otherwise a repeat within 2 s is.
+  // A signal after that forces the exit.
+  const underNpm = process.env.npm_lifecycle_event !== undefined;
   let first = 0;
+  let extraSigint = false;
   const onSignal = (sig: string) => {
-    if (first && Date.now() - first < 2000) return;
-    if (first) process.exit(1);
+    if (first) {
+      if (sig === 'SIGINT' && underNpm && !extraSigint) {
+        extraSigint = true;
+        return;
+      }
+      if (Date.now() - first < 2000 && !underNpm) return;
+      process.exit(1);
+    }
     first = Date.now();
     server.stop().then(
       () => process.exit(0),

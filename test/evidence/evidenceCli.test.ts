@@ -254,7 +254,7 @@ npm('Ctrl-C (SIGINT to the foreground process group) stops it gracefully too', a
   process.kill(-run.proc.pid!, 'SIGINT');
   assert.ok(await gone(pid), `server ${pid} still runs:\n${run.output()}`);
   await run.exited;
-  assert.match(run.output(), /"msg":"stopped"/);
+  assert.ok(/"msg":"stopped"/.test(run.output()), run.output());
   assert.not.ok(existsSync(join(dir, 'serve.lock')));
   rmSync(dir, { recursive: true, force: true });
 });

@@ -87,7 +87,7 @@ ops('a full journal: /ready 503 with the reason, one line when it starts and one
   const ready = await call('GET', `${ctx.server.api}/ready`);
   assert.is(ready.status, 503);
   assert.match(ready.body.reason, /^journal full/);
-  assert.is(logged(ctx.server, /^journal full/).length, 1);
+  await eventually(async () => logged(ctx.server, /^journal full/).length, (n) => n === 1);
   assert.is(logged(ctx.server, 'request failed').length, 0);
   assert.not.ok(ctx.server.output().includes('"stack"'));
   // the engine acknowledged everything: pruning (CLI, while the server runs) frees the space
