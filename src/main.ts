@@ -8,12 +8,17 @@ import { createExpiryScheduler, expireCommands } from './commands/expireCommands
 import { ingestStatefulEvents } from './commands/ingestStatefulEvents.js';
 import { ingestStatelessEvents } from './commands/ingestStatelessEvents.js';
 import { issueCommand } from './commands/issueCommand.js';
+import { cancelCommand } from './commands/cancelCommand.js';
+import { createUser } from './commands/createUser.js';
+import { userLifecycle } from './commands/userLifecycle.js';
+import { createApiKey, revokeApiKey } from './commands/apiKeys.js';
 import { markCommandDelivered } from './commands/markCommandDelivered.js';
 import { putCatalogEntry } from './commands/putCatalogEntry.js';
 import { putGroupConfiguration } from './commands/putGroupConfiguration.js';
 import { recordCommandResult } from './commands/recordCommandResult.js';
 import { registerAgent } from './commands/registerAgent.js';
-import { storePackage } from './commands/storePackage.js';
+import { deletePackage, storePackage } from './commands/storePackage.js';
+import { discardDeadLetter } from './commands/retryDeadLetter.js';
 import type { Config } from './config.js';
 import { openJournal } from './journal/journal.js';
 import { headSigning, loadEvidence } from './evidence/evidence.js';
@@ -22,8 +27,11 @@ import { acquireDataFolderLock } from './node/dataFolderLock.js';
 import { createWriteState, WritesRefusedError } from './node/writeState.js';
 import { JournalClosedError, JournalFullError } from './journal/errors.js';
 import { createIndexerClient } from './transport/indexer/indexerClient.js';
-import { createLogger } from './logger.js';
+import { announce, createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
+import { agentStatusCounts } from './queries/agents.js';
+import { openDeadLetterCounts } from './queries/backlog.js';
+import { packageVersion } from './version.js';
 import { createPackageStore } from './packages/packageStore.js';
 import { createCommandsDeliveryPipeline } from './pipelines/commandsDelivery.js';
 import { createDrain } from './pipelines/drain.js';
@@ -34,11 +42,15 @@ import { createThrottle } from './security/throttle.js';
 import { createTokenIssuer, loadSigningKeys } from './security/tokens.js';
 import { createApp } from './transport/http/app.js';
 import type { HttpDeps } from './transport/http/deps.js';
+import { indexerConnection } from './transport/indexer/indexerConnection.js';
 import { openListeners } from './transport/listeners.js';
+import { openMetricsListener } from './transport/metricsListener.js';
 import { createSseHub } from './transport/sse/hub.js';
 
 export interface RunningServer {
   url: string;
+  /** The metrics-only listener's base URL, when `metricsPort` is set. */
+  metricsUrl?: string;
   /** The routers (for the OpenAPI coverage test). */
   routers: Router[];
   stop(): Promise<void>;
@@ -53,19 +65,26 @@ function refusal(err: unknown): string | null {
 /** The composition root: reads nothing global but `config`, wires everything, owns start and stop. */
 export async function startServer(config: Config): Promise<RunningServer> {
   const logger = createLogger(config.logLevel);
+  // read (and checked) before anything is opened: a missing CA or key file stops start-up
+  const indexer = indexerConnection(config);
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   // One server per data folder, for the life of this one (a second `serve` is refused, naming it).
   const lock = acquireDataFolderLock(config.dataDir);
   try {
-    return await startLocked(config, logger, lock);
+    return await startLocked(config, logger, lock, indexer);
   } catch (err) {
     lock.release();
     throw err;
   }
 }
 
-async function startLocked(config: Config, logger: ReturnType<typeof createLogger>, lock: ReturnType<typeof acquireDataFolderLock>): Promise<RunningServer> {
-  const metrics = createMetrics();
+async function startLocked(
+  config: Config,
+  logger: ReturnType<typeof createLogger>,
+  lock: ReturnType<typeof acquireDataFolderLock>,
+  indexer: ReturnType<typeof indexerConnection>,
+): Promise<RunningServer> {
+  const metrics = createMetrics({ version: packageVersion() });
   const evidence = loadEvidence(config)!;
   let writes: ReturnType<typeof createWriteState> | null = null;
   let publishHeads: (() => void) | null = null;
@@ -87,6 +106,8 @@ async function startLocked(config: Config, logger: ReturnType<typeof createLogge
     headSeq: () => journal.reader.headSeq(),
     journalBytes: () => journal.commit.sizeBytes(),
     checkpoints: () => journal.checkpoints.all(),
+    journalQuotaBytes: () => config.journalMaxBytes,
+    openDeadLetters: openDeadLetterCounts(journal.db),
   });
   const packages = createPackageStore(join(config.dataDir, 'packages'));
   const keys = loadSigningKeys(config.dataDir, config.jwtPrivateKey, config.jwtPublicKey);
@@ -113,10 +134,10 @@ async function startLocked(config: Config, logger: ReturnType<typeof createLogge
     onError: (err) => (refusal(err) ? logger.debug(refusal(err)!) : logger.warn({ err }, 'journaling command deliveries failed')),
   }).subscribe({ error: (err) => logger.error({ err }, 'commands pipeline stopped') });
   // The journal's way out: engine and indexer pipelines, dead letters, replays, retention.
-  const drain = createDrain({ journal, config, logger });
+  const drain = createDrain({ journal, config, logger, observer: metrics });
   // Scale-out (with an indexer URL): follow the shared indices, find other nodes' agents and commands.
-  const scaleOut = config.indexerUrl
-    ? createScaleOut({ journal, hub, indexerUrl: config.indexerUrl, onError: (message, err) => logger.warn({ err }, message) })
+  const scaleOut = indexer
+    ? createScaleOut({ journal, hub, indexer, onError: (message, err) => logger.warn({ err }, message) })
     : null;
   const local = {
     issueCommand: issueCommand(journal),
@@ -140,6 +161,11 @@ async function startLocked(config: Config, logger: ReturnType<typeof createLogge
     presence,
     commands: {
       issueCommand: scaledOut.issueCommand,
+      cancelCommand: cancelCommand(journal),
+      createUser: createUser(journal),
+      userLifecycle: userLifecycle(journal),
+      createApiKey: createApiKey(journal),
+      revokeApiKey: revokeApiKey(journal),
       recordCommandResult: scaledOut.recordCommandResult,
       markCommandDelivered: markDelivered,
       putCatalogEntry: putCatalogEntry(journal),
@@ -149,6 +175,8 @@ async function startLocked(config: Config, logger: ReturnType<typeof createLogge
       ingestStateful: scaledOut.ingestStateful,
       putGroupConfiguration: putGroupConfiguration(journal),
       storePackage: storePackage({ ...journal, store: packages }),
+      deletePackage: deletePackage({ ...journal, store: packages }),
+      discardDeadLetter: discardDeadLetter(journal),
     },
     drain,
     scaleOut: scaleOut?.lookups ?? null,
@@ -166,7 +194,13 @@ async function startLocked(config: Config, logger: ReturnType<typeof createLogge
     },
   };
   const { app, router, rootRouter } = createApp(deps);
-  metrics.setSources({ openStreams: () => hub.streamCount(), pipelines: () => deps.readiness().pipelines });
+  metrics.setSources({
+    openStreams: () => hub.streamCount(),
+    longPolls: () => hub.waitingCount(),
+    pipelines: () => deps.readiness().pipelines,
+    backlogs: () => drain.backlogs(),
+    agents: () => agentStatusCounts(journal.db, { connected: (a) => hub.isConnected(a), seenAt: (a) => presence.lastSeen(a) }, Date.now()),
+  });
   const handler = app.callback();
 
   const listeners = await openListeners(config, handler);
@@ -174,13 +208,20 @@ async function startLocked(config: Config, logger: ReturnType<typeof createLogge
   lock.describe(url, config.adminSocket);
   writes.start();
   // With an indexer, signed heads are also kept outside the node (`comms-journal-heads`).
-  const headsClient = config.indexerUrl ? createIndexerClient({ url: config.indexerUrl }) : null;
+  const headsClient = indexer ? createIndexerClient(indexer) : null;
   const headsPublisher = headsClient
     ? createHeadsPublisher({ db: journal.db, client: headsClient, node: evidence.node, publicKeyPem: evidence.key.publicKeyPem, logger })
     : null;
   headsPublisher?.start();
   if (headsPublisher) publishHeads = () => void headsPublisher.push();
-  logger.info({ url, dataDir: config.dataDir, adminSocket: config.adminSocket }, 'comms-api listening');
+  const metricsListener =
+    config.metricsPort !== undefined
+      ? await openMetricsListener({ host: config.metricsHost, port: config.metricsPort }, metrics).catch(async (err: unknown) => {
+          await listeners.close(0);
+          throw err;
+        })
+      : null;
+  announce(logger, { url, dataDir: config.dataDir, adminSocket: config.adminSocket, ...(metricsListener ? { metricsUrl: metricsListener.url } : {}) }, `comms-api serving on ${url}`);
   const drainRun = drain.run$.subscribe({ error: (err) => logger.error({ err }, 'drain pipelines stopped') });
   const scaleOutRun = scaleOut?.run$.subscribe({ error: (err) => logger.error({ err }, 'index followers stopped') });
 
@@ -195,7 +236,7 @@ async function startLocked(config: Config, logger: ReturnType<typeof createLogge
       const drained = drain.stop();
       hub.close();
       expiry.stop();
-      await listeners.close();
+      await Promise.all([listeners.close(), metricsListener?.close()]);
       commandsDelivery.unsubscribe();
       await drained;
       await scaleOut?.close();
@@ -213,5 +254,5 @@ async function startLocked(config: Config, logger: ReturnType<typeof createLogge
     })();
     return stopping;
   }
-  return { url, stop, routers: [router, rootRouter] };
+  return { url, stop, routers: [router, rootRouter], ...(metricsListener ? { metricsUrl: metricsListener.url } : {}) };
 }

@@ -1,15 +1,20 @@
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import type { Config } from '../config.js';
 import type { Journal } from '../journal/journal.js';
 import { createIndexerClient } from '../transport/indexer/indexerClient.js';
+import { indexerConnection } from '../transport/indexer/indexerConnection.js';
 import { loadEvidence } from './evidence.js';
 import { publicHeadKey, type HeadKey } from './headKey.js';
 import { readIndexedHeads } from './headsIndex.js';
 import { checkReceipt, ReceiptInput, withReceipt } from './receipt.js';
 import { verifyJournal, type ExternalHead } from './verifyJournal.js';
 
-export const VERIFY_USAGE = `journal verify [--receipt FILE] [--public-key PEM] [--against-indexer] [--node ID]`;
+export interface VerifyOptions {
+  receipt?: string | undefined;
+  publicKey?: string | undefined;
+  againstIndexer?: boolean | undefined;
+  node?: string | undefined;
+}
 
 function readReceipt(file: string) {
   let text: string;
@@ -34,8 +39,9 @@ function trustedKey(cfg: Config, publicKeyFile: string | undefined): HeadKey {
 }
 
 async function indexedHeads(cfg: Config, node: string): Promise<ExternalHead[] | string> {
-  if (!cfg.indexerUrl) return '--against-indexer needs COMMS_API_INDEXER_URL';
-  const client = createIndexerClient({ url: cfg.indexerUrl, requestTimeoutMs: 30_000 });
+  const connection = indexerConnection(cfg);
+  if (!connection) return '--against-indexer needs COMMS_API_INDEXER_URL';
+  const client = createIndexerClient({ ...connection, requestTimeoutMs: 30_000 });
   try {
     const r = await readIndexedHeads(client, node);
     if (!r.ok) return `the heads index cannot be read: ${r.reason}`;
@@ -46,17 +52,13 @@ async function indexedHeads(cfg: Config, node: string): Promise<ExternalHead[] |
   }
 }
 
-/** `comms-api journal verify`: prints the verdict (with the signed head to keep as a receipt); exit 1 unless ok. */
-export async function verifyCommand(cfg: Config, journal: Journal, args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: { receipt: { type: 'string' }, 'public-key': { type: 'string' }, 'against-indexer': { type: 'boolean' }, node: { type: 'string' } },
-  });
-  const key = trustedKey(cfg, values['public-key']);
-  const node = values.node ?? loadEvidence(cfg, false)?.node ?? null;
+/** `comms-api journal verify`: the verdict (with the signed head to keep as a receipt); the caller exits 1 unless ok. */
+export async function journalVerdict(cfg: Config, journal: Journal, o: VerifyOptions): Promise<{ ok: boolean; [k: string]: unknown }> {
+  const key = trustedKey(cfg, o.publicKey);
+  const node = o.node ?? loadEvidence(cfg, false)?.node ?? null;
   let external: ExternalHead[] = [];
   let indexerProblem: string | null = null;
-  if (values['against-indexer']) {
+  if (o.againstIndexer) {
     if (!node) indexerProblem = '--against-indexer needs the node id (--node ID)';
     else {
       const r = await indexedHeads(cfg, node);
@@ -64,19 +66,16 @@ export async function verifyCommand(cfg: Config, journal: Journal, args: string[
       else external = r;
     }
   }
-  const progress = (n: number) => process.stderr.write(`\rverified ${n} entries`);
-  let verdict: { ok: boolean; first_untrusted_seq?: number; reason?: string; [k: string]: unknown } = { ...verifyJournal(journal.db, {
-    key,
-    node,
-    external,
-    onProgress: progress,
-  }) };
-  process.stderr.write('\r');
-  if (values['against-indexer']) {
+  const tty = process.stderr.isTTY;
+  const progress = (n: number) => tty && process.stderr.write(`\rverified ${n} entries`);
+  let verdict: { ok: boolean; first_untrusted_seq?: number; reason?: string; [k: string]: unknown } = {
+    ...verifyJournal(journal.db, { key, node, external, onProgress: progress }),
+  };
+  if (tty) process.stderr.write('\r');
+  if (o.againstIndexer) {
     verdict = { ...verdict, indexer: indexerProblem ? { ok: false, reason: indexerProblem } : { ok: true, heads: external.length } };
     if (indexerProblem) verdict = { ...verdict, ok: false, reason: verdict.reason ?? indexerProblem };
   }
-  if (values.receipt) verdict = withReceipt(verdict, checkReceipt(journal.db, readReceipt(values.receipt), key));
-  process.stdout.write(`${JSON.stringify(verdict)}\n`);
-  return verdict.ok ? 0 : 1;
+  if (o.receipt) verdict = withReceipt(verdict, checkReceipt(journal.db, readReceipt(o.receipt), key));
+  return verdict;
 }

@@ -41,6 +41,8 @@ export function openJournal(opts: JournalOptions) {
     /** The head signer; null when the journal was opened without a head key. */
     heads,
     db,
+    /** Writes are refused (503) once the journal's pages in use reach this size (`size_bytes` of the stats). */
+    quotaBytes: opts.quotaBytes,
     commit,
     reader: createJournalReader(db),
     checkpoints: createCheckpoints(db),

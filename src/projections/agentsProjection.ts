@@ -23,6 +23,10 @@ export function createAgentsProjection(db: Db): Projection {
     uuid       TEXT PRIMARY KEY,
     revoked_at INTEGER NOT NULL
   );`);
+  // Host facts (issue 10 fills them from enrollment and the agents' metadata lines): `type` and
+  // `version` of the agent, `host` as JSON ({hostname, architecture, ip[], os{name, version, type, platform?}}).
+  const columns = db.prepare<[], { name: string }>('PRAGMA table_info(agents)').all().map((c) => c.name);
+  for (const c of ['type', 'version', 'host']) if (!columns.includes(c)) db.exec(`ALTER TABLE agents ADD COLUMN ${c} TEXT`);
   const insert = db.prepare(
     `INSERT INTO agents (uuid, name, key_hash, groups, registered_at, registered_seq) VALUES (?, ?, ?, ?, ?, ?)`,
   );

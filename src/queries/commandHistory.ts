@@ -11,7 +11,7 @@ export const HistoryQuery = z.object({
   user: z.string().min(1).max(128).optional(),
   action: z.string().min(1).max(64).optional(),
   command: z.string().min(1).max(64).optional(),
-  status: z.enum(['pending', 'delivered', 'success', 'failure', 'expired']).optional(),
+  status: z.enum(['pending', 'delivered', 'success', 'failure', 'expired', 'cancelled']).optional(),
   since: isoTime.optional(),
   until: isoTime.optional(),
   /** `next_cursor` of the previous page: `<row>` or `<row>~<agent>` (inside a command's issue, expanded per agent). */
@@ -24,7 +24,9 @@ export const HistoryQuery = z.object({
     })
     .optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
-});
+  /** `ndjson`: every matching item, one a line (an export), instead of one page */
+  format: z.enum(['json', 'ndjson']).default('json'),
+}).strict();
 export type HistoryQuery = z.infer<typeof HistoryQuery>;
 
 export interface HistoryItem {
@@ -36,6 +38,9 @@ export interface HistoryItem {
   type: string;
   state: string;
   actor: string;
+  /** the result's code and message, on success and failure items */
+  code?: number;
+  message?: string;
 }
 
 /** A `command_events` row: a history item with its row id and the time in ms. */
@@ -44,7 +49,7 @@ interface EventRow extends Omit<HistoryItem, 'time'> {
   time: number;
 }
 
-type Filter = Exclude<keyof HistoryQuery, 'limit' | 'cursor'>;
+type Filter = Exclude<keyof HistoryQuery, 'limit' | 'cursor' | 'format'>;
 const CLAUSES: Record<Filter, string> = {
   agent: 'agent = @agent',
   user: '(actor = @user OR actor = @userActor)',
@@ -67,6 +72,16 @@ interface Statements {
   fanouts: Statement;
 }
 const cache = new WeakMap<Db, Map<string, Statements>>();
+const outcomeCache = new WeakMap<Db, Statement>();
+
+/** A finished target's code and message (its row holds the outcome of its one result). */
+function outcome(db: Db, command: string, agent: string | null): { code?: number; message?: string } {
+  if (agent === null) return {};
+  let stmt = outcomeCache.get(db);
+  if (!stmt) outcomeCache.set(db, (stmt = db.prepare('SELECT code, message FROM command_targets WHERE command = ? AND agent = ?')));
+  const r = stmt.get(command, agent) as { code: number | null; message: string | null } | undefined;
+  return { ...(r?.code != null ? { code: r.code } : {}), ...(r?.message != null ? { message: r.message } : {}) };
+}
 const targetsCache = new WeakMap<Db, Statement>();
 
 /** Per combination of filters (prepared on first use): per-agent rows, and issue rows to expand. */
@@ -152,6 +167,7 @@ export function commandHistory(db: Db, q: HistoryQuery): { items: HistoryItem[];
       type: r.type,
       state: r.state,
       actor: r.actor,
+      ...(r.state === 'success' || r.state === 'failure' ? outcome(db, r.command, agent) : {}),
     })),
     next_cursor: more && last ? (last.fanout ? `${last.row.id}~${last.agent}` : String(last.row.id)) : null,
   };

@@ -17,7 +17,9 @@ import { configurationRoutes } from './routes/configurationRoutes.js';
 import { groupsRoutes } from './routes/groupsRoutes.js';
 import { metricsRoutes, opsRoutes } from './routes/opsRoutes.js';
 import { packagesRoutes } from './routes/packagesRoutes.js';
+import { usersRoutes } from './routes/usersRoutes.js';
 import { requestLog } from './middleware/requestLog.js';
+import { consoleAssets } from './middleware/consoleAssets.js';
 import type { Role } from '../../security/tokens.js';
 
 export const BASE_PATH = '/api/v1';
@@ -34,7 +36,7 @@ export function createApp(deps: HttpDeps): { app: Koa; router: Router; rootRoute
   const guard = (...roles: Role[]): Middleware[] => [auth, requireRole(...roles)];
 
   const router = new Router({ prefix: BASE_PATH });
-  for (const r of [healthRoutes(deps), authRoutes(deps), agentsRoutes(deps, guard), eventsRoutes(deps, guard), groupsRoutes(deps, guard), configurationRoutes(deps, guard), packagesRoutes(deps, guard), opsRoutes(), commandsRoutes(deps, guard), catalogRoutes(deps, guard), auditRoutes(deps, guard), statefulRoutes(deps, guard), journalRoutes(deps, guard), deadLetterRoutes(deps, guard)]) {
+  for (const r of [healthRoutes(deps), authRoutes(deps, guard), agentsRoutes(deps, guard), eventsRoutes(deps, guard), groupsRoutes(deps, guard), configurationRoutes(deps, guard), packagesRoutes(deps, guard), opsRoutes(), commandsRoutes(deps, guard), catalogRoutes(deps, guard), auditRoutes(deps, guard), statefulRoutes(deps, guard), journalRoutes(deps, guard), deadLetterRoutes(deps, guard), usersRoutes(deps, guard)]) {
     router.use(r.routes());
   }
 
@@ -46,9 +48,10 @@ export function createApp(deps: HttpDeps): { app: Koa; router: Router; rootRoute
   app.use(requestLog({ logger: deps.logger, metrics: deps.metrics, presence: deps.presence }));
   app.use(
     problemJson({
-      onServerError: (err, ctx) => deps.logger.error({ err, reqId: ctx.state.requestId, method: ctx.method, path: ctx.path }, 'request failed'),
+      onServerError: (err, ctx) => deps.logger.error({ err, method: ctx.method, path: ctx.path }, 'request failed'),
     }),
   );
+  app.use(consoleAssets());
   app.use(router.routes());
   app.use(router.allowedMethods(allowed));
   app.use(rootRouter.routes());
