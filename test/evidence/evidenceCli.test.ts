@@ -9,7 +9,7 @@ import { AGENT_KEY, ROOT, runCli, spawnServer, tempDir, type ServerProcess } fro
 import { rewriteFrom } from './fixtures.js';
 
 const env = (dataDir: string) => ({ COMMS_API_DATA_DIR: dataDir });
-const json = (s: string) => JSON.parse(s.trim().split('\n').at(-1)!);
+const json = (s: string) => JSON.parse(s);
 
 /** A data folder that served: an agent, 3 stateless batches, stopped cleanly (the head is signed at stop). */
 async function servedFolder(): Promise<{ dir: string; server: ServerProcess }> {
