@@ -45,6 +45,10 @@ export const ENV = {
   COMMS_API_TRUSTED_PROXIES: 'trustedProxies',
   COMMS_API_HASH_CONCURRENCY: 'hashConcurrency',
   COMMS_API_HASH_QUEUE: 'hashQueue',
+  COMMS_API_NODE_ID: 'nodeId',
+  COMMS_API_HEADS_KEY: 'headsKey',
+  COMMS_API_HEADS_EVERY_ENTRIES: 'headsEveryEntries',
+  COMMS_API_HEADS_EVERY_SECONDS: 'headsEverySeconds',
 } as const;
 
 type ConfigKey = (typeof ENV)[keyof typeof ENV];
@@ -98,6 +102,14 @@ export const ConfigSchema = z.object({
   hashConcurrency: int(1, 64).default(2),
   /** Slow hashes waiting at most; beyond, a login is answered 503 with Retry-After. */
   hashQueue: int(0, 100_000).default(64),
+  /** This node's name in signed heads and the heads index; unset = a uuid generated into <data>/keys/node-id. */
+  nodeId: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, '1-128 letters, digits, . _ : -').optional(),
+  /** PEM file of the Ed25519 key that signs journal heads; unset = generated into <data>/keys/journal-heads.pem. */
+  headsKey: z.string().min(1).optional(),
+  /** Sign the journal head at least every this many entries ... */
+  headsEveryEntries: int(1, 10_000_000).default(1000),
+  /** ... and every this many seconds while it moves (and at clean stop). */
+  headsEverySeconds: int(1, 86_400).default(30),
 });
 
 export type Config = Omit<z.infer<typeof ConfigSchema>, 'engineSocket' | 'adminSocket'> & {

@@ -22,8 +22,15 @@ import { discardDeadLetter } from './pipelines/retryDeadLetter.js';
 import type { Config } from './config.js';
 import { bindDb } from './journal/database.js';
 import { openJournal } from './journal/journal.js';
-import { verifyChain } from './journal/verifyChain.js';
+import { verifyJournal } from './evidence/verifyJournal.js';
+import { checkReceipt } from './evidence/receipt.js';
 import { createProjections } from './projections/index.js';
+import { headSigning, loadEvidence } from './evidence/evidence.js';
+import { createHeadsPublisher } from './evidence/headsIndex.js';
+import { acquireDataFolderLock } from './node/dataFolderLock.js';
+import { createWriteState, WritesRefusedError } from './node/writeState.js';
+import { JournalClosedError, JournalFullError } from './journal/errors.js';
+import { createIndexerClient } from './indexer/indexerClient.js';
 import { announce, createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { agentStatusCounts } from './projections/agentsReads.js';
@@ -56,6 +63,12 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
+/** An expected refusal (journal full or closing, lock lost): logged once per episode elsewhere, never with a stack. */
+function refusal(err: unknown): string | null {
+  const expected = err instanceof JournalFullError || err instanceof JournalClosedError || err instanceof WritesRefusedError;
+  return expected ? `write refused: ${(err as Error).message}` : null;
+}
+
 /** The composition root: reads nothing global but `config`, wires everything, owns start and stop. */
 export async function startServer(config: Config): Promise<RunningServer> {
   const logger = createLogger(config.logLevel);
@@ -63,14 +76,41 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const indexer = indexerConnection(config);
   configureSecretHashing({ concurrency: config.hashConcurrency, maxQueued: config.hashQueue });
   for (const warning of secureDataDir(config.dataDir)) logger.warn({ dataDir: config.dataDir }, warning);
+  // One server per data folder, for the life of this one (a second `serve` is refused, naming it).
+  const lock = acquireDataFolderLock(config.dataDir);
+  try {
+    return await startLocked(config, logger, lock, indexer);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+}
+
+async function startLocked(
+  config: Config,
+  logger: ReturnType<typeof createLogger>,
+  lock: ReturnType<typeof acquireDataFolderLock>,
+  indexer: ReturnType<typeof indexerConnection>,
+): Promise<RunningServer> {
   const metrics = createMetrics({ version: packageVersion() });
+  const evidence = loadEvidence(config)!;
+  let writes: ReturnType<typeof createWriteState> | null = null;
+  let publishHeads: (() => void) | null = null;
   const journal = openJournal({
     projections: createProjections,
     dataDir: config.dataDir,
     quotaBytes: config.journalMaxBytes,
+    heads: headSigning(config, evidence, () => publishHeads?.()),
+    admit: () => writes?.admit() ?? null,
     onFlushed: (jobs, entries, ms) => metrics.observeFlush(jobs, entries, ms),
   });
   journal.onCommitted((entries) => metrics.observeCommitted(entries));
+  writes = createWriteState({
+    sizeBytes: () => journal.commit.sizeBytes(),
+    quotaBytes: config.journalMaxBytes,
+    checkLock: () => lock.check(),
+    logger,
+  });
   metrics.setSources({
     headSeq: () => journal.reader.headSeq(),
     journalBytes: () => journal.commit.sizeBytes(),
@@ -83,6 +123,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const agentKeys = createAgentKeyHasher(loadAgentKeySecret(config.dataDir, config.agentKeySecretFile));
   // Commands: catalogue seeds (journaled once), the SSE hub, one expiry timer, the delivery pipeline.
   await seedCatalog(journal);
+  // The head as it is now is signed at once, then every N entries and T seconds (and at a clean stop).
+  journal.heads!.signNow();
+  journal.heads!.start();
   const hub = createSseHub();
   // Configuration changes reach the affected agents' streams as `event: config`.
   journal.onCommitted(configurationPusher(journal.db, hub));
@@ -91,14 +134,14 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const expiry = createExpiryScheduler({
     db: journal.db,
     expire: expireCommands(journal),
-    onError: (err) => logger.error({ err }, 'command expiry failed'),
+    onError: (err) => (refusal(err) ? logger.debug(refusal(err)!) : logger.error({ err }, 'command expiry failed')),
   });
   const commandsDelivery = createCommandsDeliveryPipeline({
     onCommitted: (l) => journal.onCommitted(l),
     hub,
     markDelivered,
     considerDeadline: (at) => expiry.consider(at),
-    onError: (err) => logger.warn({ err }, 'journaling command deliveries failed'),
+    onError: (err) => (refusal(err) ? logger.debug(refusal(err)!) : logger.warn({ err }, 'journaling command deliveries failed')),
   }).subscribe({ error: (err) => logger.error({ err }, 'commands pipeline stopped') });
   // The journal's way out: engine and indexer pipelines, dead letters, replays, retention.
   const drain = createDrain({ journal, config, logger, observer: metrics });
@@ -114,13 +157,17 @@ export async function startServer(config: Config): Promise<RunningServer> {
     ingestStateful: ingestStatefulEvents({ ...journal, newBatchId: () => `stateful-${randomUUID()}` }),
   };
   const scaledOut = scaleOut ? scaleOut.adapt(local) : local;
-  let accepting = true;
   const deps: HttpDeps = {
     config,
-    journal: { stats: journal.stats, verify: () => verifyChain(journal.db), listDeadLetters: journal.deadLetters.list, quotaBytes: config.journalMaxBytes },
+    journal: {
+      stats: journal.stats,
+      verify: () => verifyJournal(journal.db, { key: evidence.key, node: evidence.node }),
+      checkReceipt: (receipt) => checkReceipt(journal.db, receipt, evidence.key),
+      listDeadLetters: journal.deadLetters.list, quotaBytes: config.journalMaxBytes },
     reads: bindDb(journal.db, HTTP_READS),
     keys,
     agentKeys,
+    evidence,
     issueToken: createTokenIssuer(keys, config.tokenTtl),
     throttle: createThrottle(),
     logger,
@@ -151,13 +198,17 @@ export async function startServer(config: Config): Promise<RunningServer> {
     drain,
     scaleOut: scaleOut?.lookups ?? null,
     // Ready while writes are accepted: a sink that is down only makes its pipeline's state `down`.
-    readiness: () => ({
-      ready: accepting,
-      pipelines: drain.pipelines(),
-      indexer: drain.indexerHealth(),
-      // scale-out: each index follower's settled and highest `_seq_no`, and its consecutive failures
-      ...(scaleOut ? { followers: scaleOut.status() } : {}),
-    }),
+    readiness: () => {
+      const refused = writes!.reason();
+      return {
+        ready: refused === null,
+        ...(refused ? { reason: refused } : {}),
+        pipelines: drain.pipelines(),
+        indexer: drain.indexerHealth(),
+        // scale-out: each index follower's settled and highest `_seq_no`, and its consecutive failures
+        ...(scaleOut ? { followers: scaleOut.status() } : {}),
+      };
+    },
   };
   const { handler, router, rootRouter } = createApp(deps);
   metrics.setSources({
@@ -170,6 +221,15 @@ export async function startServer(config: Config): Promise<RunningServer> {
 
   const listeners = await openListeners(config, handler);
   const url = listeners.url;
+  lock.describe(url, config.adminSocket);
+  writes.start();
+  // With an indexer, signed heads are also kept outside the node (`comms-journal-heads`).
+  const headsClient = indexer ? createIndexerClient(indexer) : null;
+  const headsPublisher = headsClient
+    ? createHeadsPublisher({ db: journal.db, client: headsClient, node: evidence.node, publicKeyPem: evidence.key.publicKeyPem, logger })
+    : null;
+  headsPublisher?.start();
+  if (headsPublisher) publishHeads = () => void headsPublisher.push();
   const metricsListener =
     config.metricsPort !== undefined
       ? await openMetricsListener({ host: config.metricsHost, port: config.metricsPort }, metrics).catch(async (err: unknown) => {
@@ -185,7 +245,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   async function stop(): Promise<void> {
     stopping ??= (async () => {
       logger.info('stopping: no new connections, draining in-flight requests');
-      accepting = false;
+      writes!.stopping();
       drainRun.unsubscribe();
       scaleOutRun?.unsubscribe();
       scaleOut?.stop();
@@ -196,7 +256,16 @@ export async function startServer(config: Config): Promise<RunningServer> {
       commandsDelivery.unsubscribe();
       await drained;
       await scaleOut?.close();
+      await journal.commit.flushed();
+      try {
+        journal.heads!.signNow(); // the last head, so the indexer gets it too
+      } catch (err) {
+        logger.warn({ err }, 'could not sign the journal head at stop; the next start signs it');
+      }
+      await headsPublisher?.stop();
+      await headsClient?.close().catch(() => {});
       await journal.close();
+      lock.release();
       logger.info('stopped');
     })();
     return stopping;

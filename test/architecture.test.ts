@@ -18,7 +18,7 @@ export const LAYERS: Record<string, number> = {
   journal: 1,
   projections: 2,
   commands: 3,
-  pipelines: 4, queries: 4, scaleOut: 4, metrics: 4,
+  pipelines: 4, queries: 4, scaleOut: 4, metrics: 4, evidence: 4, node: 4,
   transport: 5,
   // the composition roots
   main: 6, cli: 6, cliDrain: 6, clients: 6,

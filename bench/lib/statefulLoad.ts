@@ -32,6 +32,7 @@ export interface StatefulLoad {
 /** Ingests `items` items of module `module` (index `wazuh-states-<module>`). */
 export async function loadStateful(dataDir: string, items: number, module: string): Promise<StatefulLoad> {
   const env = serverEnv(dataDir);
+  await spawnReady(process.execPath, [CLI, 'init'], /\{.*\}/, env).started;
   await spawnReady(process.execPath, [CLI, 'agents', 'add', '--uuid', AGENT, '--key', KEY], /\{[\s\S]*\}/, env).started;
   const server = await startCommsApi(dataDir, { COMMS_API_MAX_BODY_BYTES: String(4 << 20) });
   const started = Date.now();

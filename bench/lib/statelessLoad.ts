@@ -46,6 +46,7 @@ const batchSize = (b: number, total: number) => Math.min(EVENTS_PER_BATCH, total
 /** Registers the agent (CLI), starts the server with no engine, ingests `events` events, stops it. */
 export async function loadStateless(dataDir: string, events: number): Promise<StatelessLoad> {
   const env = serverEnv(dataDir);
+  await spawnReady(process.execPath, [CLI, 'init'], /\{.*\}/, env).started;
   const add = spawnReady(process.execPath, [CLI, 'agents', 'add', '--uuid', AGENT, '--key', KEY], /\{[\s\S]*\}/, env);
   await add.started;
   const server = await startCommsApi(dataDir, { COMMS_API_ENGINE_SOCKET: join(dataDir, 'no-engine.sock'), COMMS_API_MAX_BODY_BYTES: String(4 << 20) });

@@ -55,9 +55,20 @@ export async function journalStats(g: Globals): Promise<void> {
   print(formatOf(g.output), stats, (s: any) => fields({ head_seq: s.head_seq, entries: s.entries, size_bytes: s.size_bytes, dead_letters: s.dead_letters, checkpoints: s.checkpoints }));
 }
 
-export async function journalVerify(g: Globals): Promise<number> {
+export async function journalVerify(g: Globals, o: { receipt?: string; publicKey?: string; againstIndexer?: boolean; node?: string } = {}): Promise<number> {
   const m = await local();
-  const result = g.server ? await viaServer(g, '/journal/verify') : await m.journalVerifyLocal(m.configOf(g.config));
+  if (g.server && (o.publicKey || o.againstIndexer || o.node)) throw new UsageError('--public-key, --against-indexer and --node work on the data folder (without --server)');
+  let result: { ok: boolean };
+  if (!g.server) result = await m.journalVerifyLocal(m.configOf(g.config), o);
+  else if (o.receipt) {
+    const { readFileSync } = await import('node:fs');
+    const c = await client(g);
+    try {
+      result = (await c.call('POST', '/journal/verify', { json: JSON.parse(readFileSync(o.receipt, 'utf8')) })).body;
+    } finally {
+      await c.close();
+    }
+  } else result = await viaServer(g, '/journal/verify');
   json(result);
   return result.ok ? 0 : 1;
 }
@@ -89,14 +100,7 @@ async function listDead(g: Globals, o: { sink?: string; all?: boolean }): Promis
     const m = await local();
     const cfg = m.configOf(g.config);
     // the data-folder command prints JSON itself; read the rows the same way, quietly
-    const { openJournal } = await import('../journal/journal.js');
-    const { createProjections } = await import('../projections/index.js');
-    const j = openJournal({ projections: createProjections, dataDir: cfg.dataDir, quotaBytes: cfg.journalMaxBytes });
-    try {
-      return j.deadLetters.list({ sink: o.sink, all: o.all ?? false, limit: 1000 });
-    } finally {
-      await j.close();
-    }
+    return m.withJournal(cfg, async (j) => j.deadLetters.list({ sink: o.sink, all: o.all ?? false, limit: 1000 }));
   }
   const c = await client(g);
   try {
@@ -149,4 +153,19 @@ export async function deadLettersRetryAll(g: Globals, o: { sink?: string }): Pro
   }
   process.stderr.write(`retried ${open.length - failed} of ${open.length}\n`);
   return failed > 0 ? 1 : 0;
+}
+
+export async function init(g: Globals): Promise<number> {
+  const [{ initDataFolder }, m] = await Promise.all([import('../node/dataFolder.js'), local()]);
+  return initDataFolder(m.configOf(g.config));
+}
+
+export async function backup(g: Globals, file: string): Promise<number> {
+  const [{ backupCommand }, m] = await Promise.all([import('../node/backup.js'), local()]);
+  return backupCommand(m.configOf(g.config), [file]);
+}
+
+export async function restore(g: Globals, file: string, o: { keys?: string }): Promise<number> {
+  const [{ restoreCommand }, m] = await Promise.all([import('../node/backup.js'), local()]);
+  return restoreCommand(m.configOf(g.config), [file, ...(o.keys ? ['--keys', o.keys] : [])]);
 }

@@ -5,19 +5,21 @@ import { loadConfig, type Config } from '../config.js';
 import { createUser, CreateUser } from '../commands/createUser.js';
 import { registerAgent, RegisterAgent } from '../commands/registerAgent.js';
 import { createAgentKeyHasher, loadAgentKeySecret } from '../security/agentKeys.js';
-import { openJournal, type Journal } from '../journal/journal.js';
-import { createProjections } from '../projections/index.js';
-import { verifyChain } from '../journal/verifyChain.js';
+import type { Journal } from '../journal/journal.js';
+import { journalVerdict, type VerifyOptions } from '../evidence/verifyCli.js';
+import { openExistingDataFolder, requireDataFolder } from '../node/dataFolder.js';
 import { deadLettersCommand, pruneCommand, replayCommand } from '../cliDrain.js';
 import { readStdin } from './prompt.js';
 
 export const configOf = (file: string | undefined): Config => loadConfig(process.env, file);
 
-async function withJournal<T>(cfg: Config, run: (j: Journal) => Promise<T>): Promise<T> {
+/** The data folder must exist and hold a journal (src/node/dataFolder.ts); only `serve`, `init` and `restore` create one. */
+export async function withJournal<T>(cfg: Config, run: (j: Journal) => Promise<T>): Promise<T> {
+  requireDataFolder(cfg.dataDir);
   // the data folder is made private before anything writes to it (`serve` does it itself, and logs why)
   const { secureDataDir } = await import('../security/dataDir.js');
   for (const warning of secureDataDir(cfg.dataDir)) process.stderr.write(`comms-api: warning: ${warning}\n`);
-  const journal = openJournal({ projections: createProjections, dataDir: cfg.dataDir, quotaBytes: cfg.journalMaxBytes });
+  const journal = openExistingDataFolder(cfg);
   try {
     return await run(journal);
   } finally {
@@ -28,10 +30,22 @@ async function withJournal<T>(cfg: Config, run: (j: Journal) => Promise<T>): Pro
 export async function serve(configFile: string | undefined): Promise<number> {
   const { startServer } = await import('../main.js');
   const server = await startServer(configOf(configFile));
-  let signals = 0;
+  // Ctrl-C under `npm start` arrives twice (from the terminal and forwarded by npm): under npm that
+  // one extra SIGINT is the same request, whenever it arrives; otherwise a repeat within 2 s is.
+  // A signal after that forces the exit.
+  const underNpm = process.env.npm_lifecycle_event !== undefined;
+  let first = 0;
+  let extraSigint = false;
   const onSignal = (sig: string) => {
-    signals += 1;
-    if (signals > 1) process.exit(1);
+    if (first) {
+      if (sig === 'SIGINT' && underNpm && !extraSigint) {
+        extraSigint = true;
+        return;
+      }
+      if (Date.now() - first < 2000 && !underNpm) return;
+      process.exit(1);
+    }
+    first = Date.now();
     server.stop().then(
       () => process.exit(0),
       (err) => {
@@ -92,13 +106,7 @@ export async function usersAddLocal(cfg: Config, name: string, role: string | un
 
 export const journalStatsLocal = (cfg: Config) => withJournal(cfg, async (j) => j.stats());
 
-export async function journalVerifyLocal(cfg: Config): Promise<{ ok: boolean }> {
-  return withJournal(cfg, async (j) => {
-    const result = verifyChain(j.db, (n) => process.stderr.isTTY && process.stderr.write(`\rverified ${n} entries`));
-    if (process.stderr.isTTY) process.stderr.write('\r');
-    return result;
-  });
-}
+export const journalVerifyLocal = (cfg: Config, o: VerifyOptions = {}) => withJournal(cfg, (j) => journalVerdict(cfg, j, o));
 
 /** Options as the data-folder commands of src/replay/drainCli.ts read them (`--from-seq 3`). */
 export function asArgs(o: Record<string, unknown>): string[] {

@@ -49,7 +49,21 @@ export function buildProgram(version: string): Command {
       'the others go through <data>/admin.sock (operator rights) or --server. Exit codes: 0 ok, 1 failure, 2 usage.\n',
   );
 
-  examples(program.command('serve').description('run the server (what `npm start` runs)').action(local('serve')), ['comms-api serve', 'COMMS_API_PORT=27443 comms-api --config prod.json serve']);
+  examples(program.command('serve').description('run the server (what `npm start` runs); creates the data folder on first start').action(local('serve')), ['comms-api serve', 'COMMS_API_PORT=27443 comms-api --config prod.json serve']);
+  program.command('init').description('create the data folder, its journal and head key without serving (every other data-folder command refuses a folder without a journal)').action(local('init'));
+  examples(
+    program.command('backup').description("SQLite online backup of the data folder's database (journal, signed heads), consistent while it serves").argument('<file>').action(local('backup')),
+    ['comms-api backup /backups/comms-2026-12-01.db'],
+  );
+  examples(
+    program
+      .command('restore')
+      .description('a backup into a new data folder')
+      .argument('<file>')
+      .option('--keys <dir>', 'the keys/ folder of the node that made the backup (its head key signed the journal)')
+      .action(local('restore')),
+    ['COMMS_API_DATA_DIR=/srv/restored comms-api restore /backups/comms.db --keys /backups/keys'],
+  );
 
   examples(
     program
@@ -216,7 +230,17 @@ export function buildProgram(version: string): Command {
 
   const journal = program.command('journal').description('the journal (data folder, or --server for stats and verify)');
   journal.command('stats').description('head seq, entries, size, per-sink checkpoints and lag, dead letters').action(local('journalStats'));
-  journal.command('verify').description('walk the hash chain; exit 1 and first_bad_seq when broken').action(local('journalVerify'));
+  examples(
+    journal
+      .command('verify')
+      .description('check the chain against every signed head; prints the signed head (a receipt); exit 1 with first_untrusted_seq when anything cannot be trusted')
+      .option('--receipt <file>', 'also prove the journal still holds the entry of a receipt kept from an earlier verify')
+      .option('--public-key <pem>', "verify with this copy of the node's head public key")
+      .option('--against-indexer', 'also check against the heads in the comms-journal-heads index')
+      .option('--node <id>', 'the node whose heads to check (default: this data folder\'s)')
+      .action(local('journalVerify')),
+    ['comms-api journal verify > receipt.json', 'comms-api journal verify --receipt receipt.json', 'comms-api journal verify --against-indexer'],
+  );
   examples(
     journal
       .command('prune')

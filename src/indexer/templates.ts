@@ -5,6 +5,8 @@
 export const AGENTS_INDEX = 'comms-agents';
 export const COMMANDS_INDEX = 'comms-commands';
 export const STATES_PREFIX = 'wazuh-states-';
+/** Signed journal heads of every node: one document per node and head (`<node>:<n>`). */
+export const HEADS_INDEX = 'comms-journal-heads';
 
 const settings = { number_of_shards: 1, auto_expand_replicas: '0-1', refresh_interval: '1s' };
 
@@ -49,6 +51,17 @@ export const TEMPLATES: readonly IndexTemplate[] = [
       message: { type: 'text' },
       result: { type: 'object', enabled: false },
       seq: { type: 'long' },
+    },
+  }),
+  template(HEADS_INDEX, HEADS_INDEX, {
+    dynamic: false,
+    properties: {
+      node: { type: 'keyword' },
+      n: { type: 'long' },
+      seq: { type: 'long' },
+      hash: { type: 'keyword' },
+      time: { type: 'date' },
+      key_id: { type: 'keyword' },
     },
   }),
   template('comms-wazuh-states', `${STATES_PREFIX}*`, { dynamic: true, date_detection: false }),

@@ -34,6 +34,8 @@ export interface GroupCommitOptions {
   onCommitted?: (entries: StoredEntry[]) => void;
   /** Told the size and fsync time (ms) of every commit (metrics). */
   onFlushed?: (jobs: number, entries: number, ms: number) => void;
+  /** Asked before each commit: an error refuses the whole batch (the node lost its data folder lock). */
+  admit?: () => Error | null;
 }
 
 interface Job {
@@ -103,6 +105,11 @@ export function createGroupCommit(opts: GroupCommitOptions) {
     const batch = queue;
     queue = [];
     if (batch.length === 0) return settleIdle();
+    const refused = opts.admit?.();
+    if (refused) {
+      for (const job of batch) job.reject(refused);
+      return settleIdle();
+    }
     const size = sizeBytes();
     if (size >= quotaBytes) {
       const err = new JournalFullError(size, quotaBytes);

@@ -7,6 +7,7 @@ import { openDatabase, type Db } from './database.js';
 import type { StoredEntry } from './entries.js';
 import { createGroupCommit, type GroupCommitOptions, type Projection } from './groupCommit.js';
 import { createJournalReader } from './readEntries.js';
+import { createHeadSigner, type HeadSignerOptions } from './headSigner.js';
 
 export interface JournalOptions {
   dataDir: string;
@@ -14,6 +15,9 @@ export interface JournalOptions {
   /** The read models, built on the opened database by the composition root (the journal knows none of them). */
   projections: (db: Db) => Projection[];
   onFlushed?: GroupCommitOptions['onFlushed'];
+  admit?: GroupCommitOptions['admit'];
+  /** Signs the journal head (every N entries, every T ms once started, and at close). */
+  heads?: Omit<HeadSignerOptions, 'db'>;
 }
 
 /** The journal as the rest of the server sees it: one database, one group commit, readers. */
@@ -31,9 +35,14 @@ export function openJournal(opts: JournalOptions) {
       for (const l of listeners) l(entries);
     },
     ...(opts.onFlushed ? { onFlushed: opts.onFlushed } : {}),
+    ...(opts.admit ? { admit: opts.admit } : {}),
   });
+  const heads = opts.heads ? createHeadSigner({ ...opts.heads, db }) : null;
+  if (heads) listeners.add((entries) => heads.committed(entries.length));
   return {
     file,
+    /** The head signer; null when the journal was opened without a head key. */
+    heads,
     db,
     /** Writes are refused (503) once the journal's pages in use reach this size (`size_bytes` of the stats). */
     quotaBytes: opts.quotaBytes,
@@ -49,6 +58,12 @@ export function openJournal(opts: JournalOptions) {
     },
     async close(): Promise<void> {
       await commit.close();
+      heads?.stop();
+      try {
+        heads?.signNow();
+      } catch {
+        // busy past the timeout: the head is signed at the next start (which signs what it finds)
+      }
       db.close();
     },
   };

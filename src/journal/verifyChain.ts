@@ -8,7 +8,7 @@ export type VerifyResult = { ok: true; checked: number } | { ok: false; checked:
  * Walks the whole chain from its anchor (the genesis, or the hash of the last pruned entry).
  * Any changed, removed or reordered entry breaks it at the first bad seq.
  */
-export function verifyChain(db: Db, onProgress?: (checked: number) => void): VerifyResult {
+export function verifyChain(db: Db, onProgress?: (checked: number) => void, onRow?: (row: JournalRow) => void): VerifyResult {
   const anchor = db.prepare('SELECT after_seq, hash FROM chain_anchor WHERE id = 1').get() as
     | { after_seq: number; hash: Buffer }
     | undefined;
@@ -25,6 +25,7 @@ export function verifyChain(db: Db, onProgress?: (checked: number) => void): Ver
       return { ok: false, checked, first_bad_seq: row.seq };
     }
     if (row.seq !== expectSeq || !expected.equals(row.hash)) return { ok: false, checked, first_bad_seq: row.seq };
+    onRow?.(row);
     prevHash = row.hash;
     expectSeq = row.seq + 1;
     checked += 1;

@@ -15,8 +15,29 @@ import { createAckWaiters } from './ackWaiters.js';
 import { backoffDelay } from './backoff.js';
 import { createEngineSink } from './engineSink.js';
 import { createIndexerSink } from './indexerSink.js';
-import { createPullPipeline, type Pipeline, type PipelineStatus } from './pullPipeline.js';
+import { createPullPipeline, type Pipeline, type PipelineDeps, type PipelineStatus, type Unit } from './pullPipeline.js';
 import { engineResender, indexerResender, type Resender } from './sinkSenders.js';
+
+/**
+ * One log line per pipeline health change (down, retrying, recovered — with the last error and the
+ * lag) and one per dead letter (sink, seq, reason).
+ */
+function pipelineLogs(logger: Logger) {
+  return (pipeline: string): Pick<PipelineDeps<Unit>, 'onTransition' | 'onDeadLetter'> => {
+    let since = Date.now();
+    return {
+      onTransition(from, to, s) {
+        const fields = { pipeline, from, to, lag: s.lag, checkpoint: s.checkpoint, ...(s.last_error ? { last_error: s.last_error } : {}) };
+        if (to === 'ok') logger.info({ ...fields, after_ms: Date.now() - since }, `${pipeline} pipeline recovered`);
+        else logger.warn(fields, `${pipeline} pipeline ${to === 'down' ? 'down' : 'retrying'}`);
+        since = Date.now();
+      },
+      onDeadLetter(sink, p) {
+        logger.warn({ sink, seq: p.seq, reason: p.reason }, `${sink} dead letter`);
+      },
+    };
+  };
+}
 
 export type PipelineReport = PipelineStatus | { state: 'off'; lag: 0 };
 
@@ -43,9 +64,10 @@ export function createDrain(deps: { journal: Journal; config: Config; logger: Lo
   const { journal, config, logger, observer } = deps;
   const db = journal.db;
   const onError = (message: string, err?: unknown) => logger.error({ err }, message);
+  const observe = pipelineLogs(logger);
   const engineClient = timedEngine(createEngineClient({ socketPath: config.engineSocket, timeoutMs: 30_000, maxSockets: 2 }), observer);
   // the checkpoint once per page: under ingest, a write (and fsync) per engine request competed with it
-  const engine = createPullPipeline({ db, onCommitted: journal.onCommitted, sink: createEngineSink({ client: engineClient }), checkpointEvery: 'page', onError });
+  const engine = createPullPipeline({ db, onCommitted: journal.onCommitted, sink: createEngineSink({ client: engineClient }), checkpointEvery: 'page', onError, ...observe('engine') });
 
   const recordResults = statefulResultsWriter(db);
   const connection = indexerConnection(config);
@@ -59,6 +81,7 @@ export function createDrain(deps: { journal: Journal; config: Config; logger: Lo
         sink: createIndexerSink({ client: indexerClient, recordResults }),
         concurrency: 3,
         onError,
+        ...observe('indexer'),
       })
     : null;
   const waiters = createAckWaiters(() => indexer?.status().checkpoint ?? 0);

@@ -49,7 +49,15 @@ export interface PipelineDeps<U extends Unit> {
   /** Pause before a run that failed on a bug (not a delivery failure) starts again. */
   restartMs?: number;
   onError?: (message: string, err?: unknown) => void;
+  /** Told when the pipeline's health changes (ok ↔ retrying ↔ down), with its status then. */
+  onTransition?: (from: Health, to: Health, status: PipelineStatus) => void;
+  /** Told each item set aside as a dead letter. */
+  onDeadLetter?: (sink: string, poison: Poison) => void;
 }
+
+/** What an operator acts on: `running` and `caught-up` are both ok. */
+export type Health = 'ok' | 'retrying' | 'down';
+const healthOf = (s: PipelineState): Health => (s === 'retrying' || s === 'down' ? s : 'ok');
 
 export interface Pipeline {
   readonly name: string;
@@ -83,7 +91,17 @@ export function createPullPipeline<U extends Unit>(deps: PipelineDeps<U>): Pipel
   const nudge$ = new Subject<void>();
   const ackListeners = new Set<(cp: number) => void>();
   let checkpoint = checkpoints.get(cpName);
-  let state: PipelineState = 'running';
+  let stateNow: PipelineState = 'running';
+  const pipelineState = {
+    get value(): PipelineState {
+      return stateNow;
+    },
+    set value(next: PipelineState) {
+      const from = healthOf(stateNow);
+      stateNow = next;
+      if (healthOf(next) !== from) deps.onTransition?.(from, healthOf(next), statusNow());
+    },
+  };
   let failures = 0;
   let lastError: string | undefined;
   const counters = { delivered_events: 0, delivered_batches: 0, dead_lettered: 0, retries: 0 };
@@ -98,13 +116,17 @@ export function createPullPipeline<U extends Unit>(deps: PipelineDeps<U>): Pipel
     for (const l of ackListeners) l(checkpoint);
   };
 
+  const addDeadLetter = (p: Poison): void => {
+    deadLetters.add(sink.name, p);
+    deps.onDeadLetter?.(sink.name, p);
+  };
   const settle = db.transaction((unit: U, poison: readonly Poison[], advanceTo: number | null) => {
-    for (const p of poison) deadLetters.add(sink.name, p);
+    for (const p of poison) addDeadLetter(p);
     sink.acknowledged?.(unit, poison);
     if (advanceTo !== null) moveCheckpoint(advanceTo);
   });
   const storePoison = db.transaction((poison: readonly Poison[]) => {
-    for (const p of poison) deadLetters.add(sink.name, p);
+    for (const p of poison) addDeadLetter(p);
   });
 
   function deliver$(unit: U): Observable<readonly Poison[]> {
@@ -124,15 +146,15 @@ export function createPullPipeline<U extends Unit>(deps: PipelineDeps<U>): Pipel
           delay: (err: unknown, attempt: number) => {
             failures += 1;
             counters.retries += 1;
-            state = failures >= (deps.downAfter ?? 3) ? 'down' : 'retrying';
             lastError = err instanceof DeliveryFailed ? err.message : `sink failed: ${(err as Error)?.message ?? err}`;
+            pipelineState.value = failures >= (deps.downAfter ?? 3) ? 'down' : 'retrying';
             if (!(err instanceof DeliveryFailed)) deps.onError?.(`${sink.name} sink threw`, err);
             return timer(backoffDelay(attempt, backoff));
           },
         }),
         tap(() => {
           failures = 0;
-          state = 'running';
+          pipelineState.value = 'running';
         }),
       );
     });
@@ -172,13 +194,13 @@ export function createPullPipeline<U extends Unit>(deps: PipelineDeps<U>): Pipel
   function page$(after: number): Observable<number> {
     const page = readPage(after, limits);
     if (page.rows.length === 0 && page.throughSeq <= after) {
-      state = 'caught-up';
+      pipelineState.value = 'caught-up';
       return race(nudge$, timer(deps.idleMs ?? 1000)).pipe(
         take(1),
         map(() => checkpoint),
       );
     }
-    if (state === 'caught-up') state = 'running';
+    if (pipelineState.value === 'caught-up') pipelineState.value = 'running';
     const units = sink.plan(page.rows);
     // Always hop through a promise: a long run of pages without work must not grow the stack.
     if (units.length === 0) {
@@ -190,6 +212,21 @@ export function createPullPipeline<U extends Unit>(deps: PipelineDeps<U>): Pipel
       );
     }
     return deliverPage$(units, page.throughSeq);
+  }
+
+  function statusNow(): PipelineStatus {
+    const now = Date.now();
+    while (recent.length > 0 && recent[0]!.at < now - 10_000) recent.shift();
+    const events = recent.reduce((n, r) => n + r.events, 0);
+    const head = headSeq();
+    return {
+      state: stateNow,
+      checkpoint,
+      lag: Math.max(0, head - checkpoint),
+      ...counters,
+      throughput: Math.round(events / 10),
+      ...(lastError && stateNow !== 'caught-up' && stateNow !== 'running' ? { last_error: lastError } : {}),
+    };
   }
 
   /** One run from the stored checkpoint; a bug (an exception outside a delivery) restarts it after a pause. */
@@ -205,8 +242,8 @@ export function createPullPipeline<U extends Unit>(deps: PipelineDeps<U>): Pipel
     retry({
       delay: (err: unknown) => {
         deps.onError?.(`${sink.name} pipeline failed; restarting it`, err);
-        state = 'down';
         lastError = (err as Error)?.message ?? String(err);
+        pipelineState.value = 'down';
         return timer(deps.restartMs ?? 5000);
       },
     }),
@@ -226,19 +263,6 @@ export function createPullPipeline<U extends Unit>(deps: PipelineDeps<U>): Pipel
       if (!backlog || now - backlog.at >= 1000) backlog = { at: now, value: readBacklog(checkpoint) };
       return backlog.value;
     },
-    status(): PipelineStatus {
-      const now = Date.now();
-      while (recent.length > 0 && recent[0]!.at < now - 10_000) recent.shift();
-      const events = recent.reduce((n, r) => n + r.events, 0);
-      const head = headSeq();
-      return {
-        state,
-        checkpoint,
-        lag: Math.max(0, head - checkpoint),
-        ...counters,
-        throughput: Math.round(events / 10),
-        ...(lastError && state !== 'caught-up' && state !== 'running' ? { last_error: lastError } : {}),
-      };
-    },
+    status: statusNow,
   };
 }

@@ -1,4 +1,5 @@
-import { chmodSync, rmSync } from 'node:fs';
+import { chmodSync, rmSync, statSync } from 'node:fs';
+import { connect } from 'node:net';
 import http from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
@@ -20,6 +21,21 @@ function listen(server: http.Server, ...args: [number, string] | [string]): Prom
     server.once('error', reject);
     server.listen(...(args as [number, string]), () => resolve());
   });
+}
+
+/** A socket file nobody answers on is left over (kill -9): removed. One that answers belongs to a running process. */
+async function removeStaleSocket(path: string): Promise<void> {
+  if (!statSync(path, { throwIfNoEntry: false })) return;
+  const answers = await new Promise<boolean>((resolve) => {
+    const c = connect(path);
+    c.once('connect', () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.once('error', () => resolve(false));
+  });
+  if (answers) throw new Error(`admin socket ${path} is in use by another process; stop it or set COMMS_API_ADMIN_SOCKET`);
+  rmSync(path, { force: true });
 }
 
 /**
@@ -45,7 +61,7 @@ export async function openListeners(config: Config, handler: Handler): Promise<L
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const url = `${config.insecureHttp ? 'http' : 'https'}://${shownHost}:${port}`;
 
-  rmSync(config.adminSocket, { force: true });
+  await removeStaleSocket(config.adminSocket);
   const admin = http.createServer((req, res) => {
     (req as unknown as Record<symbol, boolean>)[ADMIN_SOCKET] = true;
     handler(req, res);
@@ -57,6 +73,7 @@ export async function openListeners(config: Config, handler: Handler): Promise<L
     process.umask(mask);
   }
   chmodSync(config.adminSocket, 0o600);
+  const ours = statSync(config.adminSocket);
 
   return {
     url,
@@ -73,7 +90,9 @@ export async function openListeners(config: Config, handler: Handler): Promise<L
       }, graceMs);
       await closed;
       clearTimeout(deadline);
-      rmSync(config.adminSocket, { force: true });
+      // only the socket this process created: another process's one at the same path stays
+      const now = statSync(config.adminSocket, { throwIfNoEntry: false });
+      if (now && now.ino === ours.ino && now.dev === ours.dev) rmSync(config.adminSocket, { force: true });
     },
   };
 }

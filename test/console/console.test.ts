@@ -39,6 +39,7 @@ ui.before(async (ctx) => {
   rmSync(SHOTS, { recursive: true, force: true });
   mkdirSync(SHOTS, { recursive: true });
   ctx.dataDir = tempDir('comms-api-console-');
+  assert.is((await runCli(['init'], { COMMS_API_DATA_DIR: ctx.dataDir })).code, 0);
   for (const [name, role] of [['olga', 'operator'], ['audrey', 'auditor']] as const) {
     const r = await runCli(['users', 'add', name, '--role', role], { COMMS_API_DATA_DIR: ctx.dataDir }, PASSWORD);
     assert.is(r.code, 0, r.stderr);

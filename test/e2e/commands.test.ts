@@ -20,6 +20,7 @@ e2e.before(async (ctx) => {
   ctx.dataDir = tempDir('comms-api-e2e-commands-');
   ctx.socket = join(ctx.dataDir, 'admin.sock');
   ctx.streams = [];
+  assert.is((await runCli(['init'], { COMMS_API_DATA_DIR: ctx.dataDir })).code, 0);
   const user = await runCli(['users', 'add', 'audrey', '--role', 'auditor'], { COMMS_API_DATA_DIR: ctx.dataDir }, 'correct horse battery');
   assert.is(user.code, 0, user.stderr);
   ctx.server = await spawnServer(ctx.dataDir);

@@ -33,6 +33,7 @@ async function boot(w: World, indexerUrl: string): Promise<void> {
   w.expected = new Map();
   w.lines = [];
   const env = { COMMS_API_DATA_DIR: w.dataDir };
+  assert.is((await runCli(['init'], env)).code, 0);
   assert.is((await runCli(['agents', 'add', '--uuid', 'd-1', '--key', AGENT_KEY], env)).code, 0);
   await addUser(w.dataDir, 'ops', 'operator');
   await start(w, indexerUrl);

@@ -19,6 +19,7 @@ cli.before(async (ctx) => {
   ctx.dataDir = tempDir();
   ctx.engine = await startEngine();
   ctx.env = { COMMS_API_DATA_DIR: ctx.dataDir, COMMS_API_ENGINE_SOCKET: ctx.engine.socket };
+  assert.is((await runCli(['init'], ctx.env)).code, 0);
   assert.is((await runCli(['agents', 'add', '--uuid', 'dl-1', '--key', AGENT_KEY], ctx.env)).code, 0);
   ctx.server = await spawnServer(ctx.dataDir, { COMMS_API_ENGINE_SOCKET: ctx.engine.socket });
 });

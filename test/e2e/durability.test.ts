@@ -19,6 +19,7 @@ Durability.after((ctx) => rmSync(ctx.dataDir, { recursive: true, force: true }))
 
 Durability('every batch answered 202 before the kill is in the journal exactly once', async (ctx) => {
   const env = { COMMS_API_DATA_DIR: ctx.dataDir };
+  assert.is((await runCli(['init'], env)).code, 0);
   const added = await runCli(['agents', 'add', '--uuid', 'sim-1', '--key', AGENT_KEY], env);
   assert.is(added.code, 0, added.stderr);
   const server = await spawnServer(ctx.dataDir);

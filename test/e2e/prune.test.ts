@@ -31,6 +31,7 @@ async function boot(ctx: Ctx, env: Record<string, string> = {}): Promise<void> {
   ctx.dataDir = tempDir();
   ctx.engine = await startEngine();
   ctx.env = { COMMS_API_DATA_DIR: ctx.dataDir, COMMS_API_ENGINE_SOCKET: ctx.engine.socket };
+  assert.is((await runCli(['init'], ctx.env)).code, 0);
   assert.is((await runCli(['agents', 'add', '--uuid', 'p-1', '--key', AGENT_KEY], ctx.env)).code, 0);
   await addUser(ctx.dataDir, 'ops', 'operator');
   await addUser(ctx.dataDir, 'audit', 'auditor');

@@ -37,6 +37,7 @@ replay.before(async (ctx) => {
   ctx.dataDir = tempDir();
   ctx.engine = await startEngine();
   ctx.env = { COMMS_API_DATA_DIR: ctx.dataDir, COMMS_API_ENGINE_SOCKET: ctx.engine.socket };
+  assert.is((await runCli(['init'], ctx.env)).code, 0);
   for (const a of ['r-1', 'r-2']) {
     const r = await runCli(['agents', 'add', '--uuid', a, '--key', AGENT_KEY], ctx.env);
     assert.is(r.code, 0, r.stderr);

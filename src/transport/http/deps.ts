@@ -26,7 +26,8 @@ import type { Config } from '../../config.js';
 import type { BoundToDb } from '../../journal/database.js';
 import type { DeadLetterStore } from '../../journal/deadLetters.js';
 import type { JournalStats } from '../../journal/journalStats.js';
-import type { VerifyResult } from '../../journal/verifyChain.js';
+import type { JournalVerdict } from '../../evidence/verifyJournal.js';
+import type { ReceiptCheck, ReceiptFields } from '../../evidence/receipt.js';
 import { agentStanding, findAgent } from '../../projections/agentsReads.js';
 import { findCatalogEntry, listCatalog } from '../../projections/catalogReads.js';
 import { commandDetails, pendingCommands } from '../../projections/commandsReads.js';
@@ -40,6 +41,7 @@ import { listAgents } from '../../queries/agentsList.js';
 import { auditTrail } from '../../queries/audit.js';
 import type { SigningKeys, TokenIssuer } from '../../security/tokens.js';
 import type { Throttle } from '../../security/throttle.js';
+import type { Evidence } from '../../evidence/evidence.js';
 
 /** The reads the routes and the token check use, unbound: the composition root binds them to the database once (`bindDb`). */
 export const HTTP_READS = {
@@ -56,7 +58,10 @@ export type HttpReads = { [K in keyof typeof HTTP_READS]: BoundToDb<(typeof HTTP
 /** What HTTP may ask of the journal itself: never the database. */
 export interface JournalPorts {
   stats(): JournalStats;
-  verify(): VerifyResult;
+  /** The chain checked against every signed head. */
+  verify(): JournalVerdict;
+  /** Whether the journal still holds a receipt's entry (seq, chain hash, signature). */
+  checkReceipt(receipt: ReceiptFields): ReceiptCheck;
   listDeadLetters: DeadLetterStore['list'];
   /** The journal quota (`COMMS_API_JOURNAL_MAX_BYTES`). */
   quotaBytes: number;
@@ -77,6 +82,8 @@ export interface HttpDeps {
   keys: SigningKeys;
   /** Agent keys: HMAC with the secret kept outside the database (legacy scrypt hashes still verify). */
   agentKeys: AgentKeyHasher;
+  /** The journal head key and this node's id (signed heads, `journal/verify`). */
+  evidence: Evidence;
   issueToken: TokenIssuer;
   throttle: Throttle;
   logger: Logger;

@@ -93,7 +93,8 @@ export const problemJson = (opts: { onServerError?: (err: unknown, ctx: Context)
       }
     } catch (err) {
       const e = toProblem(err);
-      if (e.status >= 500) opts.onServerError?.(err, ctx);
+      // a 503 is an expected refusal (journal full, shutting down, indexer away): logged once per episode, not per request
+      if (e.status >= 500 && e.status !== 503) opts.onServerError?.(err, ctx);
       ctx.status = e.status;
       for (const [k, v] of Object.entries(e.headers)) ctx.set(k, v);
       if (e.status === 401) ctx.set('WWW-Authenticate', 'Bearer');

@@ -132,6 +132,7 @@ export function authRoutes(deps: HttpDeps, guard: (...roles: Role[]) => Middlewa
     const principalKey = isAgent ? `agent:${body.uuid}` : `user:${body.username}`;
     const decision = deps.throttle.begin(clientAddress(ctx), principalKey);
     if (!decision.ok) {
+      deps.logger.warn({ client: clientAddress(ctx), principal: principalKey, retry_after: decision.retryAfter }, 'login refused: throttled');
       deps.metrics.observeLogin('throttled');
       const retry = String(decision.retryAfter);
       throw new HttpError(429, 'Too Many Requests', 'too many failed logins; try again later', {}, { 'Retry-After': retry });
@@ -155,6 +156,7 @@ export function authRoutes(deps: HttpDeps, guard: (...roles: Role[]) => Middlewa
     }
     if (!ok) {
       attempt.failed();
+      deps.logger.warn({ client: clientAddress(ctx), principal: principalKey }, 'login refused: unknown principal or wrong credentials');
       deps.metrics.observeLogin('bad_credentials');
       throw new HttpError(401, 'Unauthorized', 'unknown principal or wrong credentials');
     }
