@@ -89,9 +89,12 @@ export async function agentToAdd(o: AgentAddOptions): Promise<{ cmd: RegisterAge
 
 export async function agentsAddLocal(cfg: Config, o: AgentAddOptions): Promise<unknown> {
   const { cmd, generated } = await agentToAdd(o);
-  // the key is HMAC'd with the node's agent-key secret (generated into <data>/keys on first use)
-  const hasher = createAgentKeyHasher(loadAgentKeySecret(cfg.dataDir, cfg.agentKeySecretFile));
-  const agent = await withJournal(cfg, (j) => registerAgent({ ...j, hashKey: hasher.hash })(cmd, 'cli'));
+  const agent = await withJournal(cfg, (j) => {
+    // the key is HMAC'd with the node's agent-key secret (generated into <data>/keys on first use,
+    // once the data folder is known to exist)
+    const hasher = createAgentKeyHasher(loadAgentKeySecret(cfg.dataDir, cfg.agentKeySecretFile));
+    return registerAgent({ ...j, hashKey: hasher.hash })(cmd, 'cli');
+  });
   return generated ? { ...agent, key: cmd.key } : agent;
 }
 
