@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import type { Db } from '../journal/database.js';
 import type { Entry, EntryOf } from '../journal/entries.js';
-import type { GroupCommit } from '../journal/groupCommit.js';
+import type { GroupCommit, Tx } from '../journal/groupCommit.js';
 import { asCommandId, type AgentId } from '../journal/ids.js';
-import { applyCommandResult, CommandResult } from './recordCommandResult.js';
+import { AgentCommandResult, AlreadyReportedError, applyCommandResult, NotATargetError, CommandResult, outcomeOf, StatefulCommandResult, UnknownCommandError } from './recordCommandResult.js';
 import { InvalidBatchError } from './ingestStatelessEvents.js';
 import { checkAgentLine, isObject, parseNdjson } from './parseNdjson.js';
 
@@ -33,8 +33,8 @@ export function parseStatefulBody(body: Buffer): StatefulItem[] {
     if (open) {
       if (!isObject(v)) return 'the data line must be a JSON object';
       if (open.module === COMMAND_MODULE) {
-        const r = CommandResult.safeParse(v);
-        if (!r.success) return `a command result needs ${r.error.issues[0]!.path.join('.') || 'fields'}: ${r.error.issues[0]!.message}`;
+        const r = StatefulCommandResult.safeParse(v);
+        if (!r.success) return commandResultError(v);
       }
       items.push({ ...open, doc: v });
       open = null;
@@ -54,6 +54,31 @@ export function parseStatefulBody(body: Buffer): StatefulItem[] {
   if (open) throw new InvalidBatchError(parsed.lines.length + 1, `item "${(open as StatefulHeader).id}" has no data line`);
   if (items.length === 0) throw new InvalidBatchError(2, 'a batch needs the agent line and at least one item');
   return items;
+}
+
+/** Why a data line is no command result, in the terms of the shape it resembles. */
+function commandResultError(v: Record<string, unknown>): string {
+  const schema = 'command' in v ? AgentCommandResult : CommandResult;
+  const issue = schema.safeParse(v).error?.issues[0];
+  return `a command result needs ${issue?.path.join('.') || 'fields'}: ${issue?.message ?? 'a status or command.result'}`;
+}
+
+/**
+ * Records a command result carried by a stateful item. The existing agent's shape
+ * (`{"command":{"result":{code}}}`) is answered 2xx even when the server cannot take it (a late
+ * or second result, an unknown command): that agent resends a refused batch forever, which would
+ * hold back its inventory. Such a result is not recorded; the item itself is journaled.
+ */
+function applyItemResult(db: Db, tx: Tx, agent: AgentId, item: StatefulItem): void {
+  const result = StatefulCommandResult.parse(item.doc);
+  const lenient = !('status' in result);
+  const id = asCommandId(item.id);
+  if (!lenient) return void applyCommandResult(db, tx, agent, id, result);
+  try {
+    applyCommandResult(db, tx, agent, id, outcomeOf(result));
+  } catch (err) {
+    if (!(err instanceof AlreadyReportedError || err instanceof UnknownCommandError || err instanceof NotATargetError)) throw err;
+  }
 }
 
 /** Pure decision: one entry for the batch. */
@@ -83,8 +108,7 @@ export function ingestStatefulEvents(deps: { db: Db; commit: GroupCommit; newBat
     return deps.commit.run((tx) => {
       const stored = tx.append(decideIngestStateful({ agent, batch, items }) as Entry);
       for (const item of items) {
-        if (item.module !== COMMAND_MODULE || !item.doc) continue;
-        applyCommandResult(deps.db, tx, agent, asCommandId(item.id), CommandResult.parse(item.doc));
+        if (item.module === COMMAND_MODULE && item.doc) applyItemResult(deps.db, tx, agent, item);
       }
       return { batch, seq: stored.seq, items };
     });

@@ -17,17 +17,20 @@ export function decideMarkDelivered(state: TargetState | undefined, d: Delivery)
   return [{ type: 'CommandDelivered', stream: d.id, actor: `agent:${d.agent}`, data: { id: d.id, agent: d.agent } }];
 }
 
-/** Journals CommandDelivered for a batch of deliveries, in one transaction; resolves with how many were new. */
+/**
+ * Journals CommandDelivered for a batch of deliveries, in one transaction; resolves with those
+ * that were new (still pending when the transaction ran): a long-poll answers only these, so two
+ * polls racing for one command cannot both get it.
+ */
 export function markCommandDelivered(deps: { db: Db; commit: GroupCommit }) {
-  return (deliveries: readonly Delivery[]): Promise<number> =>
+  return (deliveries: readonly Delivery[]): Promise<Delivery[]> =>
     deps.commit.run((tx) => {
-      let n = 0;
+      const fresh: Delivery[] = [];
       for (const d of deliveries) {
-        for (const e of decideMarkDelivered(targetState(deps.db, d.id, d.agent)?.state, d)) {
-          tx.append(e);
-          n += 1;
-        }
+        const entries = decideMarkDelivered(targetState(deps.db, d.id, d.agent)?.state, d);
+        for (const e of entries) tx.append(e);
+        if (entries.length > 0) fresh.push(d);
       }
-      return n;
+      return fresh;
     });
 }

@@ -89,7 +89,7 @@ export function indexActions(e: StoredEntry): IndexAction[] {
     case 'StatefulEventsReceived':
       return e.data.items.map((item, position) => {
         const ref = { batch: e.data.batch, position, id: item.id };
-        const index = statesIndex(item.module);
+        const index = statesIndex(item.module, item.collector);
         if (item.operation === 'delete') return action(e.seq, 'delete', index, item.id, undefined, ref);
         return action(e.seq, item.operation === 'create' ? 'index' : 'update', index, item.id, item.doc ?? {}, ref);
       });

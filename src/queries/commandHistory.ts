@@ -36,12 +36,17 @@ export interface HistoryItem {
   type: string;
   state: string;
   actor: string;
+  /** The outcome's code and message, on result items that carried them. */
+  code?: number;
+  message?: string;
 }
 
 /** A `command_events` row: a history item with its row id and the time in ms. */
-interface EventRow extends Omit<HistoryItem, 'time'> {
+interface EventRow extends Omit<HistoryItem, 'time' | 'code' | 'message'> {
   id: number;
   time: number;
+  code: number | null;
+  message: string | null;
 }
 
 type Filter = Exclude<keyof HistoryQuery, 'limit' | 'cursor'>;
@@ -60,7 +65,7 @@ const FANOUT_CLAUSES: Record<Filter, string> = {
   agent: 'EXISTS (SELECT 1 FROM command_targets t WHERE t.command = command_events.command AND t.agent = @agent AND t.seq = command_events.seq)',
 };
 const FILTERS = Object.keys(CLAUSES) as Filter[];
-const COLUMNS = 'id, seq, time, command, agent, action, type, state, actor';
+const COLUMNS = 'id, seq, time, command, agent, action, type, state, actor, code, message';
 
 interface Statements {
   rows: Statement;
@@ -152,6 +157,8 @@ export function commandHistory(db: Db, q: HistoryQuery): { items: HistoryItem[];
       type: r.type,
       state: r.state,
       actor: r.actor,
+      ...(r.code !== null ? { code: r.code } : {}),
+      ...(r.message !== null ? { message: r.message } : {}),
     })),
     next_cursor: more && last ? (last.fanout ? `${last.row.id}~${last.agent}` : String(last.row.id)) : null,
   };

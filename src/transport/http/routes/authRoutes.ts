@@ -11,6 +11,10 @@ import type { HttpDeps } from '../deps.js';
 import { HttpError } from '../problem.js';
 import { describe } from '../routeDocs.js';
 
+/** The `message` of an agent's 401, as the existing Wazuh agent reads it (it then stops retrying). */
+export const AGENT_INVALID_KEY = 'Invalid key';
+export const AGENT_UNKNOWN = 'Agent does not exist';
+
 export const AgentLogin = z.object({ uuid: z.string().min(1).max(64), key: z.string().min(1).max(256) });
 export const UserLogin = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(1024) });
 export const LoginBody = z.union([AgentLogin, UserLogin]);
@@ -40,10 +44,13 @@ describe({
   tags: ['authentication'],
   auth: 'anyone',
   summary: 'Agent login (compatibility alias of /login): answers just the token',
+  description:
+    'A 401 for an agent carries `message`: `"Invalid key"` (registered, wrong key) or `"Agent does not exist"` ' +
+    '(unknown uuid), on which the existing Wazuh agent stops retrying. `POST /login` with `{uuid, key}` answers the same.',
   body: { schema: AgentLogin },
   responses: {
     200: { description: 'a token', schema: z.object({ token: z.string() }) },
-    401: { description: 'unknown principal or wrong credentials' },
+    401: { description: 'unknown principal or wrong credentials; `message` is "Invalid key" or "Agent does not exist"' },
     429: { description: 'too many failed logins (`Retry-After`)' },
     503: { description: 'scale-out: an agent unknown to this node cannot be looked up in the indexer right now (`Retry-After`)' },
   },
@@ -83,13 +90,13 @@ export function authRoutes(deps: HttpDeps): Router {
    * An agent this node does not know may be registered on another node (scale-out): its key is
    * verified against the agents index's key hash, and only then is the agent imported here.
    */
-  async function verifyAgent(principalKey: string, uuid: string, key: string): Promise<boolean> {
+  async function verifyAgent(principalKey: string, uuid: string, key: string): Promise<{ ok: boolean; known: boolean }> {
     const local = findAgent(deps.journal.db, uuid)?.key_hash;
-    if (local || !deps.scaleOut) return cache.verify(principalKey, key, local);
+    if (local || !deps.scaleOut) return { ok: await cache.verify(principalKey, key, local), known: Boolean(local) };
     const indexed = await deps.scaleOut.findAgent(uuid);
     const ok = await cache.verify(principalKey, key, indexed?.key_hash);
     if (ok && indexed) await deps.scaleOut.importAgent(indexed);
-    return ok;
+    return { ok, known: Boolean(indexed) };
   }
 
   async function login(ctx: Context, body: z.infer<typeof LoginBody>): Promise<{ sub: string; role: Role }> {
@@ -102,9 +109,13 @@ export function authRoutes(deps: HttpDeps): Router {
     }
     let ok: boolean;
     let role: Role;
+    let message = 'unknown principal or wrong credentials';
     if (isAgent) {
-      ok = await verifyAgent(principalKey, body.uuid, body.key);
+      const agent = await verifyAgent(principalKey, body.uuid, body.key);
+      ok = agent.ok;
       role = 'agent';
+      // the existing Wazuh agent stops retrying on exactly these messages
+      message = agent.known ? AGENT_INVALID_KEY : AGENT_UNKNOWN;
     } else {
       const user = findUser(deps.journal.db, body.username);
       ok = await cache.verify(principalKey, body.password, user?.password_hash);
@@ -112,7 +123,7 @@ export function authRoutes(deps: HttpDeps): Router {
     }
     if (!ok) {
       deps.throttle.fail(keys);
-      throw new HttpError(401, 'Unauthorized', 'unknown principal or wrong credentials');
+      throw new HttpError(401, 'Unauthorized', isAgent ? `${message}: unknown principal or wrong credentials` : message, isAgent ? { message } : {});
     }
     deps.throttle.succeed(principalKey);
     return { sub: isAgent ? body.uuid : body.username, role };
