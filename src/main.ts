@@ -9,6 +9,7 @@ import { ingestStatefulEvents } from './commands/ingestStatefulEvents.js';
 import { ingestStatelessEvents } from './commands/ingestStatelessEvents.js';
 import { issueCommand } from './commands/issueCommand.js';
 import { markCommandDelivered } from './commands/markCommandDelivered.js';
+import { reportAgentFacts } from './commands/reportAgentFacts.js';
 import { putCatalogEntry } from './commands/putCatalogEntry.js';
 import { putGroupConfiguration } from './commands/putGroupConfiguration.js';
 import { recordCommandResult } from './commands/recordCommandResult.js';
@@ -107,6 +108,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       markCommandDelivered: markDelivered,
       putCatalogEntry: putCatalogEntry(journal),
       registerAgent: scaledOut.registerAgent,
+      reportAgentFacts: reportAgentFacts(journal),
       deleteAgent: scaledOut.deleteAgent,
       ingestStateless: ingestStatelessEvents(journal),
       ingestStateful: scaledOut.ingestStateful,

@@ -5,6 +5,7 @@ import type { GroupCommit, Tx } from '../journal/groupCommit.js';
 import { asCommandId, type AgentId } from '../journal/ids.js';
 import { AgentCommandResult, AlreadyReportedError, applyCommandResult, NotATargetError, CommandResult, outcomeOf, StatefulCommandResult, UnknownCommandError } from './recordCommandResult.js';
 import { InvalidBatchError } from './ingestStatelessEvents.js';
+import { reportFactsIn } from './reportAgentFacts.js';
 import { checkAgentLine, isObject, parseNdjson } from './parseNdjson.js';
 
 /** A stateful header line: `{id, module, collector?, operation}`. */
@@ -26,6 +27,11 @@ export const MAX_STATEFUL_ITEMS = 10_000;
  * result, so its data line must be one. Errors name the 1-based line.
  */
 export function parseStatefulBody(body: Buffer): StatefulItem[] {
+  return parseStatefulBatch(body).items;
+}
+
+/** The same, also returning the parsed agent line. */
+export function parseStatefulBatch(body: Buffer): { items: StatefulItem[]; agentLine: unknown } {
   const items: StatefulItem[] = [];
   let open: StatefulHeader | null = null;
   const parsed = parseNdjson(body, (v, i) => {
@@ -53,7 +59,7 @@ export function parseStatefulBody(body: Buffer): StatefulItem[] {
   if (!parsed.ok) throw new InvalidBatchError(parsed.line, parsed.reason);
   if (open) throw new InvalidBatchError(parsed.lines.length + 1, `item "${(open as StatefulHeader).id}" has no data line`);
   if (items.length === 0) throw new InvalidBatchError(2, 'a batch needs the agent line and at least one item');
-  return items;
+  return { items, agentLine: parsed.lines[0] };
 }
 
 /** Why a data line is no command result, in the terms of the shape it resembles. */
@@ -102,11 +108,13 @@ export interface StatefulJournaled {
  * the same transaction (the batch fails as a whole if one of them is refused).
  */
 export function ingestStatefulEvents(deps: { db: Db; commit: GroupCommit; newBatchId: () => string }) {
+  const reportFacts = reportFactsIn(deps.db);
   return (agent: AgentId, body: Buffer): Promise<StatefulJournaled> => {
-    const items = parseStatefulBody(body);
+    const { items, agentLine } = parseStatefulBatch(body);
     const batch = deps.newBatchId();
     return deps.commit.run((tx) => {
       const stored = tx.append(decideIngestStateful({ agent, batch, items }) as Entry);
+      reportFacts(tx, agent, agentLine);
       for (const item of items) {
         if (item.module === COMMAND_MODULE && item.doc) applyItemResult(deps.db, tx, agent, item);
       }

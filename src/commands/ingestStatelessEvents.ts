@@ -3,6 +3,7 @@ import type { Entry } from '../journal/entries.js';
 import type { GroupCommit } from '../journal/groupCommit.js';
 import type { AgentId } from '../journal/ids.js';
 import { checkAgentLine, isObject, parseNdjson } from './parseNdjson.js';
+import { reportFactsIn } from './reportAgentFacts.js';
 
 export class InvalidBatchError extends Error {
   constructor(readonly line: number, readonly reason: string) {
@@ -17,8 +18,13 @@ export interface StatelessAck {
   durability: 'journaled';
 }
 
-/** Validates a stateless body: agent line, then header `{module, collector}` + data object pairs. */
+/** Validates a stateless body: agent line, then header `{module, collector}` + data object pairs; returns the event count. */
 export function validateStatelessBody(body: Buffer): number {
+  return parseStatelessBody(body).events;
+}
+
+/** The same, also returning the parsed agent line. */
+export function parseStatelessBody(body: Buffer): { events: number; agentLine: unknown } {
   const parsed = parseNdjson(body, (v, i) => {
     if (i === 0) return checkAgentLine(v);
     if (!isObject(v)) return i % 2 === 1 ? 'a header must be a JSON object' : 'an event must be a JSON object';
@@ -31,7 +37,7 @@ export function validateStatelessBody(body: Buffer): number {
   const n = parsed.lines.length;
   if (n < 3) throw new InvalidBatchError(n + 1, 'a batch needs the agent line and at least one event');
   if (n % 2 === 0) throw new InvalidBatchError(n + 1, 'the last header has no event line');
-  return (n - 1) / 2;
+  return { events: (n - 1) / 2, agentLine: parsed.lines[0] };
 }
 
 export const batchId = (seq: number): string => `stateless-${seq}`;
@@ -52,13 +58,15 @@ export function ingestStatelessEvents(deps: { db: Db; commit: GroupCommit }) {
   const findKey = deps.db.prepare<[string, string], { seq: number; events: number }>(
     'SELECT seq, events FROM idempotency_keys WHERE agent = ? AND key = ?',
   );
+  const reportFacts = reportFactsIn(deps.db);
   return (agent: AgentId, body: Buffer, idempotencyKey?: string): Promise<StatelessAck> => {
-    const events = validateStatelessBody(body);
+    const { events, agentLine } = parseStatelessBody(body);
     return deps.commit.run((tx) => {
       const previous = idempotencyKey ? findKey.get(agent, idempotencyKey) : undefined;
       const decision = decideIngestStateless(previous, { agent, body, events, idempotencyKey });
       if ('replay' in decision) return decision.replay;
       const stored = tx.append(decision.entry);
+      reportFacts(tx, agent, agentLine);
       return { batch: batchId(stored.seq), seq: stored.seq, events, durability: 'journaled' };
     });
   };

@@ -8,6 +8,10 @@ export interface AgentRow {
   registered_at: number;
   last_seen: number | null;
   last_event_seq: number | null;
+  type?: string | null;
+  version?: string | null;
+  /** JSON text of the reported host object. */
+  host?: string | null;
 }
 
 const statements = new WeakMap<Db, ReturnType<typeof prepare>>();
@@ -65,6 +69,29 @@ export interface AgentView {
   last_seen: string | null;
   last_event_seq: number | null;
   registered_at: string;
+  type: string | null;
+  version: string | null;
+  host: HostView | null;
+}
+
+/** The host facts as operators see them: every member present (null or [] when not reported). */
+export interface HostView {
+  hostname: string | null;
+  architecture: string | null;
+  ip: string[];
+  os: { name: string | null; version: string | null; type: string | null; platform?: string };
+}
+
+function hostView(text: string | null): HostView | null {
+  if (text === null) return null;
+  const h = JSON.parse(text) as { hostname?: string; architecture?: string; ip?: string[]; os?: { name?: string; version?: string; type?: string; platform?: string } };
+  const os = h.os ?? {};
+  return {
+    hostname: h.hostname ?? null,
+    architecture: h.architecture ?? null,
+    ip: h.ip ?? [],
+    os: { name: os.name ?? null, version: os.version ?? null, type: os.type ?? null, ...(os.platform !== undefined ? { platform: os.platform } : {}) },
+  };
 }
 
 /** Seen within this window (or holding a stream open) = active. */
@@ -87,5 +114,8 @@ export function agentView(row: AgentRow, live: { connected: boolean; seenAt: num
     last_seen: lastSeen === null ? null : new Date(lastSeen).toISOString(),
     last_event_seq: row.last_event_seq,
     registered_at: new Date(row.registered_at).toISOString(),
+    type: row.type ?? null,
+    version: row.version ?? null,
+    host: hostView(row.host ?? null),
   };
 }

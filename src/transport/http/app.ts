@@ -4,7 +4,8 @@ import { authenticate, requireRole } from './auth.js';
 import type { HttpDeps } from './deps.js';
 import { problemJson } from './problem.js';
 import { agentsRoutes } from './routes/agentsRoutes.js';
-import { authRoutes } from './routes/authRoutes.js';
+import { authRoutes, createLogin } from './routes/authRoutes.js';
+import { enrollmentRoutes } from './routes/enrollmentRoutes.js';
 import { auditRoutes } from './routes/auditRoutes.js';
 import { catalogRoutes } from './routes/catalogRoutes.js';
 import { commandsRoutes } from './routes/commandsRoutes.js';
@@ -33,15 +34,17 @@ export function createApp(deps: HttpDeps): { app: Koa; router: Router; rootRoute
   });
   const guard = (...roles: Role[]): Middleware[] => [auth, requireRole(...roles)];
 
+  const login = createLogin(deps);
   const router = new Router({ prefix: BASE_PATH });
-  for (const r of [healthRoutes(deps), authRoutes(deps), agentsRoutes(deps, guard), eventsRoutes(deps, guard), groupsRoutes(deps, guard), configurationRoutes(deps, guard), packagesRoutes(deps, guard), opsRoutes(), commandsRoutes(deps, guard), catalogRoutes(deps, guard), auditRoutes(deps, guard), statefulRoutes(deps, guard), journalRoutes(deps, guard), deadLetterRoutes(deps, guard)]) {
+  for (const r of [healthRoutes(deps), authRoutes(deps, login), agentsRoutes(deps, guard), eventsRoutes(deps, guard), groupsRoutes(deps, guard), configurationRoutes(deps, guard), packagesRoutes(deps, guard), opsRoutes(), commandsRoutes(deps, guard), catalogRoutes(deps, guard), auditRoutes(deps, guard), statefulRoutes(deps, guard), journalRoutes(deps, guard), deadLetterRoutes(deps, guard)]) {
     router.use(r.routes());
   }
 
   // Not thrown: the router sets 405 + Allow (or 501 for unknown methods), problemJson answers 405 for both.
   const allowed = { throw: false };
-  // Routes outside /api/v1 (GET /metrics).
+  // Routes outside /api/v1: GET /metrics, and the existing Wazuh agent's enrollment (it keeps only scheme, host and port).
   const rootRouter = metricsRoutes(deps, guard);
+  rootRouter.use(enrollmentRoutes(deps, guard, login).routes());
 
   app.use(requestLog({ logger: deps.logger, metrics: deps.metrics, presence: deps.presence }));
   app.use(

@@ -3,6 +3,7 @@ import type { ingestStatelessEvents } from '../../commands/ingestStatelessEvents
 import type { ingestStatefulEvents } from '../../commands/ingestStatefulEvents.js';
 import type { Drain } from '../../pipelines/drain.js';
 import type { registerAgent } from '../../commands/registerAgent.js';
+import type { reportAgentFacts } from '../../commands/reportAgentFacts.js';
 import type { deleteAgent } from '../../commands/deleteAgent.js';
 import type { issueCommand } from '../../commands/issueCommand.js';
 import type { markCommandDelivered } from '../../commands/markCommandDelivered.js';
@@ -47,6 +48,7 @@ export interface HttpDeps {
     markCommandDelivered: ReturnType<typeof markCommandDelivered>;
     putCatalogEntry: ReturnType<typeof putCatalogEntry>;
     registerAgent: ReturnType<typeof registerAgent>;
+    reportAgentFacts: ReturnType<typeof reportAgentFacts>;
     deleteAgent: ReturnType<typeof deleteAgent>;
     ingestStateless: ReturnType<typeof ingestStatelessEvents>;
     ingestStateful: ReturnType<typeof ingestStatefulEvents>;

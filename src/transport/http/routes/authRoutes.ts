@@ -82,8 +82,13 @@ function createVerifiedCache(max = 50_000) {
   };
 }
 
-export function authRoutes(deps: HttpDeps): Router {
-  const router = new Router();
+export type Login = (ctx: Context, body: z.infer<typeof LoginBody>) => Promise<{ sub: string; role: Role }>;
+
+/**
+ * The one credential check (throttled, scrypt behind a cache), shared by `/login`,
+ * `/authentication` and the enrollment routes: resolves with the principal, or throws 401/429.
+ */
+export function createLogin(deps: HttpDeps): Login {
   const cache = createVerifiedCache();
 
   /**
@@ -128,6 +133,11 @@ export function authRoutes(deps: HttpDeps): Router {
     deps.throttle.succeed(principalKey);
     return { sub: isAgent ? body.uuid : body.username, role };
   }
+  return login;
+}
+
+export function authRoutes(deps: HttpDeps, login: Login): Router {
+  const router = new Router();
 
   router.post('/login', async (ctx) => {
     const { sub, role } = await login(ctx, await readJson(ctx, LoginBody));
