@@ -129,7 +129,7 @@ stateful('bad bodies get 400 naming the line and journal nothing', async (ctx) =
   }
   const badWait = await post(ctx, [AGENT_LINE, { id: 'x', module: m, operation: 'delete' }], '?wait=61');
   assert.is(badWait.status, 400);
-  const wrongType = await call('POST', `${ctx.server.api}/events/stateful`, { token: ctx.agent, json: {} });
+  const wrongType = await call('POST', `${ctx.server.api}/events/stateful`, { token: ctx.agent, body: '{}', type: 'text/plain' });
   assert.is(wrongType.status, 415);
   const notAgent = await post(ctx, [AGENT_LINE, { id: 'x', module: m, operation: 'delete' }], '', ctx.operator);
   assert.is(notAgent.status, 403);
