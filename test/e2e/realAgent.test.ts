@@ -18,7 +18,7 @@ import { assertAgentRuns, createAgentHome, SHARED_DIR, type AgentHome } from '..
  */
 process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0'; // the server's self-signed pair; this process talks to nothing else over TLS
 
-const OPENSEARCH_URL = process.env.OPENSEARCH_URL;
+const OPENSEARCH_URL: string = process.env.OPENSEARCH_URL ?? '';
 if (!OPENSEARCH_URL) throw new Error('OPENSEARCH_URL is not set: run this file through scripts/test.mjs (it starts OpenSearch)');
 const PASSWORD = 'an operator password for enrolling';
 
@@ -96,7 +96,15 @@ function requestLines(server: ServerProcess): Array<{ method: string; path: stri
 const RealAgent = suite<World>('the real Wazuh agent, end to end');
 
 RealAgent.before(async (w) => {
-  assertAgentRuns();
+  // uvu fails every test without a word when `before` throws: say why
+  await setUp(w).catch((err: unknown) => {
+    console.error('setting up the real-agent world failed:', err);
+    throw err;
+  });
+});
+
+async function setUp(w: World): Promise<void> {
+  assertAgentRuns(); // fails (never skips) when the binary cannot run here, saying how to install its runtime
   w.etcExisted = existsSync('/etc/wazuh-agent');
   w.sharedBackup = null;
   if (existsSync(SHARED_DIR) && readdirSync(SHARED_DIR).length > 0) {
@@ -107,7 +115,7 @@ RealAgent.before(async (w) => {
   w.dataDir = tempDir();
   await addUser(w.dataDir, 'enroller', 'operator', PASSWORD);
   w.engine = await startEngine();
-  for (const index of ['wazuh-states-inventory-*', 'wazuh-states-command']) await fetch(`${OPENSEARCH_URL}/${index}`, { method: 'DELETE' });
+  for (const index of ['wazuh-states-inventory-*', 'wazuh-states-command']) await fetch(`${OPENSEARCH_URL}/${index}`, { method: 'DELETE' }).catch(() => {});
   w.server = await spawnServer(w.dataDir, {
     COMMS_API_INSECURE_HTTP: '0',
     COMMS_API_ENGINE_SOCKET: w.engine.socket,
@@ -117,7 +125,7 @@ RealAgent.before(async (w) => {
   assert.match(w.server.url, /^https:/);
   w.operator = await login(w.server.api, { username: 'enroller', password: PASSWORD });
   w.agent = createAgentHome({ serverUrl: w.server.url });
-});
+}
 
 RealAgent.after(async (w) => {
   await w.agent?.stop();
