@@ -59,9 +59,11 @@ async function linesAtEngine(engine: EngineHandle): Promise<string[]> {
   return out;
 }
 
-async function osCount(index: string): Promise<number> {
+/** Documents in `index` (of one agent when `agent` is given: `agent.id`, set by the server from the token). */
+async function osCount(index: string, agent?: string): Promise<number> {
   await fetch(`${OPENSEARCH_URL}/${index}/_refresh`, { method: 'POST' });
-  const r = await fetch(`${OPENSEARCH_URL}/${index}/_count`);
+  const query = agent ? { query: { term: { 'agent.id.keyword': agent } } } : { query: { match_all: {} } };
+  const r = await fetch(`${OPENSEARCH_URL}/${index}/_count`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(query) });
   if (r.status === 404) return 0;
   return ((await r.json()) as { count: number }).count;
 }
@@ -168,7 +170,7 @@ RealAgent('its log lines reach the engine, and its inventory the platform\'s ind
     return lines.every((l) => seen.includes(l));
   }, 180_000, w);
   for (const index of ['wazuh-states-inventory-packages', 'wazuh-states-inventory-system']) {
-    await until(`documents in ${index}`, async () => (await osCount(index)) > 0, 240_000, w);
+    await until(`documents of the agent in ${index}`, async () => (await osCount(index, w.uuid)) > 0, 240_000, w);
   }
   const agent = (await call('GET', `${w.server.api}/agents/${w.uuid}`, { token: w.operator })).body;
   assert.is(agent.status, 'active');
