@@ -16,6 +16,7 @@ WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/bin ./bin
+COPY console ./console
 COPY package.json ./
 RUN mkdir -p /data && chown node:node /data
 USER node

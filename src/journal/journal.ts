@@ -32,6 +32,8 @@ export function openJournal(opts: JournalOptions) {
   return {
     file,
     db,
+    /** Writes are refused (503) once the journal's pages in use reach this size (`size_bytes` of the stats). */
+    quotaBytes: opts.quotaBytes,
     commit,
     reader: createJournalReader(db),
     checkpoints: createCheckpoints(db),

@@ -19,6 +19,7 @@ import { groupsRoutes } from './routes/groupsRoutes.js';
 import { metricsRoutes, opsRoutes } from './routes/opsRoutes.js';
 import { packagesRoutes } from './routes/packagesRoutes.js';
 import { requestLog } from './middleware/requestLog.js';
+import { consoleAssets } from './middleware/consoleAssets.js';
 import type { Role } from '../../security/tokens.js';
 
 export const BASE_PATH = '/api/v1';
@@ -52,6 +53,7 @@ export function createApp(deps: HttpDeps): { app: Koa; router: Router; rootRoute
       onServerError: (err, ctx) => deps.logger.error({ err, reqId: ctx.state.requestId, method: ctx.method, path: ctx.path }, 'request failed'),
     }),
   );
+  app.use(consoleAssets());
   app.use(router.routes());
   app.use(router.allowedMethods(allowed));
   app.use(rootRouter.routes());

@@ -63,6 +63,7 @@ describe({
   tags: ['operations'],
   auth: ['operator', 'auditor'],
   summary: 'Journal head, size, per-sink checkpoints and lag, pipelines, dead letters',
+  description: '`size_bytes` (pages in use) is what `quota_bytes` (COMMS_API_JOURNAL_MAX_BYTES) limits; `file_bytes` is the database and WAL files on disk.',
   responses: { 200: { description: 'the statistics' } },
 });
 describe({
@@ -93,6 +94,7 @@ export function journalRoutes(deps: HttpDeps, guard: (...roles: Role[]) => Middl
   router.get('/journal/stats', ...guard('operator', 'auditor'), (ctx) => {
     ctx.body = {
       ...journalStats(deps.journal.db, deps.journal.file),
+      quota_bytes: deps.journal.quotaBytes,
       pipelines: deps.drain.pipelines(),
       indexer: deps.drain.indexerHealth(),
     };
