@@ -1,5 +1,6 @@
 # comms-api: one node with everything embedded (SQLite journal and read models in /data).
-FROM node:20-bookworm-slim AS build
+# Node 22 LTS (supported until April 2027); the code itself still runs on Node 20 (package.json engines, CI).
+FROM node:22-bookworm-slim AS build
 WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
@@ -7,7 +8,7 @@ COPY src ./src
 COPY bin ./bin
 RUN npm ci --no-audit --no-fund && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+FROM node:22-bookworm-slim
 ENV NODE_ENV=production \
     COMMS_API_DATA_DIR=/data \
     COMMS_API_HOST=0.0.0.0 \

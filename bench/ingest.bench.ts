@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   const cli = join(ROOT, 'bin/comms-api.js');
   const add = spawnReady(process.execPath, [cli, 'agents', 'add', '--uuid', 'bench', '--key', KEY], /\{.*\}/, env);
   await add.started;
-  const server = spawnReady(process.execPath, [cli, 'serve'], /serving on (\S+)/, env);
+  const server = spawnReady(process.execPath, [cli, 'serve'], /serving on ([^\s"]+)/, env);
   const url = (await server.started)[1]!;
   const baselineDir = join(dir, 'baseline');
   (await import('node:fs')).mkdirSync(baselineDir);

@@ -73,7 +73,8 @@ if (needsOpenSearch && !process.env.OPENSEARCH_URL) {
     return tsImport('../test/support/opensearch/node.ts', import.meta.url);
   });
   try {
-    os = await startOpenSearch();
+    // generous: a changed launcher is rebuilt first (prepare.sh, minutes on a loaded machine)
+    os = await startOpenSearch({ startTimeoutMs: 900_000 });
     env.OPENSEARCH_URL = os.url;
     process.stdout.write(`OpenSearch ready at ${os.url}\n`);
   } catch (err) {

@@ -1,178 +1,42 @@
-import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, type Config } from './config.js';
-import { createUser, CreateUser } from './commands/createUser.js';
-import { registerAgent, RegisterAgent } from './commands/registerAgent.js';
-import { openJournal } from './journal/journal.js';
-import { journalStats } from './journal/journalStats.js';
-import { verifyChain } from './journal/verifyChain.js';
-import { startServer } from './main.js';
-import { deadLettersCommand, pruneCommand, replayCommand } from './replay/drainCli.js';
-import { ZodError } from 'zod';
+import { createRequire } from 'node:module';
+import { CommanderError } from 'commander';
+import { buildProgram, exitCode } from './cli/program.js';
 
-const USAGE = `usage: comms-api [--config FILE] <command>
+/**
+ * The `comms-api` command: commander parses, each subcommand's action loads what it needs.
+ * Exit codes: 0 ok, 1 failure, 2 usage (a missing or bad flag, an unknown command).
+ */
+const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
-commands:
-  serve                                   run the server
-  agents add --uuid U --key K [--name N] [--groups a,b]
-                                          register an agent; prints it as JSON
-  users add NAME --role operator|auditor  create a user; the password is read from stdin
-  journal stats                           sizes, head, per-sink checkpoints and lags
-  journal verify                          check the hash chain
-  journal prune [--before-seq N] [--older-than DAYS] [--max-bytes B]
-                                          remove a prefix every sink acknowledged; the chain stays verifiable
-  replay --to engine [--from-seq N] [--to-seq M] [--since ISO] [--until ISO] [--agent U] [--dry-run] [--rate EPS]
-                                          send a journal range to the engine again; prints a summary
-  dead-letters list [--sink S] [--all]    items a sink refused, with the reason
-  dead-letters retry ID                   send one again
-`;
-
-class UsageError extends Error {}
-
-function config(values: { config?: string | undefined }): Config {
-  return loadConfig(process.env, values.config);
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
-}
-
-async function serve(cfg: Config): Promise<void> {
-  const server = await startServer(cfg);
-  process.stdout.write(`comms-api serving on ${server.url}\n`);
-  let signals = 0;
-  const onSignal = (sig: string) => {
-    signals += 1;
-    if (signals > 1) process.exit(1);
-    server.stop().then(
-      () => process.exit(0),
-      (err) => {
-        process.stderr.write(`stop failed after ${sig}: ${(err as Error).message}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => onSignal('SIGTERM'));
-  process.on('SIGINT', () => onSignal('SIGINT'));
-}
-
-async function agentsAdd(cfg: Config, args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: { uuid: { type: 'string' }, key: { type: 'string' }, name: { type: 'string' }, groups: { type: 'string' } },
-  });
-  const cmd = RegisterAgent.parse({
-    uuid: values.uuid,
-    key: values.key,
-    name: values.name,
-    groups: values.groups ? values.groups.split(',').filter(Boolean) : undefined,
-  });
-  const journal = openJournal({ dataDir: cfg.dataDir, quotaBytes: cfg.journalMaxBytes });
-  try {
-    const agent = await registerAgent(journal)(cmd, 'cli');
-    process.stdout.write(`${JSON.stringify(agent)}\n`);
-  } finally {
-    await journal.close();
-  }
-}
-
-async function usersAdd(cfg: Config, args: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { role: { type: 'string' } } });
-  if (positionals.length !== 1) throw new UsageError('users add takes exactly one NAME');
-  const cmd = CreateUser.parse({ name: positionals[0], role: values.role, password: await readStdin() });
-  const journal = openJournal({ dataDir: cfg.dataDir, quotaBytes: cfg.journalMaxBytes });
-  try {
-    process.stdout.write(`${JSON.stringify(await createUser(journal)(cmd, 'cli'))}\n`);
-  } finally {
-    await journal.close();
-  }
-}
-
-async function journalCommand(cfg: Config, args: string[]): Promise<number> {
-  const journal = openJournal({ dataDir: cfg.dataDir, quotaBytes: cfg.journalMaxBytes });
-  try {
-    switch (args[0]) {
-      case 'stats':
-        process.stdout.write(`${JSON.stringify(journalStats(journal.db, journal.file), null, 2)}\n`);
-        return 0;
-      case 'verify': {
-        const result = verifyChain(journal.db, (n) => process.stderr.write(`\rverified ${n} entries`));
-        process.stderr.write('\r');
-        process.stdout.write(`${JSON.stringify(result)}\n`);
-        return result.ok ? 0 : 1;
-      }
-      case 'prune':
-        return await pruneCommand(cfg, journal, args.slice(1));
-      default:
-        throw new UsageError(`unknown journal command: ${args[0] ?? '(none)'}`);
-    }
-  } finally {
-    await journal.close();
-  }
+async function errorText(err: unknown): Promise<{ text: string; code: number }> {
+  const { ApiError, UsageError, describeError } = await import('./cli/errors.js');
+  if (err instanceof UsageError) return { text: err.message, code: 2 };
+  if (err instanceof ApiError) return { text: err.message, code: 1 };
+  const name = (err as { name?: string })?.name;
+  // bad values of the data-folder commands' flags (zod) and of the config are the operator's input
+  const usage = name === 'ZodError' || name === 'ConfigError' || (err as { code?: string })?.code?.startsWith('ERR_PARSE_ARGS');
+  return { text: describeError(err), code: usage ? 2 : 1 };
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-    allowPositionals: true,
-    strict: false,
-  });
-  const rest = argv.filter((a, i) => a !== '--config' && argv[i - 1] !== '--config' && !a.startsWith('--config='));
-  const [command, sub] = positionals as string[];
-  if (values.help || !command) {
-    process.stdout.write(USAGE);
-    return command || values.help ? 0 : 2;
+  const program = buildProgram(version);
+  if (argv.length === 0) {
+    program.outputHelp({ error: true });
+    return 2;
   }
-  const cfg = config(values as { config?: string });
-  const after = (word: string) => rest.slice(rest.indexOf(word) + 1);
-  switch (command) {
-    case 'serve':
-      await serve(cfg);
-      return -1;
-    case 'agents':
-      if (sub !== 'add') throw new UsageError(`unknown agents command: ${sub ?? '(none)'}`);
-      await agentsAdd(cfg, after('add'));
-      return 0;
-    case 'users':
-      if (sub !== 'add') throw new UsageError(`unknown users command: ${sub ?? '(none)'}`);
-      await usersAdd(cfg, after('add'));
-      return 0;
-    case 'journal':
-      return journalCommand(cfg, after('journal'));
-    case 'replay':
-    case 'dead-letters': {
-      const journal = openJournal({ dataDir: cfg.dataDir, quotaBytes: cfg.journalMaxBytes });
-      try {
-        const run = command === 'replay' ? replayCommand : deadLettersCommand;
-        return await run(cfg, journal, after(command));
-      } finally {
-        await journal.close();
-      }
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? 0 : 2;
     }
-    default:
-      throw new UsageError(`unknown command: ${command}`);
+    const { text, code } = await errorText(err);
+    process.stderr.write(`comms-api: ${text}\n`);
+    return code;
   }
 }
 
-export function describeError(err: unknown): string {
-  if (err instanceof ZodError) {
-    const i = err.issues[0]!;
-    return `invalid ${i.path.join('.') || 'input'}: ${i.message}`;
-  }
-  if (err instanceof ConfigError || err instanceof UsageError) return err.message;
-  if (err instanceof TypeError && (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) return err.message;
-  return (err as Error).message ?? String(err);
-}
-
-main(process.argv.slice(2)).then(
-  (code) => {
-    if (code >= 0) process.exitCode = code;
-  },
-  (err) => {
-    process.stderr.write(`comms-api: ${describeError(err)}\n`);
-    if (err instanceof UsageError) process.stderr.write(USAGE);
-    process.exitCode = err instanceof UsageError ? 2 : 1;
-  },
-);
+main(process.argv.slice(2)).then((code) => {
+  if (code >= 0) process.exitCode = code;
+});

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { closest, distance } from 'fastest-levenshtein';
 import { z } from 'zod';
 
-/** Environment variable → config key. Documented in the README and API.md. */
-const ENV = {
+/** Environment variable → config key. Documented in the README (a test checks the table against this). */
+export const ENV = {
   COMMS_API_DATA_DIR: 'dataDir',
   COMMS_API_HOST: 'host',
   COMMS_API_PORT: 'port',
@@ -12,6 +13,13 @@ const ENV = {
   COMMS_API_INSECURE_HTTP: 'insecureHttp',
   COMMS_API_ENGINE_SOCKET: 'engineSocket',
   COMMS_API_INDEXER_URL: 'indexerUrl',
+  COMMS_API_INDEXER_CA: 'indexerCa',
+  COMMS_API_INDEXER_CERT: 'indexerCert',
+  COMMS_API_INDEXER_KEY: 'indexerKey',
+  COMMS_API_INDEXER_USERNAME: 'indexerUsername',
+  COMMS_API_INDEXER_PASSWORD: 'indexerPassword',
+  COMMS_API_METRICS_HOST: 'metricsHost',
+  COMMS_API_METRICS_PORT: 'metricsPort',
   COMMS_API_ADMIN_SOCKET: 'adminSocket',
   COMMS_API_TOKEN_TTL: 'tokenTtl',
   COMMS_API_JWT_PRIVATE_KEY: 'jwtPrivateKey',
@@ -41,6 +49,16 @@ export const ConfigSchema = z.object({
   insecureHttp: bool.default(false),
   engineSocket: z.string().min(1).optional(),
   indexerUrl: z.url({ protocol: /^https?$/ }).optional(),
+  /** PEM file of the CA that signed the indexer's certificate (TLS is always verified). */
+  indexerCa: z.string().min(1).optional(),
+  /** PEM files of a client certificate and its key, for an indexer that authenticates certificates. */
+  indexerCert: z.string().min(1).optional(),
+  indexerKey: z.string().min(1).optional(),
+  indexerUsername: z.string().min(1).optional(),
+  indexerPassword: z.string().min(1).optional(),
+  /** The metrics-only listener (plain HTTP, GET /metrics without credentials); no port = none. */
+  metricsHost: z.string().min(1).default('127.0.0.1'),
+  metricsPort: int(0, 65535).optional(),
   adminSocket: z.string().min(1).optional(),
   tokenTtl: int(10, 7 * 24 * 3600).default(900),
   jwtPrivateKey: z.string().min(1).optional(),
@@ -63,22 +81,43 @@ export type Config = Omit<z.infer<typeof ConfigSchema>, 'engineSocket' | 'adminS
 
 export class ConfigError extends Error {}
 
+const KEYS = Object.keys(ConfigSchema.shape);
+
+/** A config-file key the schema does not know: an error naming it, with the closest known key when it is a typo. */
+function unknownKey(file: string, key: string): ConfigError {
+  const near = closest(key, KEYS);
+  const hint = distance(key.toLowerCase(), near.toLowerCase()) <= 2 ? ` (did you mean "${near}"?)` : '';
+  return new ConfigError(`config file ${file}: unknown key "${key}"${hint}`);
+}
+
+/** The JSON config file: an object of known keys; `null` stands for "unset" (as in config.example.json). */
+function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${file}: ${(err as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new ConfigError(`config file ${file} is not valid JSON`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError(`config file ${file} must hold a JSON object`);
+  }
+  const raw: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(parsed)) {
+    if (!KEYS.includes(key)) throw unknownKey(file, key);
+    if (value !== null) raw[key] = value;
+  }
+  return raw;
+}
+
 /** Reads the optional JSON config file, then lets environment variables override it. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, file?: string): Config {
-  const raw: Record<string, unknown> = {};
-  if (file) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new ConfigError(`cannot read config file ${file}: ${(err as Error).message}`);
-    }
-    try {
-      Object.assign(raw, JSON.parse(text));
-    } catch {
-      throw new ConfigError(`config file ${file} is not valid JSON`);
-    }
-  }
+  const raw: Record<string, unknown> = file ? readConfigFile(file) : {};
   for (const [name, key] of Object.entries(ENV)) {
     const value = env[name];
     if (value !== undefined && value !== '') raw[key] = value;

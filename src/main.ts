@@ -8,17 +8,25 @@ import { createExpiryScheduler, expireCommands } from './commands/expireCommands
 import { ingestStatefulEvents } from './commands/ingestStatefulEvents.js';
 import { ingestStatelessEvents } from './commands/ingestStatelessEvents.js';
 import { issueCommand } from './commands/issueCommand.js';
+import { cancelCommand } from './commands/cancelCommand.js';
+import { createUser } from './commands/createUser.js';
+import { userLifecycle } from './commands/userLifecycle.js';
+import { createApiKey, revokeApiKey } from './commands/apiKeys.js';
 import { markCommandDelivered } from './commands/markCommandDelivered.js';
 import { reportAgentFacts } from './commands/reportAgentFacts.js';
 import { putCatalogEntry } from './commands/putCatalogEntry.js';
 import { putGroupConfiguration } from './commands/putGroupConfiguration.js';
 import { recordCommandResult } from './commands/recordCommandResult.js';
 import { registerAgent } from './commands/registerAgent.js';
-import { storePackage } from './commands/storePackage.js';
+import { deletePackage, storePackage } from './commands/storePackage.js';
+import { discardDeadLetter } from './commands/retryDeadLetter.js';
 import type { Config } from './config.js';
 import { openJournal } from './journal/journal.js';
-import { createLogger } from './logger.js';
+import { announce, createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
+import { agentStatusCounts } from './queries/agents.js';
+import { openDeadLetterCounts } from './queries/backlog.js';
+import { packageVersion } from './version.js';
 import { createPackageStore } from './packages/packageStore.js';
 import { createCommandsDeliveryPipeline } from './pipelines/commandsDelivery.js';
 import { createDrain } from './pipelines/drain.js';
@@ -29,11 +37,15 @@ import { createThrottle } from './security/throttle.js';
 import { createTokenIssuer, loadSigningKeys } from './security/tokens.js';
 import { createApp } from './transport/http/app.js';
 import type { HttpDeps } from './transport/http/deps.js';
+import { indexerConnection } from './transport/indexer/indexerConnection.js';
 import { openListeners } from './transport/listeners.js';
+import { openMetricsListener } from './transport/metricsListener.js';
 import { createSseHub } from './transport/sse/hub.js';
 
 export interface RunningServer {
   url: string;
+  /** The metrics-only listener's base URL, when `metricsPort` is set. */
+  metricsUrl?: string;
   /** The routers (for the OpenAPI coverage test). */
   routers: Router[];
   stop(): Promise<void>;
@@ -42,8 +54,10 @@ export interface RunningServer {
 /** The composition root: reads nothing global but `config`, wires everything, owns start and stop. */
 export async function startServer(config: Config): Promise<RunningServer> {
   const logger = createLogger(config.logLevel);
+  // read (and checked) before anything is opened: a missing CA or key file stops start-up
+  const indexer = indexerConnection(config);
   mkdirSync(config.dataDir, { recursive: true });
-  const metrics = createMetrics();
+  const metrics = createMetrics({ version: packageVersion() });
   const journal = openJournal({
     dataDir: config.dataDir,
     quotaBytes: config.journalMaxBytes,
@@ -54,6 +68,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
     headSeq: () => journal.reader.headSeq(),
     journalBytes: () => journal.commit.sizeBytes(),
     checkpoints: () => journal.checkpoints.all(),
+    journalQuotaBytes: () => config.journalMaxBytes,
+    openDeadLetters: openDeadLetterCounts(journal.db),
   });
   const packages = createPackageStore(join(config.dataDir, 'packages'));
   const keys = loadSigningKeys(config.dataDir, config.jwtPrivateKey, config.jwtPublicKey);
@@ -77,10 +93,10 @@ export async function startServer(config: Config): Promise<RunningServer> {
     onError: (err) => logger.warn({ err }, 'journaling command deliveries failed'),
   }).subscribe({ error: (err) => logger.error({ err }, 'commands pipeline stopped') });
   // The journal's way out: engine and indexer pipelines, dead letters, replays, retention.
-  const drain = createDrain({ journal, config, logger });
+  const drain = createDrain({ journal, config, logger, observer: metrics });
   // Scale-out (with an indexer URL): follow the shared indices, find other nodes' agents and commands.
-  const scaleOut = config.indexerUrl
-    ? createScaleOut({ journal, hub, indexerUrl: config.indexerUrl, onError: (message, err) => logger.warn({ err }, message) })
+  const scaleOut = indexer
+    ? createScaleOut({ journal, hub, indexer, onError: (message, err) => logger.warn({ err }, message) })
     : null;
   const local = {
     issueCommand: issueCommand(journal),
@@ -104,6 +120,11 @@ export async function startServer(config: Config): Promise<RunningServer> {
     presence,
     commands: {
       issueCommand: scaledOut.issueCommand,
+      cancelCommand: cancelCommand(journal),
+      createUser: createUser(journal),
+      userLifecycle: userLifecycle(journal),
+      createApiKey: createApiKey(journal),
+      revokeApiKey: revokeApiKey(journal),
       recordCommandResult: scaledOut.recordCommandResult,
       markCommandDelivered: markDelivered,
       putCatalogEntry: putCatalogEntry(journal),
@@ -114,6 +135,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
       ingestStateful: scaledOut.ingestStateful,
       putGroupConfiguration: putGroupConfiguration(journal),
       storePackage: storePackage({ ...journal, store: packages }),
+      deletePackage: deletePackage({ ...journal, store: packages }),
+      discardDeadLetter: discardDeadLetter(journal),
     },
     drain,
     scaleOut: scaleOut?.lookups ?? null,
@@ -127,12 +150,25 @@ export async function startServer(config: Config): Promise<RunningServer> {
     }),
   };
   const { app, router, rootRouter } = createApp(deps);
-  metrics.setSources({ openStreams: () => hub.streamCount(), pipelines: () => deps.readiness().pipelines });
+  metrics.setSources({
+    openStreams: () => hub.streamCount(),
+    longPolls: () => hub.waitingCount(),
+    pipelines: () => deps.readiness().pipelines,
+    backlogs: () => drain.backlogs(),
+    agents: () => agentStatusCounts(journal.db, { connected: (a) => hub.isConnected(a), seenAt: (a) => presence.lastSeen(a) }, Date.now()),
+  });
   const handler = app.callback();
 
   const listeners = await openListeners(config, handler);
   const url = listeners.url;
-  logger.info({ url, dataDir: config.dataDir, adminSocket: config.adminSocket }, 'comms-api listening');
+  const metricsListener =
+    config.metricsPort !== undefined
+      ? await openMetricsListener({ host: config.metricsHost, port: config.metricsPort }, metrics).catch(async (err: unknown) => {
+          await listeners.close(0);
+          throw err;
+        })
+      : null;
+  announce(logger, { url, dataDir: config.dataDir, adminSocket: config.adminSocket, ...(metricsListener ? { metricsUrl: metricsListener.url } : {}) }, `comms-api serving on ${url}`);
   const drainRun = drain.run$.subscribe({ error: (err) => logger.error({ err }, 'drain pipelines stopped') });
   const scaleOutRun = scaleOut?.run$.subscribe({ error: (err) => logger.error({ err }, 'index followers stopped') });
 
@@ -147,7 +183,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       const drained = drain.stop();
       hub.close();
       expiry.stop();
-      await listeners.close();
+      await Promise.all([listeners.close(), metricsListener?.close()]);
       commandsDelivery.unsubscribe();
       await drained;
       await scaleOut?.close();
@@ -156,5 +192,5 @@ export async function startServer(config: Config): Promise<RunningServer> {
     })();
     return stopping;
   }
-  return { url, stop, routers: [router, rootRouter] };
+  return { url, stop, routers: [router, rootRouter], ...(metricsListener ? { metricsUrl: metricsListener.url } : {}) };
 }

@@ -35,7 +35,7 @@ export async function startCommsApi(dataDir: string, extra: Record<string, strin
   const env = serverEnv(dataDir, extra);
   // BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server under test
   const extraArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const server = spawnReady(process.execPath, [...extraArgs, ...nodeArgs, CLI, 'serve'], /serving on (\S+)/, env);
+  const server = spawnReady(process.execPath, [...extraArgs, ...nodeArgs, CLI, 'serve'], /serving on ([^\s"]+)/, env);
   const url = (await server.started)[1]!;
   const adminSocket = env.COMMS_API_ADMIN_SOCKET!;
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });

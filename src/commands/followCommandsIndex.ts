@@ -5,7 +5,7 @@ import { targetState, type TargetState } from '../queries/commands.js';
 import { INDEXER_ACTOR, type CommandDoc } from '../transport/indexer/indexedDocs.js';
 
 const OPEN: readonly TargetState[] = ['pending', 'delivered'];
-const TERMINAL: readonly TargetState[] = ['success', 'failure', 'expired'];
+const TERMINAL: readonly TargetState[] = ['success', 'failure', 'expired', 'cancelled'];
 
 /**
  * Pure: the CommandImported entry for one target of a command issued on another node, or
@@ -71,7 +71,7 @@ export function decideFollowCommandDoc(
     return imported ? [imported] : [];
   }
   if (!OPEN.includes(local.state)) return [];
-  if (TERMINAL.includes(doc.state)) return [observedState(doc as CommandDoc & { state: 'success' | 'failure' | 'expired' })];
+  if (TERMINAL.includes(doc.state)) return [observedState(doc as CommandDoc & { state: 'success' | 'failure' | 'expired' | 'cancelled' })];
   if (doc.state === 'delivered' && local.state === 'pending' && !here.connected) {
     return [observedState(doc as CommandDoc & { state: 'delivered' })];
   }

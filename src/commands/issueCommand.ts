@@ -6,6 +6,7 @@ import type { Entry } from '../journal/entries.js';
 import type { GroupCommit } from '../journal/groupCommit.js';
 import { asCommandId, GroupName, type CommandId } from '../journal/ids.js';
 import { findCatalogEntry, type CatalogEntryDto } from '../queries/catalog.js';
+import { findPackage } from '../queries/packages.js';
 import { agentExists, allAgents, groupMembers } from '../queries/commands.js';
 import { MAX_TIMEOUT_SECONDS, TargetType } from './putCatalogEntry.js';
 
@@ -54,7 +55,7 @@ export function decideIssueCommand(
   cmd: IssueCommand,
   def: CatalogEntryDto | undefined,
   resolve: ResolveTarget,
-  at: { id: CommandId; now: number; actor: string },
+  at: { id: CommandId; now: number; actor: string; packageExists?: (name: string) => boolean },
 ): Entry[] {
   if (!def) throw new UnknownActionError(`no action "${cmd.action.name}" in the catalogue`);
   if (!def.target_types.includes(cmd.target.type)) {
@@ -62,6 +63,7 @@ export function decideIssueCommand(
   }
   const args = cmd.action.args ?? {};
   checkArgs(def.args, args);
+  if (at.packageExists) checkPackage(def.name, args, at.packageExists);
   const agents = resolve(cmd.target);
   const timeout = cmd.timeout ?? def.default_timeout;
   const target = cmd.target.type === 'all' ? { type: 'all' as const } : cmd.target;
@@ -87,6 +89,15 @@ export function decideIssueCommand(
     throw new InvalidArgsError(`${field}: ${issue.message}`, [{ field, message: issue.message }]);
   }
   return [issued, ...agents.map((uuid): Entry => ({ type: 'AgentGroupsChanged', stream: uuid, actor: at.actor, data: { uuid, groups: [...new Set(groups.data.groups)] } }))];
+}
+
+/** An `upgrade` must name a package of the store (`args.package`): 400 naming the field otherwise. */
+function checkPackage(action: string, args: unknown, exists: (name: string) => boolean): void {
+  if (action !== 'upgrade') return;
+  const name = (args as { package?: unknown }).package;
+  if (typeof name !== 'string' || exists(name)) return;
+  const message = `no package "${name}" in the package store (upload it first: PUT /packages/{name})`;
+  throw new InvalidArgsError(`action.args.package: ${message}`, [{ field: 'action.args.package', message }]);
 }
 
 /** Target → agents, from the read models. */
@@ -120,11 +131,12 @@ export function targetResolver(db: Db): ResolveTarget {
 
 export function issueCommand(deps: { db: Db; commit: GroupCommit }) {
   const resolve = targetResolver(deps.db);
+  const packageExists = (name: string) => findPackage(deps.db, name) !== undefined;
   return (cmd: IssueCommand, actor: string): Promise<IssuedCommand> =>
     deps.commit.run((tx) => {
       const id = newCommandId(tx.now);
       const def = findCatalogEntry(deps.db, cmd.action.name);
-      const [issued] = decideIssueCommand(cmd, def, resolve, { id, now: tx.now, actor }).map(tx.append);
+      const [issued] = decideIssueCommand(cmd, def, resolve, { id, now: tx.now, actor, packageExists }).map(tx.append);
       const d = (issued as Extract<typeof issued, { type: 'CommandIssued' }>).data;
       return { id, targets: d.agents.length, issued_at: new Date(d.issuedAt).toISOString(), expires_at: new Date(d.expiresAt).toISOString() };
     });

@@ -66,3 +66,22 @@ export function retryDeadLetter(deps: {
     return { id, sink: row!.sink, seq: row!.seq, resolved: true };
   };
 }
+
+/** Pure decision: an open dead letter can be given up on, once. */
+export function decideDiscardDeadLetter(row: { id: number; seq: number; resolved: number } | undefined, id: number, actor: string): Entry[] {
+  if (!row) throw new UnknownDeadLetterError(`no dead letter ${id}`);
+  if (row.resolved) throw new DeadLetterResolvedError(`dead letter ${id} is already resolved`);
+  return [{ type: 'DeadLetterDiscarded', stream: `dead-letter:${id}`, actor, data: { id, seq: row.seq } }];
+}
+
+/** Resolves a dead letter without sending it (`DeadLetterDiscarded`, with the actor). */
+export function discardDeadLetter(deps: { db: Db; commit: GroupCommit }) {
+  const store = createDeadLetterStore(deps.db);
+  return (id: number, actor: string): Promise<{ id: number; sink: string; seq: number; resolved: true }> =>
+    deps.commit.run((tx) => {
+      const row = store.get(id);
+      decideDiscardDeadLetter(row, id, actor).forEach(tx.append);
+      store.resolved(id, tx.now);
+      return { id, sink: row!.sink, seq: row!.seq, resolved: true as const };
+    });
+}

@@ -23,6 +23,27 @@ export function decideStorePackage(name: PackageName, upload: { size: number; sh
   return [{ type: 'PackageUploaded', stream: `package:${name}`, actor, data: { name, size: upload.size, sha256: upload.sha256 } }];
 }
 
+export class UnknownPackageError extends Error {}
+
+/** Pure decision: only a stored package can be deleted. */
+export function decideDeletePackage(current: PackageInfo | undefined, name: PackageName, actor: string): Entry[] {
+  if (!current) throw new UnknownPackageError(`no package ${name}`);
+  return [{ type: 'PackageDeleted', stream: `package:${name}`, actor, data: { name, sha256: current.sha256 } }];
+}
+
+/** DeletePackage: the name is removed by a journal entry, then its content if no other name uses it. */
+export function deletePackage(deps: { db: Db; commit: GroupCommit; store: PackageStore }) {
+  return async (name: PackageName, actor: string): Promise<void> => {
+    let sha256 = '';
+    await deps.commit.run((tx) => {
+      const current = findPackage(deps.db, name);
+      decideDeletePackage(current, name, actor).forEach(tx.append);
+      sha256 = current!.sha256;
+    });
+    await deps.store.collect(sha256, (sha) => packageContentInUse(deps.db, sha));
+  };
+}
+
 /**
  * StorePackage: the bytes go to the store first (async, outside the transaction), then the name
  * is pointed at them by a journal entry. Content no name points at any more is removed after.

@@ -29,6 +29,17 @@ export const UserCreated = entry(
   'UserCreated',
   z.object({ name: z.string(), role: z.enum(['operator', 'auditor']), passwordHash: z.string() }),
 );
+/** A user's tokens are refused from now on, and it cannot log in until enabled again. */
+export const UserDisabled = entry('UserDisabled', z.object({ name: z.string() }));
+export const UserEnabled = entry('UserEnabled', z.object({ name: z.string() }));
+/** The user is removed; its tokens are refused (also if a user of that name is created again). */
+export const UserDeleted = entry('UserDeleted', z.object({ name: z.string() }));
+/** An API key for automation: only the SHA-256 of the key is kept (the key is shown once). */
+export const ApiKeyCreated = entry(
+  'ApiKeyCreated',
+  z.object({ id: z.string(), name: z.string(), role: z.enum(['operator', 'auditor', 'metrics']), keyHash: z.string() }),
+);
+export const ApiKeyRevoked = entry('ApiKeyRevoked', z.object({ id: z.string() }));
 /** One row per batch: `body` holds the agent's NDJSON bytes exactly as sent. */
 export const StatelessEventsReceived = entry(
   'StatelessEventsReceived',
@@ -83,6 +94,8 @@ export const CommandFailed = entry(
   perAgent.extend({ code: z.number().optional(), message: z.string().optional(), result: z.unknown().optional() }),
 );
 export const CommandExpired = entry('CommandExpired', perAgent);
+/** An operator cancelled the command: this target, not finished yet, will not be offered again. */
+export const CommandCancelled = entry('CommandCancelled', perAgent);
 /**
  * Scale-out (actor `indexer`): a command issued on another node, read from the commands index
  * because one of its targets is served by this node; only those targets are imported.
@@ -95,7 +108,7 @@ export const CommandImported = entry(
 export const CommandStateObserved = entry(
   'CommandStateObserved',
   perAgent.extend({
-    state: z.enum(['delivered', 'success', 'failure', 'expired']),
+    state: z.enum(['delivered', 'success', 'failure', 'expired', 'cancelled']),
     by: z.string(),
     at: z.number(),
     code: z.number().optional(),
@@ -111,6 +124,9 @@ export const PackageUploaded = entry(
   'PackageUploaded',
   z.object({ name: z.string(), size: z.number().int(), sha256: z.string() }),
 );
+export const PackageDeleted = entry('PackageDeleted', z.object({ name: z.string(), sha256: z.string() }));
+/** An operator gave up on a dead letter: resolved without sending it. */
+export const DeadLetterDiscarded = entry('DeadLetterDiscarded', z.object({ id: z.number().int(), seq: z.number().int() }));
 export const DeadLetterRetried = entry('DeadLetterRetried', z.object({ id: z.number().int(), seq: z.number().int() }));
 export const JournalPruned = entry(
   'JournalPruned',
@@ -123,6 +139,11 @@ export const Entry = z.discriminatedUnion('type', [
   AgentDeleted,
   AgentGroupsChanged,
   UserCreated,
+  UserDisabled,
+  UserEnabled,
+  UserDeleted,
+  ApiKeyCreated,
+  ApiKeyRevoked,
   StatelessEventsReceived,
   StatefulEventsReceived,
   CatalogEntryPut,
@@ -131,11 +152,14 @@ export const Entry = z.discriminatedUnion('type', [
   CommandSucceeded,
   CommandFailed,
   CommandExpired,
+  CommandCancelled,
   CommandImported,
   CommandStateObserved,
   GroupConfigurationPut,
   PackageUploaded,
+  PackageDeleted,
   DeadLetterRetried,
+  DeadLetterDiscarded,
   JournalPruned,
 ]);
 /** An entry as a command handler produces it; `body` carries raw bytes (stateless batches). */

@@ -1,6 +1,9 @@
 import { defer, from, map, merge, type Observable, retry, Subject, switchMap, takeUntil, timer } from 'rxjs';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
+import type { SinkObserver } from '../metrics.js';
+import type { Backlog } from '../queries/backlog.js';
+import type { EngineClient } from '../transport/engine/engineClient.js';
 import { pruneJournal, type PruneResult } from '../commands/pruneJournal.js';
 import { retryDeadLetter } from '../commands/retryDeadLetter.js';
 import type { Journal } from '../journal/journal.js';
@@ -8,6 +11,7 @@ import { statefulResultsWriter } from '../projections/statefulBatchesProjection.
 import { createReplays } from '../replay/replays.js';
 import { createEngineClient } from '../transport/engine/engineClient.js';
 import { createIndexerClient, type IndexerHealth } from '../transport/indexer/indexerClient.js';
+import { indexerConnection } from '../transport/indexer/indexerConnection.js';
 import { createAckWaiters } from './ackWaiters.js';
 import { backoffDelay } from './backoff.js';
 import { createEngineSink } from './engineSink.js';
@@ -22,15 +26,32 @@ export type PipelineReport = PipelineStatus | { state: 'off'; lag: 0 };
  * configured), stateful waiters, dead-letter retries, replays and the retention policy.
  * `run$` is cold; only main.ts subscribes to it.
  */
-export function createDrain(deps: { journal: Journal; config: Config; logger: Logger }) {
-  const { journal, config, logger } = deps;
+/** The engine client, each request timed for the latency histogram. */
+function timedEngine(client: EngineClient, observer: SinkObserver | undefined): EngineClient {
+  if (!observer) return client;
+  return {
+    async send(body) {
+      const started = performance.now();
+      const r = await client.send(body);
+      observer.observeEngine(r.ok ? 'ok' : r.retryable ? 'failed' : 'refused', (performance.now() - started) / 1000);
+      return r;
+    },
+    close: () => client.close(),
+  };
+}
+
+export function createDrain(deps: { journal: Journal; config: Config; logger: Logger; observer?: SinkObserver }) {
+  const { journal, config, logger, observer } = deps;
   const db = journal.db;
   const onError = (message: string, err?: unknown) => logger.error({ err }, message);
-  const engineClient = createEngineClient({ socketPath: config.engineSocket, timeoutMs: 30_000, maxSockets: 2 });
+  const engineClient = timedEngine(createEngineClient({ socketPath: config.engineSocket, timeoutMs: 30_000, maxSockets: 2 }), observer);
   const engine = createPullPipeline({ db, onCommitted: journal.onCommitted, sink: createEngineSink({ client: engineClient }), onError });
 
   const recordResults = statefulResultsWriter(db);
-  const indexerClient = config.indexerUrl ? createIndexerClient({ url: config.indexerUrl }) : null;
+  const connection = indexerConnection(config);
+  const indexerClient = connection
+    ? createIndexerClient({ ...connection, ...(observer ? { observe: (op: string, ok: boolean, s: number) => observer.observeIndexer(op, ok, s) } : {}) })
+    : null;
   const indexer: Pipeline | null = indexerClient
     ? createPullPipeline({
         db,
@@ -67,6 +88,9 @@ export function createDrain(deps: { journal: Journal; config: Config; logger: Lo
     ? timer(0, 5000).pipe(
         switchMap(() => from(indexerClient.health())),
         map((h) => {
+          // a change is logged once: bad credentials or an untrusted certificate show at start, not every 5 s
+          if (!h.reachable && h.reason !== health?.reason) logger.error({ indexer: config.indexerUrl, reason: h.reason }, 'indexer unavailable');
+          if (h.reachable && health && !health.reachable) logger.info({ indexer: config.indexerUrl }, 'indexer reachable again');
           health = h;
         }),
         switchMap(() => from([]) as Observable<never>),
@@ -113,6 +137,8 @@ export function createDrain(deps: { journal: Journal; config: Config; logger: Lo
     /** Each pipeline's state and lag (for /ready and /journal/stats). */
     pipelines: (): Record<string, PipelineReport> => ({ engine: engine.status(), indexer: indexerReport() }),
     indexerHealth: (): IndexerHealth | null => health,
+    /** Each enabled pipeline's backlog (for the metrics). */
+    backlogs: (): Record<string, Backlog> => ({ engine: engine.backlog(), ...(indexer ? { indexer: indexer.backlog() } : {}) }),
     /** Resolves true once the indexer acknowledged `seq`, false after `timeoutMs`. */
     waitIndexed: (seq: number, timeoutMs: number): Promise<boolean> =>
       indexer ? waiters.wait(seq, timeoutMs) : Promise.resolve(false),

@@ -41,6 +41,7 @@ export const INDEXED_TYPES = [
   'CommandSucceeded',
   'CommandFailed',
   'CommandExpired',
+  'CommandCancelled',
 ] as const;
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -142,6 +143,8 @@ export function indexActions(e: StoredEntry): IndexAction[] {
       return [commandState(e, 'failure', outcomeFields(e.data))];
     case 'CommandExpired':
       return [commandState(e, 'expired')];
+    case 'CommandCancelled':
+      return [commandState(e, 'cancelled')];
     default:
       return [];
   }

@@ -18,6 +18,7 @@ import {
 } from 'rxjs';
 import type { Db } from '../journal/database.js';
 import type { StoredEntry } from '../journal/entries.js';
+import { type Backlog, createBacklogReader } from '../queries/backlog.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
 import { createDeadLetterStore, type Poison } from './deadLetterStore.js';
 import { createPageReader, type PageLimits } from './readPage.js';
@@ -48,6 +49,8 @@ export interface Pipeline {
   readonly run$: Observable<never>;
   stop(): void;
   status(): PipelineStatus;
+  /** What is not delivered yet (entries, events, oldest time); read at most once a second. */
+  backlog(): Backlog;
   /** Told the new checkpoint each time it moves. Returns the unsubscribe function. */
   onAcknowledged(listener: (checkpoint: number) => void): () => void;
 }
@@ -71,6 +74,8 @@ export function createPullPipeline<U extends Unit>(deps: PipelineDeps<U>): Pipel
      ON CONFLICT (name) DO UPDATE SET seq = max(seq, excluded.seq), updated_at = excluded.updated_at`,
   );
   const headSeq = db.prepare('SELECT max(seq) FROM journal').pluck();
+  const readBacklog = createBacklogReader(db, sink.types);
+  let backlog: { at: number; value: Backlog } | undefined;
   const stop$ = new Subject<void>();
   const nudge$ = new Subject<void>();
   const ackListeners = new Set<(cp: number) => void>();
@@ -206,6 +211,11 @@ export function createPullPipeline<U extends Unit>(deps: PipelineDeps<U>): Pipel
     onAcknowledged(listener) {
       ackListeners.add(listener);
       return () => ackListeners.delete(listener);
+    },
+    backlog(): Backlog {
+      const now = Date.now();
+      if (!backlog || now - backlog.at >= 1000) backlog = { at: now, value: readBacklog(checkpoint) };
+      return backlog.value;
     },
     status(): PipelineStatus {
       const now = Date.now();

@@ -13,10 +13,11 @@ import { asCommandId } from '../journal/ids.js';
 import type { Journal } from '../journal/journal.js';
 import { agentRevokedAt, findAgent } from '../queries/agents.js';
 import { findCatalogEntry } from '../queries/catalog.js';
+import { findPackage } from '../queries/packages.js';
 import { nextDeadline } from '../queries/commands.js';
 import { findIndexedAgent } from '../queries/indexedAgents.js';
 import { AgentDoc, CommandDoc, createIndexReader, type RegisteredAgentDoc } from '../transport/indexer/indexedDocs.js';
-import { createIndexerClient } from '../transport/indexer/indexerClient.js';
+import { createIndexerClient, type IndexerClientOptions } from '../transport/indexer/indexerClient.js';
 import { AGENTS_INDEX, COMMANDS_INDEX } from '../transport/indexer/templates.js';
 import type { SseHub } from '../transport/sse/hub.js';
 import { createFollowerPositions } from './followerPositions.js';
@@ -51,7 +52,8 @@ export interface ScaledOutCommands {
 export interface ScaleOutDeps {
   journal: Journal;
   hub: SseHub;
-  indexerUrl: string;
+  /** The indexer's URL, TLS and credentials. */
+  indexer: IndexerClientOptions;
   onError(message: string, err?: unknown): void;
   /** Commands index polling interval while agents are connected here or commands are open. */
   commandsIntervalMs?: number;
@@ -67,7 +69,7 @@ export interface ScaleOutDeps {
 export function createScaleOut(deps: ScaleOutDeps) {
   const { journal, hub } = deps;
   const db = journal.db;
-  const client = createIndexerClient({ url: deps.indexerUrl, requestTimeoutMs: 10_000 });
+  const client = createIndexerClient({ ...deps.indexer, requestTimeoutMs: 10_000 });
   const reader = createIndexReader(client);
   const positions = createFollowerPositions(db);
   const followCommands = followCommandsIndex(journal);
@@ -155,7 +157,7 @@ export function createScaleOut(deps: ScaleOutDeps) {
       ...local,
       issueCommand: async (cmd, actor) => {
         // bad input writes nothing: the action, target type and args are checked before any import
-        decideIssueCommand(cmd, findCatalogEntry(db, cmd.action.name), () => [], { id: asCommandId('check'), now: Date.now(), actor });
+        decideIssueCommand(cmd, findCatalogEntry(db, cmd.action.name), () => [], { id: asCommandId('check'), now: Date.now(), actor, packageExists: (n) => findPackage(db, n) !== undefined });
         if (cmd.target.type === 'agent' && cmd.target.id) await lookups.ensureAgent(cmd.target.id);
         else if (cmd.target.type === 'group' && cmd.target.id) await importMembers(cmd.target.id);
         else if (cmd.target.type === 'all') await importMembers(undefined);

@@ -230,6 +230,9 @@ export function createCommandsProjection(db: Db): Projection {
         case 'CommandExpired':
           s.finished.run('expired', e.time, null, null, null, e.data.agent, e.data.id);
           return changed(e, 'expired');
+        case 'CommandCancelled':
+          s.finished.run('cancelled', e.time, null, null, null, e.data.agent, e.data.id);
+          return changed(e, 'cancelled');
         case 'CommandImported':
           return imported(e);
         case 'CommandStateObserved':

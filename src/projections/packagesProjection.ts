@@ -17,11 +17,12 @@ export function createPackagesProjection(db: Db): Projection {
      ON CONFLICT (name) DO UPDATE SET size = excluded.size, sha256 = excluded.sha256,
        uploaded_at = excluded.uploaded_at, uploaded_by = excluded.uploaded_by, seq = excluded.seq`,
   );
+  const remove = db.prepare('DELETE FROM packages WHERE name = ?');
   return {
     name: 'packages',
     project(e: StoredEntry): void {
-      if (e.type !== 'PackageUploaded') return;
-      upsert.run(e.data.name, e.data.size, e.data.sha256, e.time, e.actor, e.seq);
+      if (e.type === 'PackageUploaded') upsert.run(e.data.name, e.data.size, e.data.sha256, e.time, e.actor, e.seq);
+      else if (e.type === 'PackageDeleted') remove.run(e.data.name);
     },
   };
 }

@@ -23,11 +23,6 @@ function prepare(db: Db) {
       `SELECT (SELECT 1 FROM agents WHERE uuid = ?) AS known,
               (SELECT revoked_at FROM revoked_agents WHERE uuid = ?) AS revoked_at`,
     ),
-    page: db.prepare<[string, number], AgentRow>('SELECT * FROM agents WHERE uuid > ? ORDER BY uuid LIMIT ?'),
-    pageInGroup: db.prepare<[string, string, number], AgentRow>(
-      `SELECT a.* FROM agent_groups g JOIN agents a ON a.uuid = g.agent
-       WHERE g.grp = ? AND g.agent > ? ORDER BY g.agent LIMIT ?`,
-    ),
   };
 }
 function stmts(db: Db) {
@@ -49,12 +44,6 @@ export function agentRevokedAt(db: Db, uuid: string): number | undefined {
 export function agentStanding(db: Db, uuid: string): { known: boolean; revokedAt: number | undefined } {
   const row = stmts(db).standing.get(uuid, uuid);
   return { known: row?.known === 1, revokedAt: row?.revoked_at ?? undefined };
-}
-
-/** Up to `limit` agents after `afterUuid` in uuid order, optionally only a group's members. */
-export function agentsPage(db: Db, opts: { afterUuid: string; limit: number; group?: string | undefined }): AgentRow[] {
-  const s = stmts(db);
-  return opts.group !== undefined ? s.pageInGroup.all(opts.group, opts.afterUuid, opts.limit) : s.page.all(opts.afterUuid, opts.limit);
 }
 
 export type AgentStatus = 'never_connected' | 'active' | 'disconnected';
@@ -97,14 +86,16 @@ function hostView(text: string | null): HostView | null {
 /** Seen within this window (or holding a stream open) = active. */
 export const ACTIVE_WINDOW_MS = 5 * 60_000;
 
+export function statusOf(row: Pick<AgentRow, 'last_seen'>, live: { connected: boolean; seenAt: number | undefined }, now: number): AgentStatus {
+  const lastSeen = Math.max(row.last_seen ?? 0, live.seenAt ?? 0) || null;
+  if (live.connected || (lastSeen !== null && now - lastSeen <= ACTIVE_WINDOW_MS)) return 'active';
+  return lastSeen === null ? 'never_connected' : 'disconnected';
+}
+
 /** Pure: the view of a row, given whether a stream is open, when this node last heard from it, and now. */
 export function agentView(row: AgentRow, live: { connected: boolean; seenAt: number | undefined }, now: number): AgentView {
   const lastSeen = Math.max(row.last_seen ?? 0, live.seenAt ?? 0) || null;
-  const status: AgentStatus = live.connected || (lastSeen !== null && now - lastSeen <= ACTIVE_WINDOW_MS)
-    ? 'active'
-    : lastSeen === null
-      ? 'never_connected'
-      : 'disconnected';
+  const status = statusOf(row, live, now);
   return {
     uuid: row.uuid,
     name: row.name,
@@ -118,4 +109,19 @@ export function agentView(row: AgentRow, live: { connected: boolean; seenAt: num
     version: row.version ?? null,
     host: hostView(row.host ?? null),
   };
+}
+
+/** How many agents are in each status now (as `agentView` decides it), for the metrics. */
+export function agentStatusCounts(
+  db: Db,
+  live: { connected(uuid: string): boolean; seenAt(uuid: string): number | undefined },
+  now: number,
+): Record<AgentStatus, number> {
+  const counts: Record<AgentStatus, number> = { active: 0, disconnected: 0, never_connected: 0 };
+  for (const row of db.prepare<[], { uuid: string; last_seen: number | null }>('SELECT uuid, last_seen FROM agents').iterate()) {
+    const lastSeen = Math.max(row.last_seen ?? 0, live.seenAt(row.uuid) ?? 0) || null;
+    const active = live.connected(row.uuid) || (lastSeen !== null && now - lastSeen <= ACTIVE_WINDOW_MS);
+    counts[active ? 'active' : lastSeen === null ? 'never_connected' : 'disconnected'] += 1;
+  }
+  return counts;
 }

@@ -11,7 +11,7 @@ export const HistoryQuery = z.object({
   user: z.string().min(1).max(128).optional(),
   action: z.string().min(1).max(64).optional(),
   command: z.string().min(1).max(64).optional(),
-  status: z.enum(['pending', 'delivered', 'success', 'failure', 'expired']).optional(),
+  status: z.enum(['pending', 'delivered', 'success', 'failure', 'expired', 'cancelled']).optional(),
   since: isoTime.optional(),
   until: isoTime.optional(),
   /** `next_cursor` of the previous page: `<row>` or `<row>~<agent>` (inside a command's issue, expanded per agent). */
@@ -24,7 +24,9 @@ export const HistoryQuery = z.object({
     })
     .optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
-});
+  /** `ndjson`: every matching item, one a line (an export), instead of one page */
+  format: z.enum(['json', 'ndjson']).default('json'),
+}).strict();
 export type HistoryQuery = z.infer<typeof HistoryQuery>;
 
 export interface HistoryItem {
@@ -49,7 +51,7 @@ interface EventRow extends Omit<HistoryItem, 'time' | 'code' | 'message'> {
   message: string | null;
 }
 
-type Filter = Exclude<keyof HistoryQuery, 'limit' | 'cursor'>;
+type Filter = Exclude<keyof HistoryQuery, 'limit' | 'cursor' | 'format'>;
 const CLAUSES: Record<Filter, string> = {
   agent: 'agent = @agent',
   user: '(actor = @user OR actor = @userActor)',

@@ -1,7 +1,7 @@
 import type { Db } from '../journal/database.js';
 import type { EntryOf } from '../journal/entries.js';
 
-export type TargetState = 'pending' | 'delivered' | 'success' | 'failure' | 'expired';
+export type TargetState = 'pending' | 'delivered' | 'success' | 'failure' | 'expired' | 'cancelled';
 export const OPEN_STATES: readonly TargetState[] = ['pending', 'delivered'];
 
 /** The command object sent to agents (SSE `data:` and long-poll items). */
@@ -67,6 +67,9 @@ function prepare(db: Db) {
     targets: db.prepare<[string], TargetRow>(
       `SELECT agent, state, delivered_at, finished_at, code, message, result FROM command_targets WHERE command = ? ORDER BY agent`,
     ),
+    openTargets: db.prepare<[string], string>(
+      `SELECT agent FROM command_targets WHERE command = ? AND state IN ('pending', 'delivered') ORDER BY agent`,
+    ).pluck(),
     nextDeadline: db.prepare<[], { at: number | null }>(
       `SELECT min(expires_at) AS at FROM command_targets WHERE state IN ('pending', 'delivered')`,
     ),
@@ -141,9 +144,14 @@ export function commandDetails(db: Db, id: string) {
       ...(t.message !== null ? { message: t.message } : {}),
       ...(t.result !== null ? { data: JSON.parse(t.result) as unknown } : {}),
     }));
-  const counts: Record<TargetState, number> = { pending: 0, delivered: 0, success: 0, failure: 0, expired: 0 };
+  const counts: Record<TargetState, number> = { pending: 0, delivered: 0, success: 0, failure: 0, expired: 0, cancelled: 0 };
   for (const t of targets) counts[t.state] += 1;
   return { ...toAgentDto(c), issued_by: c.issued_by, seq: c.seq, counts, targets };
+}
+
+/** The agents of a command that have not finished it (pending or delivered), in uuid order. */
+export function openTargets(db: Db, id: string): string[] {
+  return stmts(db).openTargets.all(id);
 }
 
 /** The earliest deadline of an open target, in ms, or undefined. */

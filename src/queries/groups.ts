@@ -19,6 +19,11 @@ function prepare(db: Db) {
     get: db.prepare<[string], { configuration: string; etag: string; updated_at: number }>(
       'SELECT configuration, etag, updated_at FROM group_configurations WHERE grp = ?',
     ),
+    list: db.prepare<[], { grp: string; agents: number; etag: string | null; updated_at: number | null }>(
+      `SELECT n.grp, (SELECT count(*) FROM agent_groups m WHERE m.grp = n.grp) AS agents, c.etag, c.updated_at
+       FROM (SELECT grp FROM agent_groups UNION SELECT grp FROM group_configurations) n
+       LEFT JOIN group_configurations c ON c.grp = n.grp ORDER BY n.grp`,
+    ),
     members: db.prepare<[string], { agent: string }>('SELECT agent FROM agent_groups WHERE grp = ? ORDER BY agent').pluck(),
   };
 }
@@ -43,4 +48,17 @@ export function groupConfiguration(db: Db, group: string): GroupConfiguration {
 /** The uuids of the group's agents. */
 export function groupMembers(db: Db, group: string): string[] {
   return stmts(db).members.all(group) as unknown as string[];
+}
+
+/** Every group that has members or a configuration, with its member count and ETag. */
+export function listGroups(db: Db): Array<{ group: string; agents: number; configured: boolean; etag: string; updated_at: string | null }> {
+  return stmts(db)
+    .list.all()
+    .map((r) => ({
+      group: r.grp,
+      agents: r.agents,
+      configured: r.etag !== null,
+      etag: r.etag ?? EMPTY_CONFIGURATION_ETAG,
+      updated_at: r.updated_at === null ? null : new Date(r.updated_at).toISOString(),
+    }));
 }

@@ -13,6 +13,7 @@ import { statefulResultsWriter } from '../projections/statefulBatchesProjection.
 import { listDeadLetters } from '../queries/deadLetters.js';
 import { createEngineClient } from '../transport/engine/engineClient.js';
 import { createIndexerClient } from '../transport/indexer/indexerClient.js';
+import { indexerConnection } from '../transport/indexer/indexerConnection.js';
 import { replayToEngine } from './replayToEngine.js';
 
 const count = z.coerce.number().int().min(0);
@@ -107,7 +108,8 @@ export async function deadLettersCommand(cfg: Config, journal: Journal, args: st
   if (sub === 'retry') {
     const id = z.coerce.number().int().min(1).parse(rest[0]);
     const engine = createEngineClient({ socketPath: cfg.engineSocket, timeoutMs: 30_000, maxSockets: 1 });
-    const indexer = cfg.indexerUrl ? createIndexerClient({ url: cfg.indexerUrl }) : null;
+    const connection = indexerConnection(cfg);
+    const indexer = connection ? createIndexerClient(connection) : null;
     const resenders: Partial<Record<string, Resender>> = { engine: engineResender(engine) };
     if (indexer) resenders.indexer = indexerResender(indexer);
     try {

@@ -7,7 +7,7 @@ import type { ReplayRange } from './selectReplayRows.js';
 export interface ReplayProgress {
   id: string;
   to: 'engine';
-  state: 'running' | 'done' | 'failed';
+  state: 'running' | 'done' | 'failed' | 'cancelled';
   dry_run: boolean;
   total: number;
   sent: number;
@@ -22,6 +22,7 @@ export function createReplays(deps: { db: Db; client: () => EngineClient; rate: 
   const replays = new Map<string, ReplayProgress>();
   const abort = new AbortController();
   const running = new Set<Promise<unknown>>();
+  const controllers = new Map<string, AbortController>();
   return {
     start(range: ReplayRange, dryRun: boolean): ReplayProgress {
       const p: ReplayProgress = {
@@ -34,6 +35,9 @@ export function createReplays(deps: { db: Db; client: () => EngineClient; rate: 
         started_at: new Date().toISOString(),
       };
       replays.set(p.id, p);
+      const own = new AbortController();
+      abort.signal.addEventListener('abort', () => own.abort(), { once: true });
+      controllers.set(p.id, own);
       while (replays.size > (deps.keep ?? 100)) replays.delete(replays.keys().next().value as string);
       const run = replayToEngine({
         db: deps.db,
@@ -41,20 +45,31 @@ export function createReplays(deps: { db: Db; client: () => EngineClient; rate: 
         range,
         dryRun,
         rate: deps.rate,
-        signal: abort.signal,
+        signal: own.signal,
         onProgress: ({ total, sent }) => Object.assign(p, { total, sent }),
       }).then(
         (summary) => Object.assign(p, { state: 'done', summary, total: summary.total, sent: summary.sent }),
-        (err: Error) => Object.assign(p, { state: 'failed', error: err.message }),
+        (err: Error) =>
+          own.signal.aborted && !abort.signal.aborted
+            ? Object.assign(p, { state: 'cancelled', error: 'cancelled by an operator' })
+            : Object.assign(p, { state: 'failed', error: err.message }),
       );
       const tracked = run.finally(() => {
         p.finished_at = new Date().toISOString();
         running.delete(tracked);
+        controllers.delete(p.id);
       });
       running.add(tracked);
       return { ...p };
     },
     get: (id: string): ReplayProgress | undefined => replays.get(id),
+    /** The replays kept (the last 100), newest first. */
+    list: (): ReplayProgress[] => [...replays.values()].reverse(),
+    /** Stops a running replay (what was sent stays sent); undefined for an unknown id. */
+    cancel(id: string): ReplayProgress | undefined {
+      controllers.get(id)?.abort();
+      return replays.get(id);
+    },
     /** Shutdown: cancels running replays and waits for them to stop. */
     async close(): Promise<void> {
       abort.abort();

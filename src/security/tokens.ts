@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
 
-export const Role = z.enum(['agent', 'operator', 'auditor']);
+/** `metrics` is only ever an API key's role: it can scrape GET /metrics and nothing else. */
+export const Role = z.enum(['agent', 'operator', 'auditor', 'metrics']);
 export type Role = z.infer<typeof Role>;
 
 export const Claims = z.object({ sub: z.string().min(1), role: Role, exp: z.number(), iat: z.number() });

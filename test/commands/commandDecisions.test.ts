@@ -48,6 +48,19 @@ issue('a valid command becomes one CommandIssued with its agents and deadline', 
   ]);
 });
 
+issue('an upgrade naming a package the store does not hold is refused, naming the field', () => {
+  const cmd = { action: { name: 'upgrade', args: { package: 'missing.deb' } }, target: { type: 'all' as const } };
+  try {
+    decideIssueCommand(cmd, def('upgrade'), resolve, { ...at, packageExists: (n) => n === 'x.deb' });
+    assert.unreachable();
+  } catch (e) {
+    assert.instance(e, InvalidArgsError);
+    assert.equal((e as InvalidArgsError).errors.map((x) => x.field), ['action.args.package']);
+  }
+  const ok = decideIssueCommand({ ...cmd, action: { name: 'upgrade', args: { package: 'x.deb' } } }, def('upgrade'), resolve, { ...at, packageExists: (n) => n === 'x.deb' });
+  assert.is(ok.length, 1);
+});
+
 issue('set-group also replaces each target’s groups', () => {
   const entries = decideIssueCommand(
     { action: { name: 'set-group', args: { groups: ['db'] } }, target: { type: 'group', id: 'web' } },

@@ -22,6 +22,8 @@ export interface CommandsWorld {
   /** A token for the agent, as POST /login would issue it. */
   agentToken(uuid: string): string;
   issue(body: unknown, token?: string): Promise<Reply>;
+  /** Uploads a small package (an `upgrade` must name a stored one). */
+  uploadPackage(name: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -53,6 +55,10 @@ export async function commandsWorld(env: Record<string, string> = {}): Promise<C
     },
     agentToken: (uuid) => issuer(uuid, 'agent').token,
     issue: (body, token = operator) => call('POST', `${server.api}/commands`, { token, json: body }),
+    async uploadPackage(name) {
+      const r = await call('PUT', `${server.api}/packages/${name}`, { token: operator, body: Buffer.from('package'), type: 'application/octet-stream' });
+      if (r.status >= 300) throw new Error(`uploading ${name}: ${r.status} ${r.text}`);
+    },
     async stop() {
       await journal.close();
       await server.stop();

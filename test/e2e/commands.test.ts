@@ -2,7 +2,7 @@ import { statSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { adminCall, call, login } from '../support/client.js';
+import { adminCall, adminUpload, call, login } from '../support/client.js';
 import { AGENT_KEY, runCli, spawnServer, tempDir, type ServerProcess } from '../support/server.js';
 import { commandsOf, openSse, type SseStream } from '../support/sse.js';
 
@@ -46,6 +46,7 @@ e2e('a command issued over the admin socket reaches agents over SSE and long-pol
 
   const s1 = await openSse(`${api()}/commands`, { token: t1 });
   ctx.streams.push(s1);
+  assert.is(await adminUpload(ctx.socket, 'agent-5.0.deb'), 201);
   const issued = await adminCall(ctx.socket, 'POST', '/commands', { action: { name: 'upgrade', args: { package: 'agent-5.0.deb' } }, target: { type: 'group', id: 'edge' } });
   assert.is(issued.status, 201);
   assert.is(issued.body.targets, 2);

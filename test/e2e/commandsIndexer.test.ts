@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { adminCall, call, login } from '../support/client.js';
+import { adminCall, adminUpload, call, login } from '../support/client.js';
 import { startOpenSearch, type OpenSearchNode } from '../support/opensearch/node.js';
 import { AGENT_KEY, spawnServer, tempDir, type ServerProcess } from '../support/server.js';
 
@@ -58,6 +58,7 @@ mirror('each target’s state follows the command in the commands index', async 
     login(ctx.server.api, { uuid: 'mirror-1', key: AGENT_KEY }),
     login(ctx.server.api, { uuid: 'mirror-2', key: AGENT_KEY }),
   ]);
+  assert.is(await adminUpload(socket, 'agent-5.1.deb'), 201);
   const issued = await adminCall(socket, 'POST', '/commands', {
     action: { name: 'upgrade', args: { package: 'agent-5.1.deb' } },
     target: { type: 'group', id: 'mirror' },

@@ -89,7 +89,7 @@ prune('pruning with nothing acknowledged, or no criterion, removes nothing', asy
   assert.is(none.code, 0, none.stderr);
   assert.is(JSON.parse(none.stdout).pruned, false);
   const bad = await runCli(['journal', 'prune'], ctx.env);
-  assert.is(bad.code, 1);
+  assert.is(bad.code, 2, 'a usage error');
   assert.match(bad.stderr, /before-seq/);
 });
 

@@ -116,7 +116,8 @@ replay('bad replay requests are refused with problem+json', async (ctx) => {
   const unknown = await call('GET', `${ctx.server.api}/journal/replays/00000000-0000-4000-8000-000000000000`, { token: ctx.operator });
   assert.is(unknown.status, 404);
   const cli = await runCli(['replay', '--to', 'engine', '--from-seq', 'x'], ctx.env);
-  assert.is(cli.code, 1);
+  assert.is(cli.code, 2, 'a usage error');
+  assert.match(cli.stderr, /--from-seq/);
   assert.equal(await received(ctx.engine), []);
 });
 

@@ -66,3 +66,18 @@ export function adminCall(socketPath: string, method: string, path: string, body
     req.end(data);
   });
 }
+
+/** PUT /packages/{name} over the admin Unix socket (an `upgrade` must name a stored package). */
+export function adminUpload(socketPath: string, name: string, bytes: Buffer = Buffer.from('package')): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { socketPath, path: `/api/v1/packages/${name}`, method: 'PUT', headers: { 'content-type': 'application/octet-stream', 'content-length': bytes.length } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.end(bytes);
+  });
+}

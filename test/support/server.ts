@@ -14,6 +14,8 @@ export function tempDir(prefix = 'comms-api-test-'): string {
 
 export interface TestServer {
   url: string;
+  /** The metrics-only listener, with COMMS_API_METRICS_PORT. */
+  metricsUrl?: string;
   api: string;
   dataDir: string;
   config: Config;
@@ -34,6 +36,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   const server = await startServer(config);
   return {
     url: server.url,
+    ...(server.metricsUrl ? { metricsUrl: server.metricsUrl } : {}),
     api: `${server.url}/api/v1`,
     dataDir,
     config,
@@ -73,7 +76,7 @@ export async function spawnServer(dataDir: string, env: Record<string, string> =
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 30_000);
     proc.stdout!.on('data', (d) => {
       out += d;
-      const m = /serving on (\S+)/.exec(out);
+      const m = /serving on ([^\s"]+)/.exec(out);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]!);

@@ -18,6 +18,7 @@ import { configurationRoutes } from './routes/configurationRoutes.js';
 import { groupsRoutes } from './routes/groupsRoutes.js';
 import { metricsRoutes, opsRoutes } from './routes/opsRoutes.js';
 import { packagesRoutes } from './routes/packagesRoutes.js';
+import { usersRoutes } from './routes/usersRoutes.js';
 import { requestLog } from './middleware/requestLog.js';
 import { consoleAssets } from './middleware/consoleAssets.js';
 import type { Role } from '../../security/tokens.js';
@@ -37,7 +38,7 @@ export function createApp(deps: HttpDeps): { app: Koa; router: Router; rootRoute
 
   const login = createLogin(deps);
   const router = new Router({ prefix: BASE_PATH });
-  for (const r of [healthRoutes(deps), authRoutes(deps, login), agentsRoutes(deps, guard), eventsRoutes(deps, guard), groupsRoutes(deps, guard), configurationRoutes(deps, guard), packagesRoutes(deps, guard), opsRoutes(), commandsRoutes(deps, guard), catalogRoutes(deps, guard), auditRoutes(deps, guard), statefulRoutes(deps, guard), journalRoutes(deps, guard), deadLetterRoutes(deps, guard)]) {
+  for (const r of [healthRoutes(deps), authRoutes(deps, guard, login), agentsRoutes(deps, guard), eventsRoutes(deps, guard), groupsRoutes(deps, guard), configurationRoutes(deps, guard), packagesRoutes(deps, guard), opsRoutes(), commandsRoutes(deps, guard), catalogRoutes(deps, guard), auditRoutes(deps, guard), statefulRoutes(deps, guard), journalRoutes(deps, guard), deadLetterRoutes(deps, guard), usersRoutes(deps, guard)]) {
     router.use(r.routes());
   }
 
@@ -50,7 +51,7 @@ export function createApp(deps: HttpDeps): { app: Koa; router: Router; rootRoute
   app.use(requestLog({ logger: deps.logger, metrics: deps.metrics, presence: deps.presence }));
   app.use(
     problemJson({
-      onServerError: (err, ctx) => deps.logger.error({ err, reqId: ctx.state.requestId, method: ctx.method, path: ctx.path }, 'request failed'),
+      onServerError: (err, ctx) => deps.logger.error({ err, method: ctx.method, path: ctx.path }, 'request failed'),
     }),
   );
   app.use(consoleAssets());

@@ -1,9 +1,10 @@
-import { createPublicKey } from 'node:crypto';
+import { createPublicKey, timingSafeEqual } from 'node:crypto';
+import { API_KEY_PATTERN, hashApiKey } from '../../commands/apiKeys.js';
 import type { Context, Next } from 'koa';
 import koaJwt from 'koa-jwt';
 import type { Db } from '../../journal/database.js';
 import { agentStanding } from '../../queries/agents.js';
-import { findUser } from '../../queries/users.js';
+import { findApiKey, findUser, userRevokedAt } from '../../queries/users.js';
 import { Claims, type Role, TOKEN_ALGORITHM } from '../../security/tokens.js';
 import { HttpError } from './problem.js';
 
@@ -48,7 +49,18 @@ export const authenticate = (opts: {
       return !(opts.admitAgent && (await opts.admitAgent(sub, iat * 1000)));
     }
     const user = findUser(opts.db, sub);
-    return !user || user.role !== role;
+    if (!user || user.role !== role || user.disabled === 1) return true;
+    const revokedAt = userRevokedAt(opts.db, sub);
+    return revokedAt !== undefined && revokedAt >= iat * 1000;
+  };
+  /** An API key (`cak_<id>_<secret>`): its row by id, the hash compared in constant time, not revoked. */
+  const apiKeyPrincipal = (key: string): Principal => {
+    const id = API_KEY_PATTERN.exec(key)![1]!;
+    const row = findApiKey(opts.db, id);
+    const given = Buffer.from(hashApiKey(key), 'hex');
+    const ok = row !== undefined && row.revoked_at === null && timingSafeEqual(given, Buffer.from(row.key_hash, 'hex'));
+    if (!ok) throw new HttpError(401, 'Unauthorized', 'unknown or revoked API key');
+    return { sub: row.name, role: row.role, actor: `api-key:${row.id}` };
   };
   const verify = koaJwt({
     // a parsed KeyObject: jsonwebtoken would otherwise parse the PEM on every request
@@ -74,6 +86,10 @@ export const authenticate = (opts: {
       return next();
     }
     const token = /^Bearer (\S+)$/.exec(ctx.get('Authorization'))?.[1];
+    if (token && API_KEY_PATTERN.test(token)) {
+      ctx.state.principal = apiKeyPrincipal(token);
+      return next();
+    }
     const known = token ? verified.get(token) : undefined;
     if (known && known.exp * 1000 > Date.now()) {
       if (await revoked(known)) throw new HttpError(401, 'Unauthorized', 'the token was revoked');

@@ -6,13 +6,18 @@ import type { registerAgent } from '../../commands/registerAgent.js';
 import type { reportAgentFacts } from '../../commands/reportAgentFacts.js';
 import type { deleteAgent } from '../../commands/deleteAgent.js';
 import type { issueCommand } from '../../commands/issueCommand.js';
+import type { cancelCommand } from '../../commands/cancelCommand.js';
+import type { userLifecycle } from '../../commands/userLifecycle.js';
+import type { createApiKey, revokeApiKey } from '../../commands/apiKeys.js';
+import type { createUser } from '../../commands/createUser.js';
 import type { markCommandDelivered } from '../../commands/markCommandDelivered.js';
 import type { putCatalogEntry } from '../../commands/putCatalogEntry.js';
 import type { recordCommandResult } from '../../commands/recordCommandResult.js';
 import type { SseHub } from '../sse/hub.js';
 import type { ScaleOutLookups } from '../../pipelines/scaleOut.js';
 import type { putGroupConfiguration } from '../../commands/putGroupConfiguration.js';
-import type { storePackage } from '../../commands/storePackage.js';
+import type { deletePackage, storePackage } from '../../commands/storePackage.js';
+import type { discardDeadLetter } from '../../commands/retryDeadLetter.js';
 import type { Metrics } from '../../metrics.js';
 import type { PackageStore } from '../../packages/packageStore.js';
 import type { Presence } from '../../queries/presence.js';
@@ -44,6 +49,11 @@ export interface HttpDeps {
   hub: SseHub;
   commands: {
     issueCommand: ReturnType<typeof issueCommand>;
+    cancelCommand: ReturnType<typeof cancelCommand>;
+    createUser: ReturnType<typeof createUser>;
+    userLifecycle: ReturnType<typeof userLifecycle>;
+    createApiKey: ReturnType<typeof createApiKey>;
+    revokeApiKey: ReturnType<typeof revokeApiKey>;
     recordCommandResult: ReturnType<typeof recordCommandResult>;
     markCommandDelivered: ReturnType<typeof markCommandDelivered>;
     putCatalogEntry: ReturnType<typeof putCatalogEntry>;
@@ -54,6 +64,8 @@ export interface HttpDeps {
     ingestStateful: ReturnType<typeof ingestStatefulEvents>;
     putGroupConfiguration: ReturnType<typeof putGroupConfiguration>;
     storePackage: ReturnType<typeof storePackage>;
+    deletePackage: ReturnType<typeof deletePackage>;
+    discardDeadLetter: ReturnType<typeof discardDeadLetter>;
   };
   /** Pipelines to the engine and the indexer: state and lag, stateful waiters, dead letters, replays, retention. */
   drain: Drain;

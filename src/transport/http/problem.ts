@@ -3,11 +3,13 @@ import { ZodError } from 'zod';
 import { InvalidBatchError } from '../../commands/ingestStatelessEvents.js';
 import { UnknownAgentError } from '../../commands/deleteAgent.js';
 import { PreconditionFailedError } from '../../commands/putGroupConfiguration.js';
-import { PackageTooLargeError } from '../../commands/storePackage.js';
+import { PackageTooLargeError, UnknownPackageError } from '../../commands/storePackage.js';
 import { InvalidTargetError, UnknownActionError } from '../../commands/issueCommand.js';
 import { NotATargetError, UnknownCommandError } from '../../commands/recordCommandResult.js';
 import { InvalidArgsError } from '../../catalog/argsSchema.js';
 import { IndexerUnavailableError } from '../../commands/recordIndexedCommandResult.js';
+import { UnknownUserError } from '../../commands/userLifecycle.js';
+import { UnknownApiKeyError } from '../../commands/apiKeys.js';
 import { ConflictError, DuplicateError, JournalClosedError, JournalFullError } from '../../journal/errors.js';
 
 /** An HTTP error with a problem+json body. `extra` members are added to the body. */
@@ -65,6 +67,7 @@ export function toHttpError(err: unknown): HttpError {
     return new HttpError(503, 'Service Unavailable', err.message, {}, { 'Retry-After': String(err.retryAfter) });
   }
   if (err instanceof IndexerUnavailableError) return new HttpError(503, 'Service Unavailable', err.message, {}, { 'Retry-After': '5' });
+  if (err instanceof UnknownUserError || err instanceof UnknownPackageError || err instanceof UnknownApiKeyError) return new HttpError(404, 'Not Found', err.message);
   if (err instanceof UnknownAgentError) return new HttpError(404, 'Not Found', err.message);
   if (err instanceof PreconditionFailedError) return new HttpError(412, 'Precondition Failed', err.message, {}, { ETag: err.currentEtag });
   if (err instanceof PackageTooLargeError) return new HttpError(413, 'Content Too Large', err.message, {}, { Connection: 'close' });

@@ -27,7 +27,7 @@ export type RegisteredAgentDoc = Extract<AgentDoc, { key_hash: string }>;
 export const CommandDoc = z.object({
   command_id: z.string(),
   agent: z.string(),
-  state: z.enum(['pending', 'delivered', 'success', 'failure', 'expired']),
+  state: z.enum(['pending', 'delivered', 'success', 'failure', 'expired', 'cancelled']),
   actor: z.string(),
   issued_by: z.string().optional(),
   updated_at: isoTime,

@@ -1,3 +1,4 @@
+import tls from 'node:tls';
 import { Client } from '@opensearch-project/opensearch';
 import { z } from 'zod';
 import { TEMPLATES } from './templates.js';
@@ -33,6 +34,11 @@ export interface IndexerHealth {
 export interface IndexerClientOptions {
   url: string;
   requestTimeoutMs?: number;
+  /** PEM text: the CA that signed the indexer's certificate (added to Node's roots), a client pair. */
+  tls?: { ca?: string; cert?: string; key?: string };
+  auth?: { username: string; password: string };
+  /** Told each request's operation, outcome and duration (the latency histogram). */
+  observe?: (operation: string, ok: boolean, seconds: number) => void;
 }
 
 /** Errors thrown by the OpenSearch client become results: only bugs are thrown from here. */
@@ -41,6 +47,11 @@ export function failure(err: unknown): { ok: false; retryable: boolean; status?:
   const status = e.meta?.statusCode;
   const body = e.meta?.body as { error?: { type?: string; reason?: string } } | undefined;
   const detail = body?.error?.reason ? `${body.error.type}: ${body.error.reason}` : (e.message ?? String(err));
+  if (status === 401 || status === 403) {
+    // the security plugin: wrong user name, password, API key or client certificate, or too few rights
+    const what = status === 401 ? 'refused our credentials' : 'denied the configured user';
+    return { ok: false, retryable: true, status, reason: `indexer ${what} (${status}): ${detail}` };
+  }
   if (typeof status === 'number' && status > 0) {
     const retryable = status === 408 || status === 429 || status >= 500;
     return { ok: false, retryable, status, reason: `indexer answered ${status}: ${detail}` };
@@ -49,57 +60,74 @@ export function failure(err: unknown): { ok: false; retryable: boolean; status?:
 }
 
 export function createIndexerClient(opts: IndexerClientOptions) {
-  const client = new Client({ node: opts.url, maxRetries: 0, requestTimeout: opts.requestTimeoutMs ?? 30_000 });
+  const client = new Client({
+    node: opts.url,
+    maxRetries: 0,
+    requestTimeout: opts.requestTimeoutMs ?? 30_000,
+    // certificates are always verified; a configured CA is trusted besides Node's own roots
+    ssl: { rejectUnauthorized: true, ...(opts.tls?.ca ? { ca: [...tls.rootCertificates, opts.tls.ca] } : {}), ...(opts.tls?.cert ? { cert: opts.tls.cert, key: opts.tls.key } : {}) },
+    ...(opts.auth ? { auth: opts.auth } : {}),
+  });
+  /** Runs one request, timing it for `observe`. */
+  const timed = async <T extends { ok: boolean } | { reachable: boolean }>(operation: string, run: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    const r = await run();
+    opts.observe?.(operation, 'ok' in r ? r.ok : r.reachable, (performance.now() - started) / 1000);
+    return r;
+  };
   return {
     /** The underlying client, for queries (search, aggregations, stats). */
     client,
     /** Puts every index template (idempotent: a put replaces the template with the same body). */
-    async ensureTemplates(): Promise<IndexerResult<string[]>> {
-      try {
-        for (const t of TEMPLATES) await client.indices.putIndexTemplate({ name: t.name, body: t.body as never });
-        return { ok: true, value: TEMPLATES.map((t) => t.name) };
-      } catch (err) {
-        return failure(err);
-      }
-    },
-    async health(): Promise<IndexerHealth> {
-      const checked_at = new Date().toISOString();
-      try {
-        const r = await client.cluster.health({ timeout: '2s' } as never, { requestTimeout: 3000 });
-        const status = (r.body as { status?: string }).status as IndexerHealth['status'];
-        return { reachable: true, ...(status ? { status } : {}), checked_at };
-      } catch (err) {
-        return { reachable: false, reason: failure(err).reason, checked_at };
-      }
-    },
-    /**
-     * One `_bulk` request of pre-serialised NDJSON lines; per-item results in request order.
-     * `refresh: 'wait_for'` when the caller needs the documents searchable at once.
-     */
-    async bulk(lines: readonly string[], refresh?: 'wait_for' | boolean): Promise<IndexerResult<BulkItemResult[]>> {
-      try {
-        const r = await client.bulk({ body: lines as string[], ...(refresh !== undefined ? { refresh } : {}) } as never);
-        const answer = BulkAnswer.safeParse(r.body);
-        if (!answer.success) return { ok: false, retryable: true, reason: 'indexer sent an unreadable bulk answer' };
-        return {
-          ok: true,
-          value: answer.data.items.map((entry) => {
-            const item = Object.values(entry)[0]!;
-            return {
-              status: item.status,
-              ...(item.result ? { result: item.result } : {}),
-              ...(item._index ? { index: item._index } : {}),
-              ...(item.error ? { error: { type: item.error.type, reason: item.error.reason ?? '' } } : {}),
-            };
-          }),
-        };
-      } catch (err) {
-        return failure(err);
-      }
-    },
+    ensureTemplates: (): Promise<IndexerResult<string[]>> =>
+      timed('templates', async () => {
+        try {
+          for (const t of TEMPLATES) await client.indices.putIndexTemplate({ name: t.name, body: t.body as never });
+          return { ok: true, value: TEMPLATES.map((t) => t.name) } as IndexerResult<string[]>;
+        } catch (err) {
+          return failure(err);
+        }
+      }),
+    health: (): Promise<IndexerHealth> => timed('health', health),
+    bulk: (lines: readonly string[], refresh?: 'wait_for' | boolean): Promise<IndexerResult<BulkItemResult[]>> => timed('bulk', () => bulk(lines, refresh)),
     async close(): Promise<void> {
       await client.close();
     },
   };
+  async function health(): Promise<IndexerHealth> {
+    const checked_at = new Date().toISOString();
+    try {
+      const r = await client.cluster.health({ timeout: '2s' } as never, { requestTimeout: 3000 });
+      const status = (r.body as { status?: string }).status as IndexerHealth['status'];
+      return { reachable: true, ...(status ? { status } : {}), checked_at };
+    } catch (err) {
+      return { reachable: false, reason: failure(err).reason, checked_at };
+    }
+  }
+  /**
+   * One `_bulk` request of pre-serialised NDJSON lines; per-item results in request order.
+   * `refresh: 'wait_for'` when the caller needs the documents searchable at once.
+   */
+  async function bulk(lines: readonly string[], refresh?: 'wait_for' | boolean): Promise<IndexerResult<BulkItemResult[]>> {
+    try {
+      const r = await client.bulk({ body: lines as string[], ...(refresh !== undefined ? { refresh } : {}) } as never);
+      const answer = BulkAnswer.safeParse(r.body);
+      if (!answer.success) return { ok: false, retryable: true, reason: 'indexer sent an unreadable bulk answer' };
+      return {
+        ok: true,
+        value: answer.data.items.map((entry) => {
+          const item = Object.values(entry)[0]!;
+          return {
+            status: item.status,
+            ...(item.result ? { result: item.result } : {}),
+            ...(item._index ? { index: item._index } : {}),
+            ...(item.error ? { error: { type: item.error.type, reason: item.error.reason ?? '' } } : {}),
+          };
+        }),
+      };
+    } catch (err) {
+      return failure(err);
+    }
+  }
 }
 export type IndexerClient = ReturnType<typeof createIndexerClient>;

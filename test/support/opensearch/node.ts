@@ -26,6 +26,11 @@ export interface StartOpenSearchOptions {
   logLevel?: string;
   /** Give up (and kill the process) when not ready after this long. Default 180 s. */
   startTimeoutMs?: number;
+  /**
+   * A secured node: a folder written by secure-config.sh (certificates, users). The node then serves HTTPS
+   * with its security plugin on, and its URL is https://.
+   */
+  securityDir?: string;
   /** Receives every chunk the process writes (stdout and stderr), e.g. `(s) => process.stderr.write(s)`. */
   onOutput?: (chunk: string) => void;
 }
@@ -47,7 +52,7 @@ export interface OpenSearchNode {
 const DEFAULT_START_TIMEOUT_MS = 180_000;
 const STOP_GRACE_MS = 20_000;
 const OUTPUT_LIMIT = 64 * 1024;
-const READY_RE = /^OPENSEARCH READY (http:\/\/127\.0\.0\.1:(\d+))\s*$/m;
+const READY_RE = /^OPENSEARCH READY (https?:\/\/127\.0\.0\.1:(\d+))\s*$/m;
 
 /** Absolute path of run.sh (next to this file; also found when this file is run from a compiled copy). */
 export function runScriptPath(): string {
@@ -135,6 +140,8 @@ export async function startOpenSearch(opts: StartOpenSearchOptions = {}): Promis
   if (opts.javaOpts !== undefined) env.OPENSEARCH_JAVA_OPTS = opts.javaOpts;
   if (opts.logLevel !== undefined) env.OPENSEARCH_LOG_LEVEL = opts.logLevel;
   if (opts.painless !== undefined) env.OPENSEARCH_PAINLESS = opts.painless ? '1' : '0';
+  delete env.OPENSEARCH_SECURITY_DIR;
+  if (opts.securityDir !== undefined) env.OPENSEARCH_SECURITY_DIR = opts.securityDir;
 
   // detached: own process group, so stop() also reaches a Maven build that run.sh may be running first,
   // and a Ctrl-C in the terminal does not kill the node behind the test runner's back.
@@ -202,7 +209,8 @@ export async function startOpenSearch(opts: StartOpenSearchOptions = {}): Promis
   try {
     const r = await Promise.race([ready, diedEarly, timedOut, spawnError]);
     const left = startTimeoutMs - (Date.now() - started);
-    await Promise.race([waitForClusterHealth(r.url, Math.max(1_000, left)), diedEarly, timedOut]);
+    // a secured node checked its health in-process and over TLS (an anonymous 401) before it printed the line
+    if (!opts.securityDir) await Promise.race([waitForClusterHealth(r.url, Math.max(1_000, left)), diedEarly, timedOut]);
     if (child.pid === undefined) throw new Error('no pid');
     // From here on the node must not keep this process alive by itself: a forgotten stop() then ends with
     // this process, whose exit closes the node's stdin and makes it shut down.

@@ -28,8 +28,31 @@ build() {
   mvn_quiet
 }
 
+# The security plugin (for a second, secured node: OPENSEARCH_SECURITY_DIR, see secure-config.sh). Maven Central
+# ships it as the plugin's zip (its jars and default configuration), not as a jar with dependencies: unpacked into
+# target/security/, and its jars that the node does not already have are listed in target/classpath-security.txt.
+SECURITY_ARTIFACT="org.opensearch.plugin:opensearch-security:2.19.4.0:zip"
+security_plugin() {
+  local unpack=(mvn -B -q -f "$DIR/pom.xml" dependency:unpack -Dartifact="$SECURITY_ARTIFACT" -DoutputDirectory="$T/security")
+  # the plugin's markers would make a second unpack skip an emptied folder
+  rm -rf "$T/security" "$T/dependency-maven-plugin-markers"
+  if ! "${unpack[@]}" -o >/dev/null 2>&1; then
+    echo "[opensearch/prepare] resolving $SECURITY_ARTIFACT from Maven Central" >&2
+    "${unpack[@]}" 2>&1 | sed -e 's/\x1b\[[0-9;]*m//g' -e '/^$/d' >&2
+  fi
+  local have jar base
+  have="$(tr ':' '\n' < "$T/classpath.txt" | xargs -n1 basename | sed -E 's/-[0-9][^-]*(\.Final)?\.jar$//')"
+  for jar in "$T"/security/*.jar; do
+    base="$(basename "$jar" | sed -E 's/-[0-9][^-]*(\.Final)?\.jar$//')"
+    grep -qxF "$base" <<<"$have" || printf '%s\n' "$jar"
+  done | paste -sd: > "$T/classpath-security.txt"
+}
+
 rm -f "$T/.build-stamp" "$T/opensearch.jsa" "$T/launcher.jar"
 build
+security_plugin
+test -f "$T/security/plugin-descriptor.properties"
+grep -q 'opensearch-security' "$T/classpath-security.txt"
 test -s "$T/classpath.txt"
 test -f "$T/classes/dev/commsapi/opensearch/Launcher.class"
 # CDS only archives classes from jars, not from directories: put the launcher in a jar.

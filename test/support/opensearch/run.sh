@@ -15,7 +15,7 @@ STAMP="$DIR/target/.build-stamp"
 JSA="$DIR/target/opensearch.jsa"
 
 needs_build() {
-  [[ -f "$STAMP" && -s "$CP_FILE" && -f "$DIR/target/classes/dev/commsapi/opensearch/Launcher.class" ]] || return 0
+  [[ -f "$STAMP" && -s "$CP_FILE" && -s "$DIR/target/classpath-security.txt" && -f "$DIR/target/classes/dev/commsapi/opensearch/Launcher.class" ]] || return 0
   # sources or pom changed since the last build?
   [[ -z "$(find "$DIR/pom.xml" "$DIR/src" -newer "$STAMP" -print -quit)" ]] || return 0
   # every jar still in the local Maven repository?
@@ -57,6 +57,15 @@ elif [[ "${OPENSEARCH_CDS:-1}" != 0 && "$LAUNCHER_CP" == *.jar && -f "$JSA" && "
   CDS_OPTS=(-XX:SharedArchiveFile="$JSA")                         # falls back to no CDS if it does not fit
 fi
 
+# A secured node (OPENSEARCH_SECURITY_DIR, written by secure-config.sh): the security plugin's own jars, without
+# those the node already has (prepare.sh lists them in target/classpath-security.txt). No CDS: other classes.
+SECURITY_CP=""
+if [[ -n "${OPENSEARCH_SECURITY_DIR:-}" ]]; then
+  [[ -s "$DIR/target/classpath-security.txt" ]] || { echo "no security plugin: run prepare.sh" >&2; exit 1; }
+  SECURITY_CP=":$(cat "$DIR/target/classpath-security.txt")"
+  CDS_OPTS=()
+fi
+
 # -Xlog: the JVM's own messages (CDS, GC warnings) go to stderr, never to stdout.
 exec "$JAVA" "${JAVA_OPTS[@]}" "${CDS_OPTS[@]}" \
   -Xlog:disable -Xlog:all=warning:stderr:uptime,level,tags \
@@ -74,5 +83,5 @@ exec "$JAVA" "${JAVA_OPTS[@]}" "${CDS_OPTS[@]}" \
   -Dlog4j2.disable.jmx=true \
   -Dlog4j2.configurationFile="$DIR/log4j2.xml" \
   -Dopensearch.test.log.level="${OPENSEARCH_LOG_LEVEL:-warn}" \
-  -cp "$LAUNCHER_CP:$(cat "$CP_FILE")" \
+  -cp "$LAUNCHER_CP:$(cat "$CP_FILE")$SECURITY_CP" \
   dev.commsapi.opensearch.Launcher "$@"

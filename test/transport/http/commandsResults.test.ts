@@ -75,6 +75,7 @@ longPoll.before.each(world);
 longPoll.after.each(async (ctx) => ctx.w.stop());
 
 longPoll('pending commands are answered at once and count as delivered', async ({ w, agents, tokens }) => {
+  await w.uploadPackage('agent-4.9.deb');
   const { body } = await w.issue({ action: { name: 'upgrade', args: { package: 'agent-4.9.deb' } }, target: { type: 'agent', id: agents[0] } });
   const r = await call('GET', `${w.api}/commands?wait=5`, { token: tokens[0] });
   assert.is(r.status, 200);

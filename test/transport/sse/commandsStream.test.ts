@@ -34,6 +34,7 @@ sse.after.each(async (ctx) => {
 sse('the stream sends a retry hint, the pending commands, then live ones, each with a cursor', async (ctx) => {
   const { w } = ctx;
   const [a] = await w.addAgents('agent', 1);
+  await w.uploadPackage('p.deb');
   const first = await w.issue({ action: { name: 'upgrade', args: { package: 'p.deb', version: '2' } }, target: { type: 'agent', id: a } });
   const s = await stream(w, a!);
   ctx.streams.push(s);

@@ -3,7 +3,8 @@ import type { Middleware } from 'koa';
 import { z } from 'zod';
 import { RegisterAgent } from '../../../commands/registerAgent.js';
 import { AgentId, GroupName } from '../../../journal/ids.js';
-import { agentsPage, agentView, findAgent, type AgentRow } from '../../../queries/agents.js';
+import { agentView, findAgent, type AgentRow } from '../../../queries/agents.js';
+import { ListAgentsQuery, listAgents } from '../../../queries/agentsList.js';
 import { principalOf } from '../auth.js';
 import { readJson } from '../body.js';
 import type { HttpDeps } from '../deps.js';
@@ -11,25 +12,6 @@ import { HttpError } from '../problem.js';
 import { describe } from '../routeDocs.js';
 
 const UuidParams = z.object({ uuid: AgentId });
-/** The cursor is the last uuid of the previous page, base64url-encoded (opaque to clients). */
-const Cursor = z
-  .string()
-  .max(200)
-  .regex(/^[A-Za-z0-9_-]*$/, 'not a cursor from this API')
-  .transform((c, ctx) => {
-    if (c === '') return ''; // an empty cursor is the first page
-    const uuid = Buffer.from(c, 'base64url').toString('utf8');
-    if (!AgentId.safeParse(uuid).success) {
-      ctx.addIssue({ code: 'custom', message: 'not a cursor from this API' });
-      return z.NEVER;
-    }
-    return uuid;
-  });
-export const ListAgentsQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-  cursor: Cursor.optional(),
-  group: GroupName.optional(),
-});
 export const AgentViewSchema = z.object({
   uuid: z.string(),
   name: z.string(),
@@ -51,7 +33,11 @@ export const AgentViewSchema = z.object({
     .nullable()
     .describe('host facts from the enrollment and the agent line of event batches; null when never reported'),
 });
-const AgentList = z.object({ agents: z.array(AgentViewSchema), next_cursor: z.string().nullable() });
+const AgentList = z.object({
+  agents: z.array(AgentViewSchema),
+  next_cursor: z.string().nullable(),
+  counts: z.object({ active: z.number().int(), disconnected: z.number().int(), never_connected: z.number().int() }),
+});
 const Registered = z.object({ uuid: z.string(), name: z.string(), groups: z.array(z.string()), registered_at: z.string() });
 
 describe({
@@ -71,7 +57,10 @@ describe({
   summary: 'List agents with their status',
   description:
     '`status`: `active` when a stream is open or the agent was seen in the last 5 minutes, `disconnected` when seen ' +
-    'before that, `never_connected` otherwise. Ordered by uuid; pass `next_cursor` as `cursor` for the next page.',
+    'before that, `never_connected` otherwise. Filters: `status`, `group`, `os` (host os name or platform, any case), ' +
+    '`version` (agent version), `q` (a prefix of the name or uuid); `sort` = `uuid` (default), `name`, `registered_at`, ' +
+    '`last_seen`, `-` first for descending. `counts` are by status over every agent matching the other filters. ' +
+    'Pass `next_cursor` as `cursor` for the next page (with the same filters); an unknown parameter is 400.',
   query: ListAgentsQuery,
   responses: { 200: { description: 'a page of agents', schema: AgentList } },
 });
@@ -108,11 +97,9 @@ export function agentsRoutes(deps: HttpDeps, guard: (...roles: Array<'agent' | '
 
   router.get('/agents', ...guard('operator', 'auditor'), (ctx) => {
     const q = ListAgentsQuery.parse(ctx.query);
-    const rows = agentsPage(deps.journal.db, { afterUuid: q.cursor ?? '', limit: q.limit + 1, group: q.group });
-    const page = rows.slice(0, q.limit);
-    const last = page[page.length - 1];
-    const next = rows.length > q.limit && last ? Buffer.from(last.uuid, 'utf8').toString('base64url') : null;
-    ctx.body = { agents: page.map(view), next_cursor: next };
+    const live = (uuid: string) => ({ connected: deps.hub.isConnected(uuid), seenAt: deps.presence.lastSeen(uuid) });
+    const { rows, next_cursor, counts } = listAgents(deps.journal.db, q, live, Date.now());
+    ctx.body = { agents: rows.map(view), next_cursor, counts };
   });
 
   router.get('/agents/:uuid', ...guard('operator', 'auditor'), (ctx) => {

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import Router from '@koa/router';
-import type { Context } from 'koa';
+import type { Context, Middleware } from 'koa';
 import { z } from 'zod';
 import { findAgent } from '../../../queries/agents.js';
 import { findUser } from '../../../queries/users.js';
 import { UNKNOWN_PRINCIPAL_HASH, verifySecret } from '../../../security/secrets.js';
 import type { Role } from '../../../security/tokens.js';
 import { readJson } from '../body.js';
+import { principalOf } from '../auth.js';
 import type { HttpDeps } from '../deps.js';
 import { HttpError } from '../problem.js';
 import { describe } from '../routeDocs.js';
@@ -37,6 +38,15 @@ describe({
     429: { description: 'too many failed logins (`Retry-After`)' },
     503: { description: 'scale-out: an agent unknown to this node cannot be looked up in the indexer right now (`Retry-After`)' },
   },
+});
+describe({
+  method: 'post',
+  path: '/login/renew',
+  tags: ['authentication'],
+  auth: ['operator', 'auditor'],
+  summary: "A fresh token for the user of a valid token (the CLI renews its stored token before it expires)",
+  description: 'Only user tokens: a disabled or deleted user gets 401 as on any route; API keys do not expire and are 403 here.',
+  responses: { 200: { description: 'a token', schema: TokenResponse } },
 });
 describe({
   method: 'post',
@@ -110,6 +120,7 @@ export function createLogin(deps: HttpDeps): Login {
     const keys = [`ip:${ctx.ip}`, principalKey];
     const wait = deps.throttle.retryAfter(keys);
     if (wait > 0) {
+      deps.metrics.observeLogin('throttled');
       throw new HttpError(429, 'Too Many Requests', 'too many failed logins; try again later', {}, { 'Retry-After': String(wait) });
     }
     let ok: boolean;
@@ -123,25 +134,34 @@ export function createLogin(deps: HttpDeps): Login {
       message = agent.known ? AGENT_INVALID_KEY : AGENT_UNKNOWN;
     } else {
       const user = findUser(deps.journal.db, body.username);
-      ok = await cache.verify(principalKey, body.password, user?.password_hash);
+      // a disabled user's password is still checked (same cost), then refused
+      ok = (await cache.verify(principalKey, body.password, user?.password_hash)) && user?.disabled !== 1;
       role = user?.role ?? 'auditor';
     }
     if (!ok) {
       deps.throttle.fail(keys);
+      deps.metrics.observeLogin('bad_credentials');
       throw new HttpError(401, 'Unauthorized', isAgent ? `${message}: unknown principal or wrong credentials` : message, isAgent ? { message } : {});
     }
     deps.throttle.succeed(principalKey);
+    deps.metrics.observeLogin('ok');
     return { sub: isAgent ? body.uuid : body.username, role };
   }
   return login;
 }
 
-export function authRoutes(deps: HttpDeps, login: Login): Router {
+export function authRoutes(deps: HttpDeps, guard: (...roles: Role[]) => Middleware[], login: Login): Router {
   const router = new Router();
 
   router.post('/login', async (ctx) => {
     const { sub, role } = await login(ctx, await readJson(ctx, LoginBody));
     ctx.body = { ...deps.issueToken(sub, role), token_type: 'Bearer' };
+  });
+
+  router.post('/login/renew', ...guard('operator', 'auditor'), (ctx) => {
+    const p = principalOf(ctx);
+    if (!p.actor.startsWith('user:')) throw new HttpError(403, 'Forbidden', 'only a user token can be renewed (API keys and the admin socket need none)');
+    ctx.body = { ...deps.issueToken(p.sub, p.role), token_type: 'Bearer' };
   });
 
   router.post('/authentication', async (ctx) => {

@@ -12,6 +12,7 @@ import { readJson } from '../body.js';
 import type { HttpDeps } from '../deps.js';
 import { HttpError } from '../problem.js';
 import { describe } from '../routeDocs.js';
+import { sendNdjson } from '../ndjson.js';
 
 type Guard = (...roles: Array<'agent' | 'operator' | 'auditor'>) => Middleware[];
 
@@ -30,7 +31,7 @@ const AgentCommand = z.object({
   issued_at: z.string(),
   expires_at: z.string(),
 });
-const TargetStateName = z.enum(['pending', 'delivered', 'success', 'failure', 'expired']);
+const TargetStateName = z.enum(['pending', 'delivered', 'success', 'failure', 'expired', 'cancelled']);
 const IdParams = z.object({ id: CommandId });
 const Issued = z.object({ id: z.string(), targets: z.number().int(), issued_at: z.string(), expires_at: z.string() });
 const CommandDetails = AgentCommand.extend({
@@ -109,9 +110,12 @@ describe({
   tags: ['commands'],
   auth: ['operator', 'auditor'],
   summary: 'Every per-agent state change of commands, in journal order',
-  description: '`user` matches the actor (`alice` matches `user:alice`; `admin-socket`, `system`, `agent:<uuid>` are matched as written). Pages with `cursor` = the previous `next_cursor`.',
+  description:
+    '`user` matches the actor (`alice` matches `user:alice`; `admin-socket`, `system`, `agent:<uuid>`, `api-key:<id>` are matched as written). ' +
+    'Pages with `cursor` = the previous `next_cursor`. Success and failure items carry the result `code` and `message`. ' +
+    '`format=ndjson` answers every matching item (from `cursor` on), one JSON object a line.',
   query: HistoryQuery,
-  responses: { 200: { description: 'one page', schema: HistoryPage } },
+  responses: { 200: { description: 'one page (or NDJSON lines of items with format=ndjson)', schema: HistoryPage } },
 });
 describe({
   method: 'get',
@@ -121,6 +125,19 @@ describe({
   summary: 'A command and the state of each of its targets',
   params: IdParams,
   responses: { 200: { description: 'the command', schema: CommandDetails } },
+});
+describe({
+  method: 'post',
+  path: '/commands/:id/cancel',
+  tags: ['commands'],
+  auth: ['operator'],
+  summary: 'Cancel a command: its targets that have not finished become `cancelled`',
+  description:
+    'Each pending or delivered target becomes `cancelled` (a `CommandCancelled` entry per agent, with the actor, shown in ' +
+    'the history); agents that have not received the command never will, and a later result from an agent is 409. ' +
+    'Finished targets keep their state; cancelling again changes nothing. Answers the command as `GET /commands/{id}` does.',
+  params: IdParams,
+  responses: { 200: { description: 'the command after the cancellation', schema: CommandDetails } },
 });
 describe({
   method: 'post',
@@ -204,7 +221,11 @@ export function commandsRoutes(deps: HttpDeps, guard: Guard): Router {
   });
 
   router.get('/commands/history', ...guard('operator', 'auditor'), (ctx) => {
-    ctx.body = commandHistory(db, HistoryQuery.parse(ctx.query));
+    const q = HistoryQuery.parse(ctx.query);
+    if (q.format === 'ndjson') {
+      return sendNdjson(ctx, (cursor) => commandHistory(db, { ...q, limit: 1000, cursor: cursor === undefined ? q.cursor : HistoryQuery.shape.cursor.parse(cursor) }));
+    }
+    ctx.body = commandHistory(db, q);
   });
 
   router.get('/commands/:id', ...guard('operator', 'auditor'), (ctx) => {
@@ -212,6 +233,12 @@ export function commandsRoutes(deps: HttpDeps, guard: Guard): Router {
     const details = commandDetails(db, id);
     if (!details) throw new HttpError(404, 'Not Found', `no command ${id}`);
     ctx.body = details;
+  });
+
+  router.post('/commands/:id/cancel', ...guard('operator'), async (ctx) => {
+    const id = CommandId.parse(ctx.params.id);
+    await deps.commands.cancelCommand(id, principalOf(ctx).actor);
+    ctx.body = commandDetails(db, id);
   });
 
   router.post('/commands/:id/result', ...guard('agent'), async (ctx) => {

@@ -57,6 +57,20 @@ describe({
   },
 });
 
+describe({
+  method: 'post',
+  path: '/dead-letters/:id/discard',
+  tags: ['operations'],
+  auth: ['operator'],
+  summary: 'Give up on a dead letter: resolved without sending it',
+  description: 'Journaled as `DeadLetterDiscarded` with the actor (the audit trail shows it).',
+  params: IdParams,
+  responses: {
+    200: { description: 'discarded', schema: z.object({ id: z.number(), sink: z.string(), seq: z.number(), resolved: z.literal(true) }) },
+    409: { description: 'already resolved' },
+  },
+});
+
 function retryError(err: unknown): unknown {
   if (err instanceof UnknownDeadLetterError) return new HttpError(404, 'Not Found', err.message);
   if (err instanceof DeadLetterResolvedError || err instanceof StillFailingError) return new HttpError(409, 'Conflict', err.message);
@@ -79,6 +93,15 @@ export function deadLetterRoutes(deps: HttpDeps, guard: (...roles: Role[]) => Mi
     const { id } = IdParams.parse(ctx.params);
     try {
       ctx.body = await deps.drain.retryDeadLetter(id, principalOf(ctx).actor);
+    } catch (err) {
+      throw retryError(err);
+    }
+  });
+
+  router.post('/dead-letters/:id/discard', ...guard('operator'), async (ctx) => {
+    const { id } = IdParams.parse(ctx.params);
+    try {
+      ctx.body = await deps.commands.discardDeadLetter(id, principalOf(ctx).actor);
     } catch (err) {
       throw retryError(err);
     }

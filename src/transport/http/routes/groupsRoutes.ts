@@ -3,7 +3,7 @@ import type { Middleware } from 'koa';
 import { z } from 'zod';
 import { ConfigurationBody, PutGroupConfiguration } from '../../../commands/putGroupConfiguration.js';
 import { GroupName } from '../../../journal/ids.js';
-import { groupConfiguration } from '../../../queries/groups.js';
+import { groupConfiguration, listGroups } from '../../../queries/groups.js';
 import type { Role } from '../../../security/tokens.js';
 import { principalOf } from '../auth.js';
 import { readJson } from '../body.js';
@@ -44,8 +44,29 @@ describe({
   },
 });
 
+describe({
+  method: 'get',
+  path: '/groups',
+  tags: ['groups'],
+  auth: ['operator', 'auditor'],
+  summary: 'Every group that has members or a configuration',
+  responses: {
+    200: {
+      description: 'the groups, by name',
+      schema: z.object({
+        groups: z.array(z.object({ group: z.string(), agents: z.number().int(), configured: z.boolean(), etag: z.string(), updated_at: z.string().nullable() })),
+        next_cursor: z.null(),
+      }),
+    },
+  },
+});
+
 export function groupsRoutes(deps: HttpDeps, guard: (...roles: Role[]) => Middleware[]): Router {
   const router = new Router();
+
+  router.get('/groups', ...guard('operator', 'auditor'), (ctx) => {
+    ctx.body = { groups: listGroups(deps.journal.db), next_cursor: null };
+  });
 
   router.get('/groups/:group/configuration', ...guard('operator'), (ctx) => {
     const { group } = GroupParams.parse(ctx.params);

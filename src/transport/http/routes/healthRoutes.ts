@@ -5,6 +5,8 @@ import { describe } from '../routeDocs.js';
 
 export const ReadyReportSchema = z.looseObject({
   ready: z.boolean(),
+  /** Why writes are refused (503): `shutting down`, `journal full (…)`, `lock lost: …`. */
+  reason: z.string().optional(),
   pipelines: z.record(z.string(), z.looseObject({ state: z.string(), lag: z.number() })),
 });
 
@@ -24,7 +26,7 @@ describe({
   summary: "Readiness, with each pipeline's state and lag (journal head - checkpoint)",
   responses: {
     200: { description: 'ready', schema: ReadyReportSchema },
-    503: { description: 'not ready (`Retry-After`); same body', schema: ReadyReportSchema, contentType: 'application/json' },
+    503: { description: 'writes are refused (`reason`: journal full, shutting down, lock lost; `Retry-After`); same body', schema: ReadyReportSchema, contentType: 'application/json' },
   },
 });
 

@@ -8,6 +8,7 @@ import { readJson } from '../body.js';
 import type { HttpDeps } from '../deps.js';
 import { HttpError } from '../problem.js';
 import { describe } from '../routeDocs.js';
+import type { ReplayProgress } from '../../../replay/replays.js';
 
 const seq = z.number().int().min(0);
 export const ReplayRequest = z
@@ -33,7 +34,7 @@ const ReplayParams = z.object({ id: z.string().uuid() });
 const Progress = z.object({
   id: z.string(),
   to: z.literal('engine'),
-  state: z.enum(['running', 'done', 'failed']),
+  state: z.enum(['running', 'done', 'failed', 'cancelled']),
   dry_run: z.boolean(),
   total: z.number(),
   sent: z.number(),
@@ -88,6 +89,24 @@ describe({
   responses: { 200: { description: 'progress', schema: Progress } },
 });
 
+describe({
+  method: 'get',
+  path: '/journal/replays',
+  tags: ['operations'],
+  auth: ['operator'],
+  summary: 'The replays this server ran since it started (the last 100), newest first',
+  responses: { 200: { description: 'the replays', schema: z.object({ replays: z.array(Progress), next_cursor: z.null() }) } },
+});
+describe({
+  method: 'post',
+  path: '/journal/replays/:id/cancel',
+  tags: ['operations'],
+  auth: ['operator'],
+  summary: 'Stop a running replay (what was sent stays sent); its state becomes `cancelled`',
+  params: ReplayParams,
+  responses: { 200: { description: 'progress (the state may still be `running` for a moment)', schema: Progress } },
+});
+
 export function journalRoutes(deps: HttpDeps, guard: (...roles: Role[]) => Middleware[]): Router {
   const router = new Router();
 
@@ -118,12 +137,27 @@ export function journalRoutes(deps: HttpDeps, guard: (...roles: Role[]) => Middl
     ctx.body = { id: started.id, status_url: url };
   });
 
+  const shown = (p: ReplayProgress) => {
+    const { summary: _summary, ...progress } = p;
+    return { ...progress, ...(p.summary ? { summary: p.summary } : {}) };
+  };
+
+  router.get('/journal/replays', ...guard('operator'), (ctx) => {
+    ctx.body = { replays: deps.drain.replays.list().map(shown), next_cursor: null };
+  });
+
   router.get('/journal/replays/:id', ...guard('operator'), (ctx) => {
     const { id } = ReplayParams.parse(ctx.params);
     const p = deps.drain.replays.get(id);
     if (!p) throw new HttpError(404, 'Not Found', `no replay ${id}`);
-    const { summary: _summary, ...progress } = p;
-    ctx.body = { ...progress, ...(p.summary ? { summary: p.summary } : {}) };
+    ctx.body = shown(p);
+  });
+
+  router.post('/journal/replays/:id/cancel', ...guard('operator'), (ctx) => {
+    const { id } = ReplayParams.parse(ctx.params);
+    const p = deps.drain.replays.cancel(id);
+    if (!p) throw new HttpError(404, 'Not Found', `no replay ${id}`);
+    ctx.body = shown(p);
   });
 
   return router;

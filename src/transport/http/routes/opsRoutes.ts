@@ -1,12 +1,11 @@
-import { readFileSync } from 'node:fs';
 import Router from '@koa/router';
 import type { Context, Middleware, Next } from 'koa';
 import { z } from 'zod';
 import type { Role } from '../../../security/tokens.js';
-import { ADMIN_SOCKET } from '../auth.js';
 import type { HttpDeps } from '../deps.js';
 import { openApiDocument } from '../openapi.js';
 import { describe } from '../routeDocs.js';
+import { packageVersion } from '../../../version.js';
 
 describe({
   method: 'get',
@@ -21,39 +20,14 @@ describe({
   path: '/metrics',
   basePath: false,
   tags: ['operations'],
-  auth: ['operator'],
-  authOptional: true,
+  auth: ['metrics', 'operator'],
   summary: 'Prometheus metrics (text format)',
-  description: 'Open to any caller on a loopback address or the admin socket; others need an operator token.',
+  description:
+    'Open to direct loopback callers (API.md); a request that carries a forwarding header (`Forwarded`, `X-Forwarded-*`, ' +
+    '`X-Real-IP`, `Via`) came through a proxy and needs a credential with the role `metrics` (or `operator`), like every ' +
+    'remote caller. The admin socket and the metrics-only listener (`COMMS_API_METRICS_PORT`, loopback by default) need none.',
   responses: { 200: { description: 'Prometheus text exposition format', contentType: 'text/plain', binary: true } },
 });
-
-/** The package version (src/ and dist/ sit at the same depth below the package root). */
-function packageVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version?: string };
-    return pkg.version ?? '0.0.0';
-  } catch {
-    return '0.0.0';
-  }
-}
-
-/** 127.0.0.0/8, ::1 and IPv4-mapped loopback. */
-export function isLoopback(address: string | undefined): boolean {
-  if (!address) return false;
-  const a = address.startsWith('::ffff:') ? address.slice(7) : address;
-  return a === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(a);
-}
-
-/** Loopback callers and the admin socket pass; anyone else goes through `guard`. */
-export const localOr = (guard: Middleware[]) =>
-  async function localOr(ctx: Context, next: Next): Promise<void> {
-    const viaAdmin = (ctx.req as unknown as Record<symbol, boolean>)[ADMIN_SOCKET];
-    if (viaAdmin || isLoopback(ctx.req.socket.remoteAddress)) return next();
-    const chain = [...guard];
-    const run = async (i: number): Promise<void> => (i < chain.length ? chain[i]!(ctx, () => run(i + 1)) : next());
-    return run(0);
-  };
 
 /** Routes under /api/v1: the OpenAPI document. */
 export function opsRoutes(): Router {
@@ -67,10 +41,29 @@ export function opsRoutes(): Router {
   return router;
 }
 
+/** Headers a reverse proxy adds: a request carrying one is not treated as a loopback caller. */
+const FORWARDING_HEADERS = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-real-ip', 'via'];
+
+/**
+ * API.md: /metrics is open to loopback callers. A loopback connection that carries a forwarding
+ * header came through a proxy on this host, so it needs the credential like any remote caller.
+ */
+export const directLoopbackOr = (guard: Middleware[]) =>
+  async function directLoopbackOr(ctx: Context, next: Next): Promise<void> {
+    const forwarded = FORWARDING_HEADERS.some((h) => ctx.get(h) !== '');
+    if (!forwarded && isLoopback(ctx.req.socket.remoteAddress)) return next();
+    const run = async (i: number): Promise<void> => (i < guard.length ? guard[i]!(ctx, () => run(i + 1)) : next());
+    return run(0);
+  };
+
+function isLoopback(address: string | undefined): boolean {
+  return address !== undefined && (address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.'));
+}
+
 /** Routes outside /api/v1: GET /metrics. */
 export function metricsRoutes(deps: HttpDeps, guard: (...roles: Role[]) => Middleware[]): Router {
   const router = new Router();
-  router.get('/metrics', localOr(guard('operator')), async (ctx) => {
+  router.get('/metrics', directLoopbackOr(guard('metrics', 'operator')), async (ctx) => {
     ctx.body = await deps.metrics.text();
     ctx.type = deps.metrics.contentType;
   });

@@ -57,6 +57,16 @@ describe({
   responses: { 200: { description: 'every package', schema: PackageList } },
 });
 describe({
+  method: 'delete',
+  path: '/packages/:name',
+  tags: ['packages'],
+  auth: ['operator'],
+  summary: 'Delete a package (its content goes when no other name uses it)',
+  description: 'Agents asking for it afterwards get 404; an `upgrade` naming it is then 400.',
+  params: NameParams,
+  responses: { 204: { description: 'deleted' } },
+});
+describe({
   method: 'get',
   path: '/upgrade/:name',
   tags: ['packages'],
@@ -98,6 +108,12 @@ export function packagesRoutes(deps: HttpDeps, guard: (...roles: Role[]) => Midd
     ctx.status = stored.created ? 201 : 200;
     if (stored.created) ctx.set('Location', `/api/v1/upgrade/${encodeURIComponent(name)}`);
     ctx.body = { name: stored.name, size: stored.size, sha256: stored.sha256 };
+  });
+
+  router.delete('/packages/:name', ...guard('operator'), async (ctx) => {
+    const { name } = NameParams.parse(ctx.params);
+    await deps.commands.deletePackage(name, principalOf(ctx).actor);
+    ctx.status = 204;
   });
 
   router.get('/packages', ...guard('operator', 'auditor'), (ctx) => {

@@ -72,7 +72,62 @@ public final class Launcher {
         if (!"0".equals(System.getenv("OPENSEARCH_PAINLESS"))) {
             plugins.add(PainlessPlugin.class);
         }
+        if (securityDir() != null) {
+            plugins.add(securityPlugin());
+        }
         return plugins;
+    }
+
+    /** {@code OPENSEARCH_SECURITY_DIR}: a folder written by secure-config.sh; set = a secured node (TLS + users). */
+    static Path securityDir() {
+        String dir = System.getenv("OPENSEARCH_SECURITY_DIR");
+        return dir == null || dir.isBlank() ? null : Paths.get(dir).toAbsolutePath();
+    }
+
+    /** The security plugin is on the classpath only for a secured node (run.sh adds target/security/*.jar). */
+    @SuppressWarnings("unchecked")
+    static Class<? extends Plugin> securityPlugin() {
+        try {
+            return (Class<? extends Plugin>) Class.forName("org.opensearch.security.OpenSearchSecurityPlugin");
+        } catch (ClassNotFoundException e) {
+            throw new IllegalStateException("OPENSEARCH_SECURITY_DIR is set but the security plugin is not on the classpath (prepare.sh)", e);
+        }
+    }
+
+    /**
+     * Copies the certificates and the security configuration into the node's config folder and returns the
+     * plugin's settings: TLS on HTTP and transport with the test CA, the admin DN, the node DN, and a security
+     * index initialised from config/opensearch-security/ on first start.
+     */
+    static Settings securitySettings(Path home, Path dir) throws IOException {
+        Path config = home.resolve("config");
+        for (String f : List.of("root-ca.pem", "node.pem", "node-key.pem", "admin.pem", "admin-key.pem")) {
+            Files.copy(dir.resolve(f), config.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+        }
+        Path sec = config.resolve("opensearch-security");
+        Files.createDirectories(sec);
+        try (var files = Files.list(dir.resolve("opensearch-security"))) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                Files.copy(f, sec.resolve(f.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+            }
+        }
+        return Settings.builder()
+            .put("plugins.security.ssl.transport.pemcert_filepath", "node.pem")
+            .put("plugins.security.ssl.transport.pemkey_filepath", "node-key.pem")
+            .put("plugins.security.ssl.transport.pemtrustedcas_filepath", "root-ca.pem")
+            .put("plugins.security.ssl.transport.enforce_hostname_verification", false)
+            .put("plugins.security.ssl.http.enabled", true)
+            .put("plugins.security.ssl.http.pemcert_filepath", "node.pem")
+            .put("plugins.security.ssl.http.pemkey_filepath", "node-key.pem")
+            .put("plugins.security.ssl.http.pemtrustedcas_filepath", "root-ca.pem")
+            .put("plugins.security.ssl.http.clientauth_mode", "OPTIONAL")
+            .put("plugins.security.allow_default_init_securityindex", true)
+            .putList("plugins.security.authcz.admin_dn", "CN=admin,O=comms-api-test")
+            .putList("plugins.security.nodes_dn", "CN=node,O=comms-api-test")
+            .put("plugins.security.audit.type", "noop")
+            .put("plugins.security.check_snapshot_restore_write_privileges", true)
+            .put("plugins.security.restapi.roles_enabled", "all_access")
+            .build();
     }
 
     private static final PrintStream OUT = System.out;
@@ -109,7 +164,8 @@ public final class Launcher {
             : Files.createDirectories(Paths.get(dataEnv).toAbsolutePath());
         Files.createDirectories(home.resolve("config"));
 
-        final Settings settings = Settings.builder()
+        final Path securityDir = securityDir();
+        final Settings.Builder builder = Settings.builder()
             .put("path.home", home.toString())
             .put("path.data", home.resolve("data").toString())
             .put("path.logs", home.resolve("logs").toString())
@@ -119,14 +175,18 @@ public final class Launcher {
             .put("network.host", "127.0.0.1")
             .put("http.port", Integer.toString(port))
             .put("transport.port", "0") // ephemeral; single-node never talks to anyone
-            .put("http.type", "netty4")
-            .put("transport.type", "netty4")
             .put("bootstrap.memory_lock", false)
             // test machines often have fuller disks than production; never turn indices read-only
             .put("cluster.routing.allocation.disk.threshold_enabled", false)
             .put("action.auto_create_index", true)
-            .put("action.destructive_requires_name", false)
-            .build();
+            .put("action.destructive_requires_name", false);
+        if (securityDir == null) {
+            builder.put("http.type", "netty4").put("transport.type", "netty4");
+        } else {
+            // the security plugin picks its own TLS transports (its additionalSettings)
+            builder.put(securitySettings(home, securityDir));
+        }
+        final Settings settings = builder.build();
 
         final AtomicBoolean stopping = new AtomicBoolean(false);
         final CountDownLatch stopped = new CountDownLatch(1);
@@ -194,7 +254,7 @@ public final class Launcher {
 
             HttpServerTransport http = node.injector().getInstance(HttpServerTransport.class);
             int boundPort = pickPort(http.boundAddress().boundAddresses());
-            url = "http://127.0.0.1:" + boundPort;
+            url = (securityDir == null ? "http" : "https") + "://127.0.0.1:" + boundPort;
 
             ClusterHealthStatus status = node.client()
                 .admin()
@@ -218,7 +278,7 @@ public final class Launcher {
                     Settings.builder().put("cluster.default_number_of_replicas", Integer.parseInt(envOr("OPENSEARCH_DEFAULT_REPLICAS", "0")))
                 )
                 .get();
-            waitForHttp(url, Duration.ofSeconds(60));
+            waitForHttp(url, Duration.ofSeconds(60), securityDir);
         } catch (Throwable t) {
             if (stopping.get()) {
                 return;
@@ -271,8 +331,12 @@ public final class Launcher {
     }
 
     /** Proves the REST layer answers over the real socket, not just the in-process client. */
-    private static void waitForHttp(String url, Duration timeout) throws Exception {
-        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private static void waitForHttp(String url, Duration timeout, Path securityDir) throws Exception {
+        HttpClient.Builder clientBuilder = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5));
+        if (securityDir != null) {
+            clientBuilder.sslContext(trusting(securityDir.resolve("root-ca.pem")));
+        }
+        HttpClient client = clientBuilder.build();
         HttpRequest req = HttpRequest.newBuilder(URI.create(url + "/_cluster/health?wait_for_status=yellow&timeout=30s"))
             .timeout(Duration.ofSeconds(40))
             .GET()
@@ -282,7 +346,8 @@ public final class Launcher {
         while (System.nanoTime() < deadline) {
             try {
                 HttpResponse<String> res = client.send(req, HttpResponse.BodyHandlers.ofString());
-                if (res.statusCode() == 200) {
+                // a secured node answers an anonymous caller 401 once its security index is initialised
+                if (res.statusCode() == 200 || (securityDir != null && res.statusCode() == 401)) {
                     return;
                 }
                 last = new IllegalStateException("HTTP " + res.statusCode() + ": " + res.body());
@@ -292,6 +357,20 @@ public final class Launcher {
             Thread.sleep(200);
         }
         throw new IllegalStateException("HTTP health check did not pass within " + timeout, last);
+    }
+
+    /** An SSL context that trusts exactly the test CA (TLS verified, as the server's clients do it). */
+    private static javax.net.ssl.SSLContext trusting(Path caPem) throws Exception {
+        java.security.KeyStore ks = java.security.KeyStore.getInstance(java.security.KeyStore.getDefaultType());
+        ks.load(null, null);
+        try (InputStream in = Files.newInputStream(caPem)) {
+            ks.setCertificateEntry("ca", java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in));
+        }
+        javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(ks);
+        javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+        ctx.init(null, tmf.getTrustManagers(), null);
+        return ctx;
     }
 
     private static void deleteRecursively(Path root) {
