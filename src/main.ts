@@ -12,6 +12,7 @@ import { createUser } from './commands/createUser.js';
 import { userLifecycle } from './commands/userLifecycle.js';
 import { createApiKey, revokeApiKey } from './commands/apiKeys.js';
 import { markCommandDelivered } from './commands/markCommandDelivered.js';
+import { reportAgentFacts } from './commands/reportAgentFacts.js';
 import { putCatalogEntry } from './commands/putCatalogEntry.js';
 import { putGroupConfiguration } from './commands/putGroupConfiguration.js';
 import { recordCommandResult } from './commands/recordCommandResult.js';
@@ -187,6 +188,7 @@ async function startLocked(
       rehashAgentKey: rehashAgentKey(journal),
       putCatalogEntry: putCatalogEntry(journal),
       registerAgent: scaledOut.registerAgent,
+      reportAgentFacts: reportAgentFacts(journal),
       deleteAgent: scaledOut.deleteAgent,
       ingestStateless: ingestStatelessEvents(journal),
       ingestStateful: scaledOut.ingestStateful,

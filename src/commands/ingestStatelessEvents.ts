@@ -5,6 +5,7 @@ import type { GroupCommit } from '../journal/groupCommit.js';
 import type { AgentId } from '../journal/ids.js';
 import { checkAgentLine, isObject, type LineCheck, type NdjsonResult, parseNdjson, parseNdjsonYielding } from '../ndjson.js';
 import { StatusError } from '../errors.js';
+import { reportFactsIn } from './reportAgentFacts.js';
 
 export class InvalidBatchError extends StatusError {
   readonly status = 400;
@@ -22,15 +23,22 @@ export interface StatelessAck {
   durability: 'journaled';
 }
 
-/** A stateless body's lines: agent line, then header `{module, collector}` + data object pairs. */
-const statelessLine: LineCheck = (v, i) => {
-  if (i === 0) return checkAgentLine(v);
-  if (!isObject(v)) return i % 2 === 1 ? 'a header must be a JSON object' : 'an event must be a JSON object';
-  if (i % 2 === 1 && (typeof v.module !== 'string' || typeof v.collector !== 'string')) {
-    return 'a header needs string "module" and "collector"';
-  }
-  return null;
-};
+/** A stateless body's lines: agent line, then header `{module, collector}` + data object pairs; keeps the agent line. */
+function statelessChecker(): { check: LineCheck; agentLine: () => unknown } {
+  let agentLine: unknown;
+  const check: LineCheck = (v, i) => {
+    if (i === 0) {
+      agentLine = v;
+      return checkAgentLine(v);
+    }
+    if (!isObject(v)) return i % 2 === 1 ? 'a header must be a JSON object' : 'an event must be a JSON object';
+    if (i % 2 === 1 && (typeof v.module !== 'string' || typeof v.collector !== 'string')) {
+      return 'a header needs string "module" and "collector"';
+    }
+    return null;
+  };
+  return { check, agentLine: () => agentLine };
+}
 
 function eventCount(parsed: NdjsonResult): number {
   if (!parsed.ok) throw new InvalidBatchError(parsed.line, parsed.reason);
@@ -41,11 +49,16 @@ function eventCount(parsed: NdjsonResult): number {
 }
 
 /** Validates a stateless body; returns its number of events. */
-export const validateStatelessBody = (body: Buffer): number => eventCount(parseNdjson(body, statelessLine));
+export const validateStatelessBody = (body: Buffer): number => eventCount(parseNdjson(body, statelessChecker().check));
 
-/** The same, in slices that leave the event loop free between them (request bodies of up to 10 MiB). */
-export const validateStatelessBodyYielding = async (body: Buffer): Promise<number> =>
-  eventCount(await parseNdjsonYielding(body, statelessLine));
+/** The same, in slices that leave the event loop free between them (request bodies of up to 10 MiB); also returns the agent line. */
+export async function parseStatelessBodyYielding(body: Buffer): Promise<{ events: number; agentLine: unknown }> {
+  const c = statelessChecker();
+  const events = eventCount(await parseNdjsonYielding(body, c.check));
+  return { events, agentLine: c.agentLine() };
+}
+
+export const validateStatelessBodyYielding = async (body: Buffer): Promise<number> => (await parseStatelessBodyYielding(body)).events;
 
 export const batchId = (seq: number): string => `stateless-${seq}`;
 
@@ -90,14 +103,16 @@ export function ingestStatelessEvents(deps: { db: Db; commit: GroupCommit }) {
   const findKey = deps.db.prepare<[string, string], PreviousBatch>(
     'SELECT seq, events, body_sha256 FROM idempotency_keys WHERE agent = ? AND key = ?',
   );
+  const reportFacts = reportFactsIn(deps.db);
   return async (agent: AgentId, body: Buffer, idempotencyKey?: string): Promise<StatelessAck> => {
-    const events = await validateStatelessBodyYielding(body);
+    const { events, agentLine } = await parseStatelessBodyYielding(body);
     const bodySha256 = idempotencyKey ? createHash('sha256').update(body).digest('hex') : '';
     return deps.commit.run((tx) => {
       const previous = idempotencyKey ? findKey.get(agent, idempotencyKey) : undefined;
       const decision = decideIngestStateless(previous, { agent, body, bodySha256, events, idempotencyKey });
       if ('replay' in decision) return decision.replay;
       const stored = tx.append(decision.entry);
+      reportFacts(tx, agent, agentLine);
       return { batch: batchId(stored.seq), seq: stored.seq, events, durability: 'journaled' };
     });
   };

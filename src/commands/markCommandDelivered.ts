@@ -37,15 +37,21 @@ export function decideMarkDeliveredBatch(stateOf: (d: Delivery) => TargetState |
   );
 }
 
-/** Journals a batch of deliveries, in one transaction; resolves with how many were new (agents). */
+/**
+ * Journals a batch of deliveries in one transaction (one entry per command, see above); resolves
+ * with those that were new (still pending when the transaction ran): a long-poll answers only
+ * these, so two polls racing for one command cannot both get it.
+ */
 export function markCommandDelivered(deps: { db: Db; commit: GroupCommit }) {
-  return (deliveries: readonly Delivery[]): Promise<number> =>
+  return (deliveries: readonly Delivery[]): Promise<Delivery[]> =>
     deps.commit.run((tx) => {
-      let n = 0;
-      for (const e of decideMarkDeliveredBatch((d) => targetState(deps.db, d.id, d.agent)?.state, deliveries)) {
-        tx.append(e);
-        n += e.type === 'CommandsDelivered' ? e.data.agents.length : 1;
-      }
-      return n;
+      const fresh: Delivery[] = [];
+      const stateOf = (d: Delivery) => targetState(deps.db, d.id, d.agent)?.state;
+      const isNew = deliveries.map((d) => decideMarkDelivered(stateOf(d), d).length > 0);
+      for (const e of decideMarkDeliveredBatch(stateOf, deliveries)) tx.append(e);
+      deliveries.forEach((d, i) => {
+        if (isNew[i] && !fresh.some((f) => f.id === d.id && f.agent === d.agent)) fresh.push(d);
+      });
+      return fresh;
     });
 }

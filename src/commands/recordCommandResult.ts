@@ -26,6 +26,36 @@ export const CommandResult = z.object({
 export type CommandResult = z.infer<typeof CommandResult>;
 
 /**
+ * The existing Wazuh agent's result (data line of its `module:"command"` stateful item): its
+ * status code is 0 success, 1 failure, 2 in progress, 3 timeout, 4 unknown.
+ */
+export const AgentCommandResult = z.object({
+  command: z.object({
+    result: z.object({ code: z.number().int().min(0).max(4), message: z.string().max(8192).optional() }),
+  }),
+});
+export type AgentCommandResult = z.infer<typeof AgentCommandResult>;
+
+/** Either shape, as a stateful item's data line may carry it. */
+export const StatefulCommandResult = z.union([CommandResult, AgentCommandResult]);
+export type StatefulCommandResult = z.infer<typeof StatefulCommandResult>;
+
+/** "In progress": no outcome yet, the target stays (or becomes) delivered. */
+export const IN_PROGRESS = 'in-progress' as const;
+export type Outcome = CommandResult | typeof IN_PROGRESS;
+
+/** Pure: the agent's code as an outcome. 3 (timeout) is a failure noted as `{timeout: true}`. */
+export function outcomeOf(r: StatefulCommandResult): Outcome {
+  if ('status' in r) return r;
+  const { code, message } = r.command.result;
+  if (code === 2) return IN_PROGRESS;
+  const text = message !== undefined ? { message } : {};
+  if (code === 0) return { status: 'success', code, ...text };
+  if (code === 3) return { status: 'failure', code, ...text, data: { timeout: true } };
+  return { status: 'failure', code, ...text };
+}
+
+/**
  * Pure decision: a target reports once, before its command expires. A result proves delivery:
  * when the delivery was not journaled yet (the stream's batch had not been written), the
  * CommandDelivered entry comes first, so every trail reads pending → delivered → outcome.
@@ -33,7 +63,7 @@ export type CommandResult = z.infer<typeof CommandResult>;
 export function decideRecordCommandResult(
   known: boolean,
   target: { state: TargetState; expires_at: number } | undefined,
-  cmd: { agent: AgentId; id: CommandId; result: CommandResult; now: number },
+  cmd: { agent: AgentId; id: CommandId; result: Outcome; now: number },
 ): Entry[] {
   if (!known) throw new UnknownCommandError(`no command ${cmd.id}`);
   if (!target) throw new NotATargetError(`command ${cmd.id} was not issued to agent ${cmd.agent}`);
@@ -41,6 +71,8 @@ export function decideRecordCommandResult(
     throw new AlreadyReportedError(`command ${cmd.id} is already ${target.state} for agent ${cmd.agent}`);
   }
   if (target.expires_at <= cmd.now) throw new AlreadyReportedError(`command ${cmd.id} expired`);
+  const delivered: Entry = { type: 'CommandDelivered', stream: cmd.id, actor: `agent:${cmd.agent}`, data: { id: cmd.id, agent: cmd.agent } };
+  if (cmd.result === IN_PROGRESS) return target.state === 'pending' ? [delivered] : [];
   const { status, code, message, data } = cmd.result;
   const detail = {
     id: cmd.id,
@@ -55,14 +87,14 @@ export function decideRecordCommandResult(
       ? { type: 'CommandSucceeded', stream: cmd.id, actor, data: detail }
       : { type: 'CommandFailed', stream: cmd.id, actor, data: detail };
   if (target.state === 'delivered') return [outcome];
-  return [{ type: 'CommandDelivered', stream: cmd.id, actor, data: { id: cmd.id, agent: cmd.agent } }, outcome];
+  return [delivered, outcome];
 }
 
 /**
  * The same, inside a transaction someone else runs (a stateful event with `module:"command"`
  * and `id` = the command id is recorded this way, in the batch's own transaction).
  */
-export function applyCommandResult(db: Db, tx: Tx, agent: AgentId, id: CommandId, result: CommandResult): StoredEntry[] {
+export function applyCommandResult(db: Db, tx: Tx, agent: AgentId, id: CommandId, result: Outcome): StoredEntry[] {
   const entries = decideRecordCommandResult(Boolean(findCommand(db, id)), targetState(db, id, agent), {
     agent,
     id,

@@ -5,6 +5,7 @@ import type { GroupCommit } from '../journal/groupCommit.js';
 import { AgentId, GroupName } from '../journal/ids.js';
 import { findAgent } from '../projections/agentsReads.js';
 import type { Db } from '../journal/database.js';
+import type { AgentFacts } from './reportAgentFacts.js';
 
 export const RegisterAgent = z.object({
   uuid: AgentId,
@@ -13,6 +14,8 @@ export const RegisterAgent = z.object({
   groups: z.array(GroupName).max(128).optional(),
 });
 export type RegisterAgent = z.infer<typeof RegisterAgent>;
+/** Registration with the host facts an enrolling agent reports (POST /agents outside /api/v1). */
+export type RegisterAgentWithFacts = RegisterAgent & { facts?: AgentFacts };
 
 export interface RegisteredAgent {
   uuid: string;
@@ -22,7 +25,7 @@ export interface RegisteredAgent {
 }
 
 /** Pure decision: an agent uuid is registered once (until it is deleted). */
-export function decideRegisterAgent(exists: boolean, cmd: RegisterAgent, keyHash: string, actor: string): Entry[] {
+export function decideRegisterAgent(exists: boolean, cmd: RegisterAgentWithFacts, keyHash: string, actor: string): Entry[] {
   if (exists) throw new DuplicateError(`agent ${cmd.uuid} is already registered`);
   const groups = [...new Set(cmd.groups ?? [])];
   return [
@@ -30,14 +33,14 @@ export function decideRegisterAgent(exists: boolean, cmd: RegisterAgent, keyHash
       type: 'AgentRegistered',
       stream: cmd.uuid,
       actor,
-      data: { uuid: cmd.uuid, name: cmd.name ?? cmd.uuid, groups, keyHash },
+      data: { uuid: cmd.uuid, name: cmd.name ?? cmd.uuid, groups, keyHash, ...(cmd.facts ?? {}) },
     },
   ];
 }
 
 /** `hashKey` is the agent-key hasher's (`src/security/agentKeys.ts`): a keyed hash, not a slow one. */
 export function registerAgent(deps: { db: Db; commit: GroupCommit; hashKey: (key: string) => string }) {
-  return async (cmd: RegisterAgent, actor: string): Promise<RegisteredAgent> => {
+  return async (cmd: RegisterAgentWithFacts, actor: string): Promise<RegisteredAgent> => {
     const keyHash = deps.hashKey(cmd.key);
     return deps.commit.run((tx) => {
       const [entry] = decideRegisterAgent(Boolean(findAgent(deps.db, cmd.uuid)), cmd, keyHash, actor).map(tx.append);

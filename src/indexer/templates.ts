@@ -67,7 +67,17 @@ export const TEMPLATES: readonly IndexTemplate[] = [
   template('comms-wazuh-states', `${STATES_PREFIX}*`, { dynamic: true, date_detection: false }),
 ];
 
-/** The index of a stateful module: lower case, anything else than [a-z0-9_-] becomes "-". */
-export function statesIndex(module: string): string {
-  return STATES_PREFIX + module.toLowerCase().replace(/[^a-z0-9_-]/g, '-');
+const indexPart = (s: string): string => s.toLowerCase().replace(/[^a-z0-9_-]/g, '-');
+
+/**
+ * The index of a stateful item, named as the platform's indexer names them (so its dashboards find
+ * them): module `inventory` → `wazuh-states-inventory-<collector>`, `vulnerability` or
+ * `vulnerabilities` → `wazuh-states-vulnerabilities`, any other module (`fim`, `sca`, ...) →
+ * `wazuh-states-<module>`. Lower case; anything else than [a-z0-9_-] becomes "-".
+ */
+export function statesIndex(module: string, collector?: string): string {
+  const m = indexPart(module);
+  if (m === 'inventory' && collector) return `${STATES_PREFIX}inventory-${indexPart(collector)}`;
+  if (m === 'vulnerability' || m === 'vulnerabilities') return `${STATES_PREFIX}vulnerabilities`;
+  return STATES_PREFIX + m;
 }

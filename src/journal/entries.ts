@@ -9,15 +9,23 @@ import { JsonObject } from './jsonObject.js';
 const entry = <T extends string, D extends z.ZodType>(type: T, data: D) =>
   z.object({ type: z.literal(type), stream: z.string(), actor: z.string(), data });
 
+/** An agent's host facts (type, version, host), as its enrollment or its agent line reported them. */
+const Facts = {
+  type: z.string().optional(),
+  version: z.string().optional(),
+  host: z.record(z.string(), z.unknown()).optional(),
+};
 export const AgentRegistered = entry(
   'AgentRegistered',
-  z.object({ uuid: z.string(), name: z.string(), groups: z.array(z.string()), keyHash: z.string() }),
+  z.object({ uuid: z.string(), name: z.string(), groups: z.array(z.string()), keyHash: z.string(), ...Facts }),
 );
 /**
  * An agent's stored key hash replaced by the current form (a legacy `scrypt$…` hash re-hashed as
  * `hmac-sha256$…` after a successful login with that key); actor `agent:<uuid>`.
  */
 export const AgentKeyRehashed = entry('AgentKeyRehashed', z.object({ uuid: z.string(), keyHash: z.string() }));
+/** The agent line of an events batch reported other host facts than the stored ones. */
+export const AgentFactsReported = entry('AgentFactsReported', z.object({ uuid: z.string(), ...Facts }));
 export const AgentDeleted = entry('AgentDeleted', z.object({ uuid: z.string() }));
 export const AgentGroupsChanged = entry(
   'AgentGroupsChanged',
@@ -141,6 +149,7 @@ export const JournalPruned = entry(
 export const Entry = z.discriminatedUnion('type', [
   AgentRegistered,
   AgentKeyRehashed,
+  AgentFactsReported,
   AgentDeleted,
   AgentGroupsChanged,
   UserCreated,

@@ -18,7 +18,7 @@ export interface CommandsDeliveryDeps {
   onCommitted(listener: (entries: StoredEntry[]) => void): () => void;
   hub: CommandsHub;
   /** Journals the first delivery of each (agent, command) in one transaction. */
-  markDelivered(deliveries: readonly Delivery[]): Promise<number>;
+  markDelivered(deliveries: readonly Delivery[]): Promise<unknown>;
   /** A deadline was issued: the expiry scheduler may need to fire sooner. */
   considerDeadline(at: number): void;
   onError(err: unknown): void;

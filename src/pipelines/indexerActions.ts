@@ -59,6 +59,14 @@ function action(seq: number, op: IndexAction['op'], index: string, id: string, s
   return { seq, index, id, op, lines, bytes, ...(stateful ? { stateful } : {}) };
 }
 
+/**
+ * A state document carries the agent it came from as `agent.id` (from its token, whatever the
+ * document said), as the platform's state indices do: dashboards select an agent's inventory so.
+ */
+function withAgent(doc: Record<string, unknown>, agent: string): Record<string, unknown> {
+  return { ...doc, agent: { ...(isObject(doc.agent) ? doc.agent : {}), id: agent } };
+}
+
 export const commandDocId = (command: string, agent: string): string => `${command}:${agent}`;
 
 function commandState(e: StoredEntry, state: string, extra: Record<string, unknown> = {}): IndexAction {
@@ -95,9 +103,9 @@ export function indexActions(e: StoredEntry): IndexAction[] {
     case 'StatefulEventsReceived':
       return e.data.items.map((item, position) => {
         const ref = { batch: e.data.batch, position, id: item.id };
-        const index = statesIndex(item.module);
+        const index = statesIndex(item.module, item.collector);
         if (item.operation === 'delete') return action(e.seq, 'delete', index, item.id, undefined, ref);
-        return action(e.seq, item.operation === 'create' ? 'index' : 'update', index, item.id, item.doc ?? {}, ref);
+        return action(e.seq, item.operation === 'create' ? 'index' : 'update', index, item.id, withAgent(item.doc ?? {}, e.data.agent), ref);
       });
     case 'AgentRegistered':
       return [

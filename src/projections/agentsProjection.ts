@@ -2,10 +2,22 @@ import type { Db } from '../journal/database.js';
 import type { StoredEntry } from '../journal/entries.js';
 import type { Projection } from '../journal/groupCommit.js';
 
-/** Read model of registered agents: credentials, groups, activity. */
+/** Data folders from before host facts: the columns are added empty. */
+function addFactsColumns(db: Db): void {
+  const have = new Set(db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('agents')").all().map((c) => c.name));
+  for (const c of ['type', 'version', 'host']) if (!have.has(c)) db.exec(`ALTER TABLE agents ADD COLUMN ${c} TEXT`);
+}
+
+const facts = (d: { type?: string | undefined; version?: string | undefined; host?: unknown }): [string | null, string | null, string | null] => [
+  d.type ?? null,
+  d.version ?? null,
+  d.host === undefined ? null : JSON.stringify(d.host),
+];
+
 /** The entry types this read model has nothing to do with (the switch below fails to compile when a new one is not decided on). */
 type PassedOver = 'UserCreated' | 'UserDisabled' | 'UserEnabled' | 'UserDeleted' | 'ApiKeyCreated' | 'ApiKeyRevoked' | 'CatalogEntryPut' | 'CommandIssued' | 'CommandDelivered' | 'CommandsDelivered' | 'CommandSucceeded' | 'CommandFailed' | 'CommandExpired' | 'CommandCancelled' | 'CommandImported' | 'CommandStateObserved' | 'GroupConfigurationPut' | 'PackageUploaded' | 'PackageDeleted' | 'DeadLetterRetried' | 'DeadLetterDiscarded' | 'JournalPruned';
 
+/** Read model of registered agents: credentials, groups, host facts, activity. */
 export function createAgentsProjection(db: Db): Projection {
   db.exec(`CREATE TABLE IF NOT EXISTS agents (
     uuid           TEXT PRIMARY KEY,
@@ -15,7 +27,10 @@ export function createAgentsProjection(db: Db): Projection {
     registered_at  INTEGER NOT NULL,
     registered_seq INTEGER NOT NULL,
     last_seen      INTEGER,
-    last_event_seq INTEGER
+    last_event_seq INTEGER,
+    type           TEXT,
+    version        TEXT,
+    host           TEXT
   );
   CREATE TABLE IF NOT EXISTS agent_groups (
     agent TEXT NOT NULL REFERENCES agents (uuid) ON DELETE CASCADE,
@@ -26,13 +41,11 @@ export function createAgentsProjection(db: Db): Projection {
     uuid       TEXT PRIMARY KEY,
     revoked_at INTEGER NOT NULL
   );`);
-  // Host facts (issue 10 fills them from enrollment and the agents' metadata lines): `type` and
-  // `version` of the agent, `host` as JSON ({hostname, architecture, ip[], os{name, version, type, platform?}}).
-  const columns = db.prepare<[], { name: string }>('PRAGMA table_info(agents)').all().map((c) => c.name);
-  for (const c of ['type', 'version', 'host']) if (!columns.includes(c)) db.exec(`ALTER TABLE agents ADD COLUMN ${c} TEXT`);
+  addFactsColumns(db);
   const insert = db.prepare(
-    `INSERT INTO agents (uuid, name, key_hash, groups, registered_at, registered_seq) VALUES (?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO agents (uuid, name, key_hash, groups, registered_at, registered_seq, type, version, host) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
+  const setFacts = db.prepare('UPDATE agents SET type = ?, version = ?, host = ? WHERE uuid = ?');
   const remove = db.prepare('DELETE FROM agents WHERE uuid = ?');
   const revoke = db.prepare(
     'INSERT INTO revoked_agents (uuid, revoked_at) VALUES (?, ?) ON CONFLICT (uuid) DO UPDATE SET revoked_at = excluded.revoked_at',
@@ -55,11 +68,14 @@ export function createAgentsProjection(db: Db): Projection {
       switch (e.type) {
         case 'AgentRegistered':
           // the revocation stays: tokens issued before the deletion remain refused (auth compares iat)
-          insert.run(e.data.uuid, e.data.name, e.data.keyHash, '[]', e.time, e.seq);
+          insert.run(e.data.uuid, e.data.name, e.data.keyHash, '[]', e.time, e.seq, ...facts(e.data));
           replaceGroups(e.data.uuid, e.data.groups);
           return;
         case 'AgentKeyRehashed':
           setKeyHash.run(e.data.keyHash, e.data.uuid);
+          return;
+        case 'AgentFactsReported':
+          setFacts.run(...facts(e.data), e.data.uuid);
           return;
         case 'AgentDeleted':
           remove.run(e.data.uuid);

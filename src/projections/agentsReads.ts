@@ -8,9 +8,9 @@ export interface AgentRow {
   registered_at: number;
   last_seen: number | null;
   last_event_seq: number | null;
-  /** host facts, null until the agent reports them */
   type?: string | null;
   version?: string | null;
+  /** JSON text of the reported host object. */
   host?: string | null;
 }
 
@@ -55,7 +55,27 @@ export interface AgentView {
   registered_at: string;
   type: string | null;
   version: string | null;
-  host: unknown;
+  host: HostView | null;
+}
+
+/** The host facts as operators see them: every member present (null or [] when not reported). */
+export interface HostView {
+  hostname: string | null;
+  architecture: string | null;
+  ip: string[];
+  os: { name: string | null; version: string | null; type: string | null; platform?: string };
+}
+
+function hostView(text: string | null): HostView | null {
+  if (text === null) return null;
+  const h = JSON.parse(text) as { hostname?: string; architecture?: string; ip?: string[]; os?: { name?: string; version?: string; type?: string; platform?: string } };
+  const os = h.os ?? {};
+  return {
+    hostname: h.hostname ?? null,
+    architecture: h.architecture ?? null,
+    ip: h.ip ?? [],
+    os: { name: os.name ?? null, version: os.version ?? null, type: os.type ?? null, ...(os.platform !== undefined ? { platform: os.platform } : {}) },
+  };
 }
 
 /** Seen within this window (or holding a stream open) = active. */
@@ -82,7 +102,7 @@ export function agentView(row: AgentRow, live: { connected: boolean; seenAt: num
     registered_at: new Date(row.registered_at).toISOString(),
     type: row.type ?? null,
     version: row.version ?? null,
-    host: row.host ? (JSON.parse(row.host) as unknown) : null,
+    host: hostView(row.host ?? null),
   };
 }
 

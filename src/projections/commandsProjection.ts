@@ -2,7 +2,7 @@ import type { Db } from '../journal/database.js';
 import type { EntryOf, StoredEntry } from '../journal/entries.js';
 import type { Projection } from '../journal/groupCommit.js';
 
-const VERSION = 3;
+const VERSION = 4;
 
 /**
  * A command issued to at least this many agents is *wide*: its open targets are left out of the
@@ -56,7 +56,9 @@ const TABLES = `CREATE TABLE IF NOT EXISTS commands (
     type    TEXT    NOT NULL,
     state   TEXT    NOT NULL,
     actor   TEXT    NOT NULL,
-    fanout  INTEGER NOT NULL DEFAULT 0
+    fanout  INTEGER NOT NULL DEFAULT 0,
+    code    INTEGER,
+    message TEXT
   );
   CREATE INDEX IF NOT EXISTS command_events_command ON command_events (command, id);
   CREATE INDEX IF NOT EXISTS command_events_agent ON command_events (agent, id);
@@ -82,6 +84,13 @@ const COPY_V1 = `INSERT INTO command_targets (command, agent, seq, state, expire
 const FROM_V2 = `ALTER TABLE command_targets ADD COLUMN wide INTEGER NOT NULL DEFAULT 0;
   DROP INDEX IF EXISTS command_targets_open;`;
 
+/** Versions 1–3 had no outcome (code, message) in history rows: added empty, as older results had none there. */
+function addOutcomeColumns(db: Db): void {
+  const have = new Set(db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('command_events')").all().map((c) => c.name));
+  if (!have.has('code')) db.exec('ALTER TABLE command_events ADD COLUMN code INTEGER');
+  if (!have.has('message')) db.exec('ALTER TABLE command_events ADD COLUMN message TEXT');
+}
+
 /** Creates the tables, or brings a data folder of an older version to this one. */
 function createTables(db: Db): void {
   db.exec('CREATE TABLE IF NOT EXISTS projection_versions (name TEXT PRIMARY KEY, version INTEGER NOT NULL)');
@@ -96,6 +105,7 @@ function createTables(db: Db): void {
     if (v1) db.exec(FROM_V1);
     if (row?.version === 2) db.exec(FROM_V2);
     db.exec(TABLES);
+    addOutcomeColumns(db);
     if (v1) db.exec(COPY_V1);
     db.prepare("INSERT OR REPLACE INTO projection_versions (name, version) VALUES ('commands', ?)").run(VERSION);
   }).immediate();
@@ -135,7 +145,7 @@ export function createCommandsProjection(db: Db): Projection {
     ),
     action: db.prepare<[string], { action: string }>('SELECT action FROM commands WHERE id = ?'),
     event: db.prepare(
-      'INSERT INTO command_events (seq, time, command, agent, action, type, state, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO command_events (seq, time, command, agent, action, type, state, actor, code, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ),
     fanout: db.prepare(
       'INSERT INTO command_events (seq, time, command, agent, action, type, state, actor, fanout) VALUES (?, ?, ?, NULL, ?, ?, ?, ?, 1)',
@@ -166,7 +176,7 @@ export function createCommandsProjection(db: Db): Projection {
   function issued(e: EntryOf<'CommandIssued'> & StoredEntry): void {
     stored(e, e.actor);
     const d = e.data;
-    if (d.agents.length === 0) s.event.run(e.seq, e.time, d.id, null, d.action.name, e.type, 'pending', e.actor);
+    if (d.agents.length === 0) s.event.run(e.seq, e.time, d.id, null, d.action.name, e.type, 'pending', e.actor, null, null);
   }
 
   /** Only the imported targets: the command row is shared by every import of the same command. */
@@ -181,7 +191,7 @@ export function createCommandsProjection(db: Db): Projection {
       const result = d.result === undefined ? null : JSON.stringify(d.result);
       s.finished.run(d.state, d.at, d.code ?? null, d.message ?? null, result, d.agent, d.id);
     }
-    changed(e, d.state);
+    changed(e, d.state, d);
   }
 
   // A broadcast's deliveries come in runs of the same command: its action (never changed once
@@ -195,16 +205,16 @@ export function createCommandsProjection(db: Db): Projection {
     return action;
   }
 
-  function changed(e: StoredEntry & { data: { id: string; agent: string } }, state: string): void {
+  function changed(e: StoredEntry & { data: { id: string; agent: string } }, state: string, outcome: { code?: number | undefined; message?: string | undefined } = {}): void {
     const action = actionOf(e.data.id);
-    s.event.run(e.seq, e.time, e.data.id, e.data.agent, action, e.type, state, e.actor);
+    s.event.run(e.seq, e.time, e.data.id, e.data.agent, action, e.type, state, e.actor, outcome.code ?? null, outcome.message ?? null);
   }
 
   function finished(e: EntryOf<'CommandSucceeded' | 'CommandFailed'> & StoredEntry, state: 'success' | 'failure'): void {
     const d = e.data;
     const result = d.result === undefined ? null : JSON.stringify(d.result);
     s.finished.run(state, e.time, d.code ?? null, d.message ?? null, result, d.agent, d.id);
-    changed(e, state);
+    changed(e, state, d);
   }
 
   return {

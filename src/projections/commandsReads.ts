@@ -7,6 +7,8 @@ export const OPEN_STATES: readonly TargetState[] = ['pending', 'delivered'];
 /** The command object sent to agents (SSE `data:` and long-poll items). */
 export interface AgentCommandDto {
   id: string;
+  /** The same id, where the existing Wazuh agent reads it. */
+  document_id: string;
   action: { name: string; args: unknown; version: string };
   target: { type: 'agent' | 'group' | 'all'; id?: string };
   issued_at: string;
@@ -87,6 +89,7 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 function toAgentDto(r: CommandRow): AgentCommandDto {
   return {
     id: r.id,
+    document_id: r.id,
     action: { name: r.action, args: JSON.parse(r.args), version: r.version },
     target: r.target_id === null ? { type: r.target_type } : { type: r.target_type, id: r.target_id },
     issued_at: iso(r.issued_at),
@@ -98,6 +101,7 @@ function toAgentDto(r: CommandRow): AgentCommandDto {
 export function agentCommandFromEntry(d: EntryOf<'CommandIssued'>['data']): AgentCommandDto {
   return {
     id: d.id,
+    document_id: d.id,
     action: { name: d.action.name, args: d.action.args ?? {}, version: d.action.version },
     target: d.target.id === undefined ? { type: d.target.type } : { type: d.target.type, id: d.target.id },
     issued_at: iso(d.issuedAt),

@@ -22,7 +22,7 @@ export function createStatefulBatchesProjection(db: Db): Projection {
     project(e: StoredEntry): void {
       if (e.type !== 'StatefulEventsReceived') return;
       batch.run(e.data.batch, e.seq, e.data.agent, e.data.items.length, e.time);
-      e.data.items.forEach((it, i) => item.run(e.data.batch, i, it.id, it.module, it.operation, statesIndex(it.module)));
+      e.data.items.forEach((it, i) => item.run(e.data.batch, i, it.id, it.module, it.operation, statesIndex(it.module, it.collector)));
     },
   };
 }

@@ -38,15 +38,17 @@ export interface HistoryItem {
   type: string;
   state: string;
   actor: string;
-  /** the result's code and message, on success and failure items */
+  /** The outcome's code and message, on result items that carried them. */
   code?: number;
   message?: string;
 }
 
 /** A `command_events` row: a history item with its row id and the time in ms. */
-interface EventRow extends Omit<HistoryItem, 'time'> {
+interface EventRow extends Omit<HistoryItem, 'time' | 'code' | 'message'> {
   id: number;
   time: number;
+  code: number | null;
+  message: string | null;
 }
 
 type Filter = Exclude<keyof HistoryQuery, 'limit' | 'cursor' | 'format'>;
@@ -65,27 +67,19 @@ const FANOUT_CLAUSES: Record<Filter, string> = {
   agent: 'EXISTS (SELECT 1 FROM command_targets t WHERE t.command = command_events.command AND t.agent = @agent AND t.seq = command_events.seq)',
 };
 const FILTERS = Object.keys(CLAUSES) as Filter[];
-const COLUMNS = 'id, seq, time, command, agent, action, type, state, actor';
+const COLUMNS = 'id, seq, time, command, agent, action, type, state, actor, code, message';
 
 interface Statements {
   rows: Statement;
   fanouts: Statement;
 }
 const byFilters = preparedOnce(() => new Map<string, Statements>());
-const outcomeOf = preparedOnce((db: Db): Statement => db.prepare('SELECT code, message FROM command_targets WHERE command = ? AND agent = ?'));
 const targets = preparedOnce((db: Db): Statement =>
   db.prepare(
     `SELECT agent FROM command_targets WHERE command = @command AND seq = @seq AND agent > @after
      AND (@agent IS NULL OR agent = @agent) ORDER BY agent LIMIT @limit`,
   ),
 );
-
-/** A finished target's code and message (its row holds the outcome of its one result). */
-function outcome(db: Db, command: string, agent: string | null): { code?: number; message?: string } {
-  if (agent === null) return {};
-  const r = outcomeOf(db).get(command, agent) as { code: number | null; message: string | null } | undefined;
-  return { ...(r?.code != null ? { code: r.code } : {}), ...(r?.message != null ? { message: r.message } : {}) };
-}
 
 /** Per combination of filters (prepared on first use): per-agent rows, and issue rows to expand. */
 function statementsFor(db: Db, used: Filter[]): Statements {
@@ -161,7 +155,8 @@ export function commandHistory(db: Db, q: HistoryQuery): { items: HistoryItem[];
       type: r.type,
       state: r.state,
       actor: r.actor,
-      ...(r.state === 'success' || r.state === 'failure' ? outcome(db, r.command, agent) : {}),
+      ...(r.code !== null ? { code: r.code } : {}),
+      ...(r.message !== null ? { message: r.message } : {}),
     })),
     next_cursor: more && last ? (last.fanout ? `${last.row.id}~${last.agent}` : String(last.row.id)) : null,
   };

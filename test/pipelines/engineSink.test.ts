@@ -65,11 +65,11 @@ const statefulRow = (seq: number, n: number) =>
     items: Array.from({ length: n }, (_, i) => ({ id: `i${i}`, module: 'Pkg', operation: i === 0 ? 'delete' : 'create', doc: { i } })),
   });
 
-bulks('documents get ids from the journal and indices per module', () => {
+bulks('documents get ids from the journal, indices per module and the sending agent as agent.id', () => {
   const [unit] = planBulks([statefulRow(7, 2)], { actions: 100, bytes: 1 << 20 }, () => 1);
   assert.equal(unit!.actions.map((a) => a.lines), [
     ['{"delete":{"_index":"wazuh-states-pkg","_id":"i0"}}'],
-    ['{"index":{"_index":"wazuh-states-pkg","_id":"i1"}}', '{"i":1}'],
+    ['{"index":{"_index":"wazuh-states-pkg","_id":"i1"}}', '{"i":1,"agent":{"id":"a"}}'],
   ]);
 });
 

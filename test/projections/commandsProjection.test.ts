@@ -126,7 +126,9 @@ function oldFolder(dir: string, ddl: string, v1: boolean): void {
 async function assertUpgraded(dir: string): Promise<void> {
   const journal = open(dir);
   try {
-    assert.equal(journal.db.prepare("SELECT version FROM projection_versions WHERE name = 'commands'").get(), { version: 3 });
+    assert.equal(journal.db.prepare("SELECT version FROM projection_versions WHERE name = 'commands'").get(), { version: 4 });
+    const historyColumns = journal.db.prepare("SELECT name FROM pragma_table_info('command_events')").all().map((c: any) => c.name);
+    assert.ok(historyColumns.includes('code') && historyColumns.includes('message'), 'history rows gained code and message');
     const pk = journal.db.prepare("SELECT name FROM pragma_index_info('sqlite_autoindex_command_targets_1') ORDER BY seqno").all();
     assert.equal(pk, [{ name: 'command' }, { name: 'agent' }]);
     assert.equal(commandDetails(journal.db, 'cmd-old')!.targets.map((t) => `${t.agent} ${t.state}`), ['ag-1 success', 'ag-2 pending']);

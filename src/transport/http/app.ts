@@ -6,7 +6,8 @@ import { connectAgent, createCommandStreamHandover } from '../sse/commandStream.
 import type { HttpDeps } from './deps.js';
 import { problemJson } from './problem.js';
 import { agentsRoutes } from './routes/agents.js';
-import { authRoutes } from './routes/auth.js';
+import { authRoutes, createLogin } from './routes/auth.js';
+import { enrollmentRoutes } from './routes/enrollment.js';
 import { auditRoutes } from './routes/audit.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { commandsRoutes } from './routes/commands.js';
@@ -49,15 +50,17 @@ export function createApp(deps: HttpDeps): HttpApp {
   });
   const guard = (...roles: Role[]): Middleware[] => [tokens.middleware, requireRole(...roles)];
 
+  const login = createLogin(deps);
   const router = new Router({ prefix: BASE_PATH });
-  for (const r of [healthRoutes(deps), authRoutes(deps, guard), agentsRoutes(deps, guard), eventsRoutes(deps, guard), groupsRoutes(deps, guard), configurationRoutes(deps, guard), packagesRoutes(deps, guard), opsRoutes(), commandsRoutes(deps, guard), catalogRoutes(deps, guard), auditRoutes(deps, guard), statefulRoutes(deps, guard), journalRoutes(deps, guard), deadLetterRoutes(deps, guard), usersRoutes(deps, guard)]) {
+  for (const r of [healthRoutes(deps), authRoutes(deps, guard, login), agentsRoutes(deps, guard), eventsRoutes(deps, guard), groupsRoutes(deps, guard), configurationRoutes(deps, guard), packagesRoutes(deps, guard), opsRoutes(), commandsRoutes(deps, guard), catalogRoutes(deps, guard), auditRoutes(deps, guard), statefulRoutes(deps, guard), journalRoutes(deps, guard), deadLetterRoutes(deps, guard), usersRoutes(deps, guard)]) {
     router.use(r.routes());
   }
 
   // Not thrown: the router sets 405 + Allow (or 501 for unknown methods), problemJson answers 405 for both.
   const allowed = { throw: false };
-  // Routes outside /api/v1 (GET /metrics).
+  // Routes outside /api/v1: GET /metrics, and the existing Wazuh agent's enrollment (it keeps only scheme, host and port).
   const rootRouter = metricsRoutes(deps, guard);
+  rootRouter.use(enrollmentRoutes(deps, guard, login).routes());
 
   const log: RequestLogOptions = { logger: deps.logger, metrics: deps.metrics, presence: deps.presence };
   app.use(requestLog(log));

@@ -5,6 +5,7 @@ import type { Drain } from '../../pipelines/drain.js';
 import type { registerAgent } from '../../commands/registerAgent.js';
 import type { rehashAgentKey } from '../../commands/rehashAgentKey.js';
 import type { AgentKeyHasher } from '../../security/agentKeys.js';
+import type { reportAgentFacts } from '../../commands/reportAgentFacts.js';
 import type { deleteAgent } from '../../commands/deleteAgent.js';
 import type { issueCommand } from '../../commands/issueCommand.js';
 import type { cancelCommand } from '../../commands/cancelCommand.js';
@@ -106,6 +107,7 @@ export interface HttpDeps {
     putCatalogEntry: ReturnType<typeof putCatalogEntry>;
     registerAgent: ReturnType<typeof registerAgent>;
     rehashAgentKey: ReturnType<typeof rehashAgentKey>;
+    reportAgentFacts: ReturnType<typeof reportAgentFacts>;
     deleteAgent: ReturnType<typeof deleteAgent>;
     ingestStateless: ReturnType<typeof ingestStatelessEvents>;
     ingestStateful: ReturnType<typeof ingestStatefulEvents>;

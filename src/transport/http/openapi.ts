@@ -93,7 +93,7 @@ function operation(doc: RouteDoc): unknown {
   for (const [status, r] of Object.entries(doc.responses)) responses[status] = response(Number(status), r);
   const roles = doc.auth === 'anyone' ? 'anyone' : doc.auth.join(', ');
   return {
-    operationId: `${doc.method}${doc.path.replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase())}`,
+    operationId: doc.operationId ?? `${doc.method}${doc.path.replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase())}`,
     summary: doc.summary,
     description: `${doc.description ? `${doc.description}\n\n` : ''}Who: ${roles}.`,
     ...(doc.tags ? { tags: doc.tags } : {}),

@@ -60,6 +60,8 @@ export interface RouteDoc {
   responses: Record<number, ResponseDoc>;
   /** false for routes outside /api/v1 (GET /metrics). */
   basePath?: boolean;
+  /** Default: from the method and path (give one when two paths would collide, as /agents and /api/v1/agents). */
+  operationId?: string;
 }
 
 const registry = new Map<string, RouteDoc>();

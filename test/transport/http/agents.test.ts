@@ -51,6 +51,7 @@ Agents('operators and auditors list agents with status, groups and no key hash',
     assert.is(r.body.next_cursor, null);
     const a = r.body.agents[0];
     assert.equal(Object.keys(a).sort(), ['connected', 'groups', 'host', 'last_event_seq', 'last_seen', 'name', 'registered_at', 'status', 'type', 'uuid', 'version']);
+    assert.equal([a.type, a.version, a.host], [null, null, null], 'no host facts for an agent registered without them');
     assert.equal(a.groups, ['odd', 'all']);
     assert.not.match(r.text, /scrypt|key_hash|keyHash/);
   }

@@ -102,18 +102,44 @@ longPoll('a waiting request is answered when a command for that agent is issued'
   assert.equal(r.body.commands.map((c: { id: string }) => c.id), [body.id]);
 });
 
-longPoll('after= skips what the agent already has; reported commands are never offered again', async ({ w, agents, tokens }) => {
+longPoll('a command is answered once: later polls, with or without after=, do not offer it again', async ({ w, agents, tokens }) => {
   const a = await w.issue({ action: { name: 'refresh' }, target: { type: 'agent', id: agents[0] } });
   const first = await call('GET', `${w.api}/commands?wait=0`, { token: tokens[0] });
-  assert.is(first.body.commands.length, 1);
+  assert.equal(first.body.commands.map((c: { id: string; document_id: string }) => [c.id, c.document_id]), [[a.body.id, a.body.id]]);
   const next = await call('GET', `${w.api}/commands?wait=0&after=${first.body.cursor}`, { token: tokens[0] });
   assert.equal(next.body.commands, []);
   const again = await call('GET', `${w.api}/commands?wait=0`, { token: tokens[0] });
-  assert.equal(again.body.commands.map((c: { id: string }) => c.id), [a.body.id]);
+  assert.equal(again.body.commands, [], 'a delivered command without a result is not re-offered to a long-poll');
   assert.is(journalRows(w.journal, ['CommandDelivered']).length, 1);
+  const b = await w.issue({ action: { name: 'refresh' }, target: { type: 'agent', id: agents[0] } });
+  const later = await call('GET', `${w.api}/commands?wait=5`, { token: tokens[0] });
+  assert.equal(later.body.commands.map((c: { id: string }) => c.id), [b.body.id], 'only the new command');
   await report(w, a.body.id, tokens[0]!, { status: 'success' });
   const after = await call('GET', `${w.api}/commands?wait=0`, { token: tokens[0] });
   assert.equal(after.body.commands, []);
+});
+
+longPoll('two polls racing for one command: exactly one of them gets it', async ({ w, agents, tokens }) => {
+  const polls = [0, 1, 2].map(() => call('GET', `${w.api}/commands?wait=3`, { token: tokens[1] }));
+  await new Promise((r) => setTimeout(r, 200));
+  const { body } = await w.issue({ action: { name: 'refresh' }, target: { type: 'agent', id: agents[1] } });
+  const answers = await Promise.all(polls);
+  const got = answers.flatMap((r) => r.body.commands.map((c: { id: string }) => c.id));
+  assert.equal(got, [body.id]);
+  assert.is(journalRows(w.journal, ['CommandDelivered']).length, 1);
+});
+
+longPoll('a delivered command without a result is re-offered on a new SSE stream (the stream guarantee stays)', async ({ w, agents, tokens }) => {
+  const { body } = await w.issue({ action: { name: 'refresh' }, target: { type: 'agent', id: agents[2] } });
+  const polled = await call('GET', `${w.api}/commands?wait=0`, { token: tokens[2] });
+  assert.equal(polled.body.commands.map((c: { id: string }) => c.id), [body.id]);
+  const ac = new AbortController();
+  const res = await fetch(`${w.api}/commands`, { headers: { authorization: `Bearer ${tokens[2]}`, accept: 'text/event-stream' }, signal: ac.signal });
+  const reader = res.body!.getReader();
+  let text = '';
+  while (!text.includes('event: command')) text += new TextDecoder().decode((await reader.read()).value);
+  ac.abort();
+  assert.match(text, body.id);
 });
 
 longPoll('wait outside 0..900 is 400', async ({ w, tokens }) => {

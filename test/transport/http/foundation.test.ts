@@ -125,7 +125,7 @@ const refusals: Array<[string, (ctx: Ctx) => Parameters<typeof call>[2], number]
   ['an unsigned token', () => ({ token: unsignedToken('agent-1', 'agent'), body: statelessBatch(1), type: NDJSON }), 401],
   ['a garbage token', () => ({ token: 'not.a.jwt', body: statelessBatch(1), type: NDJSON }), 401],
   ['an operator token (wrong role)', (ctx) => ({ token: ctx.operator, body: statelessBatch(1), type: NDJSON }), 403],
-  ['a JSON content type', (ctx) => ({ token: ctx.agent, body: statelessBatch(1), type: 'application/json' }), 415],
+  ['a text/plain content type', (ctx) => ({ token: ctx.agent, body: statelessBatch(1), type: 'text/plain' }), 415],
   ['invalid JSON on a line', (ctx) => ({ token: ctx.agent, body: '{"agent":{}}\n{"module":"m","collector":"c"}\n{bad\n', type: NDJSON }), 400],
   ['a header without collector', (ctx) => ({ token: ctx.agent, body: '{"agent":{}}\n{"module":"m"}\n{}\n', type: NDJSON }), 400],
   ['an oversize body', (ctx) => ({ token: ctx.agent, body: statelessBatch(2000), type: NDJSON }), 413],
@@ -141,6 +141,14 @@ for (const [name, opts, status] of refusals) {
     assert.is(journalRows(ctx.server).length, before);
   });
 }
+
+Events('NDJSON labelled application/json (as the existing Wazuh agent sends it) is accepted like x-ndjson', async (ctx) => {
+  const before = journalRows(ctx.server).length;
+  const r = await call('POST', `${ctx.server.api}/events/stateless`, { token: ctx.agent, body: statelessBatch(2), type: 'application/json' });
+  assert.is(r.status, 202, r.text);
+  assert.is(r.body.events, 2);
+  assert.is(journalRows(ctx.server).length, before + 1);
+});
 
 Events('a bad line is named in the problem', async (ctx) => {
   const r = await call('POST', `${ctx.server.api}/events/stateless`, {

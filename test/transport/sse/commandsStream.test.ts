@@ -39,7 +39,8 @@ sse('the stream sends a retry hint, the pending commands, then live ones, each w
   assert.is(backlog.event, 'command');
   assert.ok(s.retry !== undefined && s.retry >= 1000, `retry hint ${s.retry}`);
   const cmd = JSON.parse(backlog.data);
-  assert.equal(Object.keys(cmd).sort(), ['action', 'expires_at', 'id', 'issued_at', 'target']);
+  assert.equal(Object.keys(cmd).sort(), ['action', 'document_id', 'expires_at', 'id', 'issued_at', 'target']);
+  assert.is(cmd.document_id, cmd.id, 'the id also where the existing Wazuh agent reads it');
   assert.equal(cmd.action, { name: 'upgrade', args: { package: 'p.deb', version: '2' }, version: '1' });
   assert.is(cmd.id, first.body.id);
   const live = await w.issue({ action: { name: 'restart' }, target: { type: 'agent', id: a } });

@@ -18,6 +18,7 @@ interface Ctx {
 
 const command = (id: string) => ({
   id,
+  document_id: id,
   action: { name: 'restart', args: {}, version: '1' },
   target: { type: 'all' as const },
   issued_at: new Date(0).toISOString(),

@@ -22,17 +22,17 @@ export const AgentViewSchema = z.object({
   last_seen: z.string().nullable(),
   last_event_seq: z.number().int().nullable(),
   registered_at: z.string(),
-  type: z.string().nullable(),
-  version: z.string().nullable(),
+  type: z.string().nullable().describe('agent type as reported (the Wazuh agent: "Endpoint")'),
+  version: z.string().nullable().describe('agent version as reported'),
   host: z
     .object({
-      hostname: z.string().optional(),
-      architecture: z.string().optional(),
-      ip: z.array(z.string()).optional(),
-      os: z.object({ name: z.string().optional(), version: z.string().optional(), type: z.string().optional(), platform: z.string().optional() }).optional(),
+      hostname: z.string().nullable(),
+      architecture: z.string().nullable(),
+      ip: z.array(z.string()),
+      os: z.object({ name: z.string().nullable(), version: z.string().nullable(), type: z.string().nullable(), platform: z.string().optional() }),
     })
-    .loose()
-    .nullable(),
+    .nullable()
+    .describe('host facts from the enrollment and the agent line of event batches; null when never reported'),
 });
 const AgentList = z.object({
   agents: z.array(AgentViewSchema),

@@ -11,6 +11,10 @@ import type { HttpDeps } from '../deps.js';
 import { HttpError } from '../problem.js';
 import { describe } from '../routeDocs.js';
 
+/** The `message` of an agent's 401, as the existing Wazuh agent reads it (it then stops retrying). */
+export const AGENT_INVALID_KEY = 'Invalid key';
+export const AGENT_UNKNOWN = 'Agent does not exist';
+
 export const AgentLogin = z.object({ uuid: z.string().min(1).max(64), key: z.string().min(1).max(256) });
 export const UserLogin = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(1024) });
 export const LoginBody = z.union([AgentLogin, UserLogin]);
@@ -49,10 +53,13 @@ describe({
   tags: ['authentication'],
   auth: 'anyone',
   summary: 'Agent login (compatibility alias of /login): answers just the token',
+  description:
+    'A 401 for an agent carries `message`: `"Invalid key"` (registered, wrong key) or `"Agent does not exist"` ' +
+    '(unknown uuid), on which the existing Wazuh agent stops retrying. `POST /login` with `{uuid, key}` answers the same.',
   body: { schema: AgentLogin },
   responses: {
     200: { description: 'a token', schema: z.object({ token: z.string() }) },
-    401: { description: 'unknown principal or wrong credentials' },
+    401: { description: 'unknown principal or wrong credentials; `message` is "Invalid key" or "Agent does not exist"' },
     429: { description: 'too many failed logins (`Retry-After`)' },
     503: { description: 'too many credential checks waiting, or (scale-out) an agent unknown to this node cannot be looked up in the indexer right now (`Retry-After`)' },
   },
@@ -85,8 +92,13 @@ function createVerifiedCache(max = 50_000) {
   };
 }
 
-export function authRoutes(deps: HttpDeps, guard: (...roles: Role[]) => Middleware[]): Router {
-  const router = new Router();
+export type Login = (ctx: Context, body: z.infer<typeof LoginBody>) => Promise<{ sub: string; role: Role }>;
+
+/**
+ * The one credential check (throttled, scrypt behind a cache), shared by `/login`,
+ * `/authentication` and the enrollment routes: resolves with the principal, or throws 401/429.
+ */
+export function createLogin(deps: HttpDeps): Login {
   const cache = createVerifiedCache();
   const clientAddress = clientAddressOf(deps.config.trustedProxies);
 
@@ -94,16 +106,16 @@ export function authRoutes(deps: HttpDeps, guard: (...roles: Role[]) => Middlewa
    * An agent this node does not know may be registered on another node (scale-out): its key is
    * verified against the agents index's key hash, and only then is the agent imported here.
    */
-  async function verifyAgent(uuid: string, key: string): Promise<boolean> {
+  async function verifyAgent(uuid: string, key: string): Promise<{ ok: boolean; known: boolean }> {
     const local = deps.reads.findAgent(uuid)?.key_hash;
-    if (local || !deps.scaleOut) return checkAgentKey(uuid, key, local);
+    if (local || !deps.scaleOut) return { ok: await checkAgentKey(uuid, key, local), known: Boolean(local) };
     const indexed = await deps.scaleOut.findAgent(uuid);
     // verified before the import: a wrong key writes nothing
     const { ok, rehash } = await deps.agentKeys.verify(key, indexed?.key_hash);
-    if (!ok || !indexed) return false;
+    if (!ok || !indexed) return { ok: false, known: Boolean(indexed) };
     await deps.scaleOut.importAgent(indexed);
     if (rehash) await rehashKey(uuid, key, indexed.key_hash);
-    return true;
+    return { ok: true, known: true };
   }
 
   /** A keyed hash (HMAC, microseconds): no cache needed; a legacy scrypt hash is replaced on success. */
@@ -140,10 +152,14 @@ export function authRoutes(deps: HttpDeps, guard: (...roles: Role[]) => Middlewa
     const { attempt } = decision;
     let ok: boolean;
     let role: Role;
+    let message = 'unknown principal or wrong credentials';
     try {
       if (isAgent) {
-        ok = await verifyAgent(body.uuid, body.key);
+        const agent = await verifyAgent(body.uuid, body.key);
+        ok = agent.ok;
         role = 'agent';
+        // the existing Wazuh agent stops retrying on exactly these messages
+        message = agent.known ? AGENT_INVALID_KEY : AGENT_UNKNOWN;
       } else {
         const user = deps.reads.findUser(body.username);
         // a disabled user's password is still checked (same cost), then refused
@@ -158,12 +174,17 @@ export function authRoutes(deps: HttpDeps, guard: (...roles: Role[]) => Middlewa
       attempt.failed();
       deps.logger.warn({ client: clientAddress(ctx), principal: principalKey }, 'login refused: unknown principal or wrong credentials');
       deps.metrics.observeLogin('bad_credentials');
-      throw new HttpError(401, 'Unauthorized', 'unknown principal or wrong credentials');
+      throw new HttpError(401, 'Unauthorized', isAgent ? `${message}: unknown principal or wrong credentials` : message, isAgent ? { message } : {});
     }
     attempt.succeeded();
     deps.metrics.observeLogin('ok');
     return { sub: isAgent ? body.uuid : body.username, role };
   }
+  return login;
+}
+
+export function authRoutes(deps: HttpDeps, guard: (...roles: Role[]) => Middleware[], login: Login): Router {
+  const router = new Router();
 
   router.post('/login', async (ctx) => {
     const { sub, role } = await login(ctx, await readJson(ctx, LoginBody));

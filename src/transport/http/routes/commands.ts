@@ -25,6 +25,8 @@ export const LongPollQuery = z.object({
 
 const AgentCommand = z.object({
   id: z.string(),
+  /** = id: where the existing Wazuh agent reads a command's id. */
+  document_id: z.string(),
   action: z.object({ name: z.string(), args: z.unknown(), version: z.string() }),
   target: z.object({ type: z.enum(['agent', 'group', 'all']), id: z.string().optional() }),
   issued_at: z.string(),
@@ -80,8 +82,10 @@ describe({
     'CommandIssued entry), `event: command` or `event: config`, `data: <JSON>`; a `:` comment line every 15 s. ' +
     'When the token expires or is revoked the stream ends with `event: reauth`, `data: {"reason":"expired"|"revoked"}`: ' +
     'log in again and reconnect. ' +
-    'Otherwise long-poll: answers as soon as a command is waiting (after the `after` cursor, when given), or with ' +
-    '`[]` after `wait` seconds. Commands returned either way count as delivered.',
+    'Otherwise long-poll: answers as soon as a command not yet delivered is waiting (after the `after` cursor, when ' +
+    'given), or with `[]` after `wait` seconds. A long-poll answers each command to an agent once; a delivered command ' +
+    'without a result is not offered again by long-poll (a stream re-offers it after a reconnect). Commands returned ' +
+    'either way count as delivered. Each command carries `document_id` (= `id`), where the existing Wazuh agent reads it.',
   query: LongPollQuery,
   headers: [
     { name: 'Accept', description: '`text/event-stream` selects the stream' },
@@ -169,24 +173,34 @@ export function commandsRoutes(deps: HttpDeps, guard: Guard): Router {
     openCommandStream({ hub: deps.hub, pendingCommands: deps.reads.pendingCommands, agentConnected: (a) => connectAgent(deps, a) }, agent, ctx.res, expiresAt);
   }
 
-  /** Long-poll: answers as soon as a command is waiting after `after`, or with [] after `wait` seconds. */
+  /**
+   * Long-poll: answers as soon as a command not yet delivered to the agent is waiting (after
+   * `after`, when given), or with [] after `wait` seconds. Each command is answered to an agent
+   * once: the answer holds only the commands this request moved from pending to delivered (the
+   * existing Wazuh agent stores commands by id and fails on a repeat). A delivered command without
+   * a result is not offered again by long-poll; an SSE stream re-offers it on each new connection.
+   */
   async function longPoll(ctx: Context): Promise<void> {
     const q = LongPollQuery.parse(ctx.query);
     const agent = principalOf(ctx).sub;
     const waiting = (): PendingCommand[] =>
-      deps.reads.pendingCommands(agent, Date.now()).filter((p) => q.after === undefined || p.cursor > q.after);
+      deps.reads.pendingCommands(agent, Date.now()).filter((p) => p.state === 'pending' && (q.after === undefined || p.cursor > q.after));
     const deadline = Date.now() + q.wait * 1000;
     const gone = new AbortController();
     ctx.res.once('close', () => gone.abort());
     // scale-out: the agent's commands issued on other nodes first; later ones come while it waits here
     await deps.scaleOut?.agentConnected(agent).catch((err: unknown) => deps.logger.warn({ err, agent }, 'importing the agent’s commands failed'));
-    let items = waiting();
-    while (items.length === 0 && !deps.hub.closed() && !gone.signal.aborted && Date.now() < deadline) {
-      await deps.hub.waitFor(agent, deadline - Date.now(), gone.signal);
+    let items: PendingCommand[] = [];
+    for (;;) {
       items = waiting();
+      if (items.length > 0 && !gone.signal.aborted) {
+        const fresh = new Set((await deps.commands.markCommandDelivered(items.map((p) => ({ agent, id: p.command.id })))).map((d) => d.id));
+        items = items.filter((p) => fresh.has(p.command.id));
+        if (items.length > 0) break;
+      }
+      if (deps.hub.closed() || gone.signal.aborted || Date.now() >= deadline) break;
+      await deps.hub.waitFor(agent, deadline - Date.now(), gone.signal);
     }
-    const fresh = items.filter((p) => p.state === 'pending').map((p) => ({ agent, id: p.command.id }));
-    if (fresh.length > 0) await deps.commands.markCommandDelivered(fresh);
     const cursor = items.reduce((max, p) => Math.max(max, p.cursor), q.after ?? 0);
     ctx.body = { commands: items.map((p) => p.command), cursor };
   }

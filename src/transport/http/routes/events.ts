@@ -7,7 +7,8 @@ import { readBody, requireContentType } from '../body.js';
 import type { HttpDeps } from '../deps.js';
 import { describe } from '../routeDocs.js';
 
-export const NDJSON_TYPES = ['application/x-ndjson', 'application/ndjson'] as const;
+/** NDJSON media types; `application/json` too, because the existing Wazuh agent labels its NDJSON bodies so. */
+export const NDJSON_TYPES = ['application/x-ndjson', 'application/ndjson', 'application/json'] as const;
 const IdempotencyKey = z.string().min(1).max(200).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
 
 describe({
