@@ -111,7 +111,7 @@ export const journalStatsLocal = (cfg: Config) => withJournal(cfg, async (j) => 
 
 export const journalVerifyLocal = (cfg: Config, o: VerifyOptions = {}) => withJournal(cfg, (j) => journalVerdict(cfg, j, o));
 
-/** Options as the data-folder commands of src/replay/drainCli.ts read them (`--from-seq 3`). */
+/** Options as the data-folder commands of src/cliDrain.ts read them (`--from-seq 3`). */
 export function asArgs(o: Record<string, unknown>): string[] {
   const out: string[] = [];
   for (const [k, v] of Object.entries(o)) {

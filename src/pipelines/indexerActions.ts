@@ -91,7 +91,7 @@ function outcomeFields(d: { code?: number | undefined; message?: string | undefi
 }
 
 /** The entry types the indexer is not told about (the switch below fails to compile when a new one is not decided on). */
-type PassedOver = 'UserCreated' | 'UserDisabled' | 'UserEnabled' | 'UserDeleted' | 'ApiKeyCreated' | 'ApiKeyRevoked' | 'StatelessEventsReceived' | 'CatalogEntryPut' | 'CommandImported' | 'CommandStateObserved' | 'GroupConfigurationPut' | 'PackageUploaded' | 'PackageDeleted' | 'DeadLetterRetried' | 'DeadLetterDiscarded' | 'JournalPruned';
+type PassedOver = 'AgentFactsReported' | 'UserCreated' | 'UserDisabled' | 'UserEnabled' | 'UserDeleted' | 'ApiKeyCreated' | 'ApiKeyRevoked' | 'StatelessEventsReceived' | 'CatalogEntryPut' | 'CommandImported' | 'CommandStateObserved' | 'GroupConfigurationPut' | 'PackageUploaded' | 'PackageDeleted' | 'DeadLetterRetried' | 'DeadLetterDiscarded' | 'JournalPruned';
 
 /**
  * What the journal says, as bulk actions, in journal order. Entries by the actor `indexer` were

@@ -120,7 +120,7 @@ function createTables(db: Db): void {
  * targets, which the history query expands from `command_targets` rows of the same seq).
  */
 /** The entry types this read model has nothing to do with (the switch below fails to compile when a new one is not decided on). */
-type PassedOver = 'AgentRegistered' | 'AgentDeleted' | 'AgentGroupsChanged' | 'AgentKeyRehashed' | 'UserCreated' | 'UserDisabled' | 'UserEnabled' | 'UserDeleted' | 'ApiKeyCreated' | 'ApiKeyRevoked' | 'StatelessEventsReceived' | 'StatefulEventsReceived' | 'CatalogEntryPut' | 'GroupConfigurationPut' | 'PackageUploaded' | 'PackageDeleted' | 'DeadLetterRetried' | 'DeadLetterDiscarded' | 'JournalPruned';
+type PassedOver = 'AgentRegistered' | 'AgentFactsReported' | 'AgentDeleted' | 'AgentGroupsChanged' | 'AgentKeyRehashed' | 'UserCreated' | 'UserDisabled' | 'UserEnabled' | 'UserDeleted' | 'ApiKeyCreated' | 'ApiKeyRevoked' | 'StatelessEventsReceived' | 'StatefulEventsReceived' | 'CatalogEntryPut' | 'GroupConfigurationPut' | 'PackageUploaded' | 'PackageDeleted' | 'DeadLetterRetried' | 'DeadLetterDiscarded' | 'JournalPruned';
 
 export function createCommandsProjection(db: Db): Projection {
   createTables(db);

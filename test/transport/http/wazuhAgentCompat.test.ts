@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { statesIndex } from '../../../src/transport/indexer/templates.js';
+import { statesIndex } from '../../../src/indexer/templates.js';
 import { call, ndjson } from '../../support/client.js';
 import { commandsWorld, journalRows, PASSWORD, type CommandsWorld } from '../../commands/fixtures.js';
 
