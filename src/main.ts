@@ -39,7 +39,7 @@ import { createThrottle } from './security/throttle.js';
 import { createTokenIssuer, loadSigningKeys } from './security/tokens.js';
 import { createApp } from './transport/http/app.js';
 import { HTTP_READS, type HttpDeps } from './transport/http/deps.js';
-import { indexerConnection } from './indexer/indexerConnection.js';
+import { closeSinkClients, createSinkClients } from './clients.js';
 import { openListeners } from './transport/listeners.js';
 import { openMetricsListener } from './transport/metricsListener.js';
 import { createSseHub } from './transport/sse/hub.js';
@@ -57,9 +57,9 @@ export interface RunningServer {
 export async function startServer(config: Config): Promise<RunningServer> {
   const logger = createLogger(config.logLevel);
   // read (and checked) before anything is opened: a missing CA or key file stops start-up
-  const indexer = indexerConnection(config);
-  mkdirSync(config.dataDir, { recursive: true });
   const metrics = createMetrics({ version: packageVersion() });
+  const clients = createSinkClients(config, 'server', { observer: metrics });
+  mkdirSync(config.dataDir, { recursive: true });
   const journal = openJournal({
     projections: createProjections,
     dataDir: config.dataDir,
@@ -96,10 +96,10 @@ export async function startServer(config: Config): Promise<RunningServer> {
     onError: (err) => logger.warn({ err }, 'journaling command deliveries failed'),
   }).subscribe({ error: (err) => logger.error({ err }, 'commands pipeline stopped') });
   // The journal's way out: engine and indexer pipelines, dead letters, replays, retention.
-  const drain = createDrain({ journal, config, logger, observer: metrics });
+  const drain = createDrain({ journal, config, logger, clients });
   // Scale-out (with an indexer URL): follow the shared indices, find other nodes' agents and commands.
-  const scaleOut = indexer
-    ? createScaleOut({ journal, hub, indexer, onError: (message, err) => logger.warn({ err }, message) })
+  const scaleOut = clients.scaleOutIndexer
+    ? createScaleOut({ journal, hub, indexer: clients.scaleOutIndexer, onError: (message, err) => logger.warn({ err }, message) })
     : null;
   const local = {
     issueCommand: issueCommand(journal),
@@ -188,7 +188,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       await Promise.all([listeners.close(), metricsListener?.close()]);
       commandsDelivery.unsubscribe();
       await drained;
-      await scaleOut?.close();
+      await closeSinkClients(clients);
       await journal.close();
       logger.info('stopped');
     })();

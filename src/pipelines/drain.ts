@@ -1,16 +1,14 @@
 import { defer, from, map, merge, type Observable, retry, Subject, switchMap, takeUntil, timer } from 'rxjs';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import type { SinkObserver } from '../metrics.js';
 import type { Backlog } from '../queries/backlog.js';
 import { pruneJournal, type PruneResult } from '../commands/pruneJournal.js';
 import { retryDeadLetter } from './retryDeadLetter.js';
 import type { Journal } from '../journal/journal.js';
 import { statefulResultsWriter } from '../projections/statefulBatchesProjection.js';
 import { createReplays } from './replays.js';
-import { createEngineClient, type EngineClient } from '../engine/engineClient.js';
-import { createIndexerClient, type IndexerHealth } from '../indexer/indexerClient.js';
-import { indexerConnection } from '../indexer/indexerConnection.js';
+import type { EngineClient } from '../engine/engineClient.js';
+import type { IndexerClient, IndexerHealth } from '../indexer/indexerClient.js';
 import { createAckWaiters } from './ackWaiters.js';
 import { backoffDelay } from './backoff.js';
 import { createEngineSink } from './engineSink.js';
@@ -25,32 +23,21 @@ export type PipelineReport = PipelineStatus | { state: 'off'; lag: 0 };
  * configured), stateful waiters, dead-letter retries, replays and the retention policy.
  * `run$` is cold; only main.ts subscribes to it.
  */
-/** The engine client, each request timed for the latency histogram. */
-function timedEngine(client: EngineClient, observer: SinkObserver | undefined): EngineClient {
-  if (!observer) return client;
-  return {
-    async send(body) {
-      const started = performance.now();
-      const r = await client.send(body);
-      observer.observeEngine(r.ok ? 'ok' : r.retryable ? 'failed' : 'refused', (performance.now() - started) / 1000);
-      return r;
-    },
-    close: () => client.close(),
-  };
-}
-
-export function createDrain(deps: { journal: Journal; config: Config; logger: Logger; observer?: SinkObserver }) {
-  const { journal, config, logger, observer } = deps;
+export function createDrain(deps: {
+  journal: Journal;
+  config: Config;
+  logger: Logger;
+  /** Built by the composition root (src/clients.ts), which closes them after `stop`. */
+  clients: { engine: EngineClient; indexer: IndexerClient | null };
+}) {
+  const { journal, config, logger } = deps;
   const db = journal.db;
   const onError = (message: string, err?: unknown) => logger.error({ err }, message);
-  const engineClient = timedEngine(createEngineClient({ socketPath: config.engineSocket, timeoutMs: 30_000, maxSockets: 2 }), observer);
+  const engineClient = deps.clients.engine;
   const engine = createPullPipeline({ db, onCommitted: journal.onCommitted, sink: createEngineSink({ client: engineClient }), onError });
 
   const recordResults = statefulResultsWriter(db);
-  const connection = indexerConnection(config);
-  const indexerClient = connection
-    ? createIndexerClient({ ...connection, ...(observer ? { observe: (op: string, ok: boolean, s: number) => observer.observeIndexer(op, ok, s) } : {}) })
-    : null;
+  const indexerClient = deps.clients.indexer;
   const indexer: Pipeline | null = indexerClient
     ? createPullPipeline({
         db,
@@ -144,15 +131,13 @@ export function createDrain(deps: { journal: Journal; config: Config; logger: Lo
     retryDeadLetter: retryDeadLetter({ db, commit: journal.commit, resenders, recordStatefulResults: recordResults }),
     prune,
     replays,
-    /** Stops the pipelines (in-flight deliveries are abandoned: at least once) before the journal closes. */
+    /** Stops the pipelines (in-flight deliveries are abandoned: at least once) before the clients and the journal close. */
     async stop(): Promise<void> {
       stop$.next();
       engine.stop();
       indexer?.stop();
       waiters.close();
       await replays.close();
-      engineClient.close();
-      await indexerClient?.close().catch(() => {});
     },
   };
 }
