@@ -27,13 +27,13 @@ import { createProjections } from './projections/index.js';
 import { announce, createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { agentStatusCounts } from './projections/agentsReads.js';
-import { openDeadLetterCounts } from './queries/backlog.js';
+import { createOpenDeadLetterCounts } from './queries/backlog.js';
 import { packageVersion } from './version.js';
 import { createPackageStore } from './packages/packageStore.js';
 import { createCommandsDeliveryPipeline } from './pipelines/commandsDelivery.js';
 import { createDrain } from './pipelines/drain.js';
 import { createScaleOut } from './scaleOut/scaleOut.js';
-import { configurationPusher } from './pipelines/configurationPush.js';
+import { createConfigurationPusher } from './pipelines/configurationPush.js';
 import { createPresence } from './queries/presence.js';
 import { createThrottle } from './security/throttle.js';
 import { createTokenIssuer, loadSigningKeys } from './security/tokens.js';
@@ -72,7 +72,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     journalBytes: () => journal.commit.sizeBytes(),
     checkpoints: () => journal.checkpoints.all(),
     journalQuotaBytes: () => config.journalMaxBytes,
-    openDeadLetters: openDeadLetterCounts(journal.db),
+    openDeadLetters: createOpenDeadLetterCounts(journal.db),
   });
   const packages = createPackageStore(join(config.dataDir, 'packages'));
   const keys = loadSigningKeys(config.dataDir, config.jwtPrivateKey, config.jwtPublicKey);
@@ -80,7 +80,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   await seedCatalog(journal);
   const hub = createSseHub();
   // Configuration changes reach the affected agents' streams as `event: config`.
-  journal.onCommitted(configurationPusher(journal.db, hub));
+  journal.onCommitted(createConfigurationPusher(journal.db, hub));
   const presence = createPresence();
   const markDelivered = markCommandDelivered(journal);
   const expiry = createExpiryScheduler({

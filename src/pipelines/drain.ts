@@ -5,7 +5,7 @@ import type { Backlog } from '../queries/backlog.js';
 import { pruneJournal, type PruneResult } from '../commands/pruneJournal.js';
 import { retryDeadLetter } from './retryDeadLetter.js';
 import type { Journal } from '../journal/journal.js';
-import { statefulResultsWriter } from '../projections/statefulBatchesProjection.js';
+import { createStatefulResultsWriter } from '../projections/statefulBatchesProjection.js';
 import { createReplays } from './replays.js';
 import type { EngineClient } from '../engine/engineClient.js';
 import type { IndexerClient, IndexerHealth } from '../indexer/indexerClient.js';
@@ -14,7 +14,7 @@ import { backoffDelay } from './backoff.js';
 import { createEngineSink } from './engineSink.js';
 import { createIndexerSink } from './indexerSink.js';
 import { createPullPipeline, type Pipeline, type PipelineStatus } from './pullPipeline.js';
-import { engineResender, indexerResender, type Resender } from './sinkSenders.js';
+import { createEngineResender, createIndexerResender, type Resender } from './sinkSenders.js';
 
 export type PipelineReport = PipelineStatus | { state: 'off'; lag: 0 };
 
@@ -36,7 +36,7 @@ export function createDrain(deps: {
   const engineClient = deps.clients.engine;
   const engine = createPullPipeline({ db, onCommitted: journal.onCommitted, sink: createEngineSink({ client: engineClient }), onError });
 
-  const recordResults = statefulResultsWriter(db);
+  const recordResults = createStatefulResultsWriter(db);
   const indexerClient = deps.clients.indexer;
   const indexer: Pipeline | null = indexerClient
     ? createPullPipeline({
@@ -106,8 +106,8 @@ export function createDrain(deps: {
         )
       : (from([]) as Observable<never>);
 
-  const resenders: Partial<Record<string, Resender>> = { engine: engineResender(engineClient) };
-  if (indexerClient) resenders.indexer = indexerResender(indexerClient);
+  const resenders: Partial<Record<string, Resender>> = { engine: createEngineResender(engineClient) };
+  if (indexerClient) resenders.indexer = createIndexerResender(indexerClient);
   const replays = createReplays({ db, client: () => engineClient, rate: config.replayRate });
 
   function indexerReport(): PipelineReport {
