@@ -1,7 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { closest, distance } from 'fastest-levenshtein';
+import proxyaddr from 'proxy-addr';
 import { z } from 'zod';
+
+function validProxyList(list: string[]): boolean {
+  try {
+    proxyaddr.compile(list);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Environment variable → config key. Documented in the README (a test checks the table against this). */
 export const ENV = {
@@ -31,6 +41,9 @@ export const ENV = {
   COMMS_API_RETENTION_MAX_BYTES: 'retentionMaxBytes',
   COMMS_API_REPLAY_RATE: 'replayRate',
   COMMS_API_LOG_LEVEL: 'logLevel',
+  COMMS_API_TRUSTED_PROXIES: 'trustedProxies',
+  COMMS_API_HASH_CONCURRENCY: 'hashConcurrency',
+  COMMS_API_HASH_QUEUE: 'hashQueue',
 } as const;
 
 type ConfigKey = (typeof ENV)[keyof typeof ENV];
@@ -72,6 +85,16 @@ export const ConfigSchema = z.object({
   /** Replay rate limit in events per second; 0 = unlimited. */
   replayRate: int(0, 10_000_000).default(0),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed (comma-separated in the environment). */
+  trustedProxies: z
+    .union([z.array(z.string()), z.string()])
+    .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((x) => x.trim()).filter((x) => x !== ''))
+    .refine(validProxyList, 'a comma-separated list of IP addresses or CIDRs (e.g. 10.0.0.1,10.1.0.0/16)')
+    .default([]),
+  /** Slow hashes (scrypt) running at once; kept below libuv's pool size (UV_THREADPOOL_SIZE, default 4) minus 2. */
+  hashConcurrency: int(1, 64).default(2),
+  /** Slow hashes waiting at most; beyond, a login is answered 503 with Retry-After. */
+  hashQueue: int(0, 100_000).default(64),
 });
 
 export type Config = Omit<z.infer<typeof ConfigSchema>, 'engineSocket' | 'adminSocket'> & {

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type Router from '@koa/router';
 import { seedCatalog } from './commands/seedCatalog.js';
@@ -35,6 +34,8 @@ import { createDrain } from './pipelines/drain.js';
 import { createScaleOut } from './scaleOut/scaleOut.js';
 import { createConfigurationPusher } from './pipelines/configurationPush.js';
 import { createPresence } from './queries/presence.js';
+import { secureDataDir } from './security/dataDir.js';
+import { configureSecretHashing } from './security/secrets.js';
 import { createThrottle } from './security/throttle.js';
 import { createTokenIssuer, loadSigningKeys } from './security/tokens.js';
 import { createApp } from './transport/http/app.js';
@@ -59,7 +60,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
   // read (and checked) before anything is opened: a missing CA or key file stops start-up
   const metrics = createMetrics({ version: packageVersion() });
   const clients = createSinkClients(config, 'server', { observer: metrics });
-  mkdirSync(config.dataDir, { recursive: true });
+  configureSecretHashing({ concurrency: config.hashConcurrency, maxQueued: config.hashQueue });
+  for (const warning of secureDataDir(config.dataDir)) logger.warn({ dataDir: config.dataDir }, warning);
   const journal = openJournal({
     projections: createProjections,
     dataDir: config.dataDir,

@@ -14,7 +14,7 @@ const src = resolve(new URL('..', import.meta.url).pathname, 'src');
  */
 export const LAYERS: Record<string, number> = {
   // outside systems and small helpers that know nothing of the domain
-  config: 0, logger: 0, version: 0, errors: 0, ndjson: 0, security: 0, catalog: 0, packages: 0, engine: 0, indexer: 0,
+  config: 0, logger: 0, version: 0, errors: 0, ndjson: 0, jsonDepth: 0, security: 0, catalog: 0, packages: 0, engine: 0, indexer: 0,
   journal: 1,
   projections: 2,
   commands: 3,

@@ -13,6 +13,9 @@ import { readStdin } from './prompt.js';
 export const configOf = (file: string | undefined): Config => loadConfig(process.env, file);
 
 async function withJournal<T>(cfg: Config, run: (j: Journal) => Promise<T>): Promise<T> {
+  // the data folder is made private before anything writes to it (`serve` does it itself, and logs why)
+  const { secureDataDir } = await import('../security/dataDir.js');
+  for (const warning of secureDataDir(cfg.dataDir)) process.stderr.write(`comms-api: warning: ${warning}\n`);
   const journal = openJournal({ projections: createProjections, dataDir: cfg.dataDir, quotaBytes: cfg.journalMaxBytes });
   try {
     return await run(journal);

@@ -5,7 +5,7 @@ import type { GroupCommit } from '../journal/groupCommit.js';
 import { asCommandId, type AgentId } from '../journal/ids.js';
 import { applyCommandResult, CommandResult } from './recordCommandResult.js';
 import { InvalidBatchError } from './ingestStatelessEvents.js';
-import { checkAgentLine, isObject, parseNdjson } from '../ndjson.js';
+import { checkAgentLine, isObject, type LineCheck, type NdjsonResult, parseNdjson, parseNdjsonYielding } from '../ndjson.js';
 
 /** A stateful header line: `{id, module, collector?, operation}`. */
 export const StatefulHeader = z.object({
@@ -25,10 +25,10 @@ export const MAX_STATEFUL_ITEMS = 10_000;
  * header and (unless it deletes) a data object. A `module:"command"` item carries a command
  * result, so its data line must be one. Errors name the 1-based line.
  */
-export function parseStatefulBody(body: Buffer): StatefulItem[] {
+function statefulParser(): { check: LineCheck; finish(parsed: NdjsonResult): StatefulItem[] } {
   const items: StatefulItem[] = [];
   let open: StatefulHeader | null = null;
-  const parsed = parseNdjson(body, (v, i) => {
+  const check: LineCheck = (v, i) => {
     if (i === 0) return checkAgentLine(v);
     if (open) {
       if (!isObject(v)) return 'the data line must be a JSON object';
@@ -49,11 +49,25 @@ export function parseStatefulBody(body: Buffer): StatefulItem[] {
     if (h.data.operation === 'delete') items.push(h.data);
     else open = h.data;
     return null;
-  });
-  if (!parsed.ok) throw new InvalidBatchError(parsed.line, parsed.reason);
-  if (open) throw new InvalidBatchError(parsed.lines.length + 1, `item "${(open as StatefulHeader).id}" has no data line`);
-  if (items.length === 0) throw new InvalidBatchError(2, 'a batch needs the agent line and at least one item');
-  return items;
+  };
+  const finish = (parsed: NdjsonResult): StatefulItem[] => {
+    if (!parsed.ok) throw new InvalidBatchError(parsed.line, parsed.reason);
+    if (open) throw new InvalidBatchError(parsed.lines + 1, `item "${(open as StatefulHeader).id}" has no data line`);
+    if (items.length === 0) throw new InvalidBatchError(2, 'a batch needs the agent line and at least one item');
+    return items;
+  };
+  return { check, finish };
+}
+
+export function parseStatefulBody(body: Buffer): StatefulItem[] {
+  const p = statefulParser();
+  return p.finish(parseNdjson(body, p.check));
+}
+
+/** The same, in slices that leave the event loop free between them. */
+export async function parseStatefulBodyYielding(body: Buffer): Promise<StatefulItem[]> {
+  const p = statefulParser();
+  return p.finish(await parseNdjsonYielding(body, p.check));
 }
 
 /** Pure decision: one entry for the batch. */
@@ -77,8 +91,8 @@ export interface StatefulJournaled {
  * the same transaction (the batch fails as a whole if one of them is refused).
  */
 export function ingestStatefulEvents(deps: { db: Db; commit: GroupCommit; newBatchId: () => string }) {
-  return (agent: AgentId, body: Buffer): Promise<StatefulJournaled> => {
-    const items = parseStatefulBody(body);
+  return async (agent: AgentId, body: Buffer): Promise<StatefulJournaled> => {
+    const items = await parseStatefulBodyYielding(body);
     const batch = deps.newBatchId();
     return deps.commit.run((tx) => {
       const stored = tx.append(decideIngestStateful({ agent, batch, items }) as Entry);

@@ -1,8 +1,9 @@
+import { createHash } from 'node:crypto';
 import type { Db } from '../journal/database.js';
 import type { Entry } from '../journal/entries.js';
 import type { GroupCommit } from '../journal/groupCommit.js';
 import type { AgentId } from '../journal/ids.js';
-import { checkAgentLine, isObject, parseNdjson } from '../ndjson.js';
+import { checkAgentLine, isObject, type LineCheck, type NdjsonResult, parseNdjson, parseNdjsonYielding } from '../ndjson.js';
 import { StatusError } from '../errors.js';
 
 export class InvalidBatchError extends StatusError {
@@ -21,46 +22,80 @@ export interface StatelessAck {
   durability: 'journaled';
 }
 
-/** Validates a stateless body: agent line, then header `{module, collector}` + data object pairs. */
-export function validateStatelessBody(body: Buffer): number {
-  const parsed = parseNdjson(body, (v, i) => {
-    if (i === 0) return checkAgentLine(v);
-    if (!isObject(v)) return i % 2 === 1 ? 'a header must be a JSON object' : 'an event must be a JSON object';
-    if (i % 2 === 1 && (typeof v.module !== 'string' || typeof v.collector !== 'string')) {
-      return 'a header needs string "module" and "collector"';
-    }
-    return null;
-  });
+/** A stateless body's lines: agent line, then header `{module, collector}` + data object pairs. */
+const statelessLine: LineCheck = (v, i) => {
+  if (i === 0) return checkAgentLine(v);
+  if (!isObject(v)) return i % 2 === 1 ? 'a header must be a JSON object' : 'an event must be a JSON object';
+  if (i % 2 === 1 && (typeof v.module !== 'string' || typeof v.collector !== 'string')) {
+    return 'a header needs string "module" and "collector"';
+  }
+  return null;
+};
+
+function eventCount(parsed: NdjsonResult): number {
   if (!parsed.ok) throw new InvalidBatchError(parsed.line, parsed.reason);
-  const n = parsed.lines.length;
+  const n = parsed.lines;
   if (n < 3) throw new InvalidBatchError(n + 1, 'a batch needs the agent line and at least one event');
   if (n % 2 === 0) throw new InvalidBatchError(n + 1, 'the last header has no event line');
   return (n - 1) / 2;
 }
 
+/** Validates a stateless body; returns its number of events. */
+export const validateStatelessBody = (body: Buffer): number => eventCount(parseNdjson(body, statelessLine));
+
+/** The same, in slices that leave the event loop free between them (request bodies of up to 10 MiB). */
+export const validateStatelessBodyYielding = async (body: Buffer): Promise<number> =>
+  eventCount(await parseNdjsonYielding(body, statelessLine));
+
 export const batchId = (seq: number): string => `stateless-${seq}`;
 
-/** Pure decision: a batch seen before under the same Idempotency-Key is answered again, not journaled. */
+/** An Idempotency-Key already used for a batch with other bytes (422). */
+export class IdempotencyKeyReusedError extends StatusError {
+  readonly status = 422;
+  override readonly problem: Record<string, unknown>;
+  constructor(readonly key: string, readonly seq: number) {
+    super(`Idempotency-Key "${key}" was used for another body (batch stateless-${seq}); use a new key for new events`);
+    this.problem = { batch: `stateless-${seq}` };
+  }
+}
+
+export interface PreviousBatch {
+  seq: number;
+  events: number;
+  /** null for keys remembered before digests were kept (they match any body). */
+  body_sha256: string | null;
+}
+
+/**
+ * Pure decision: a batch seen before under the same Idempotency-Key is answered again, not
+ * journaled, when its body is the same bytes; another body under that key is refused.
+ */
 export function decideIngestStateless(
-  previous: { seq: number; events: number } | undefined,
-  cmd: { agent: AgentId; body: Buffer; events: number; idempotencyKey?: string | undefined },
+  previous: PreviousBatch | undefined,
+  cmd: { agent: AgentId; body: Buffer; bodySha256: string; events: number; idempotencyKey?: string | undefined },
 ): { replay: StatelessAck } | { entry: Entry } {
-  if (previous) {
+  if (previous && cmd.idempotencyKey) {
+    if (previous.body_sha256 !== null && previous.body_sha256 !== cmd.bodySha256) throw new IdempotencyKeyReusedError(cmd.idempotencyKey, previous.seq);
     return { replay: { batch: batchId(previous.seq), seq: previous.seq, events: previous.events, durability: 'journaled' } };
   }
-  const data = { agent: cmd.agent, events: cmd.events, ...(cmd.idempotencyKey ? { idempotencyKey: cmd.idempotencyKey } : {}) };
+  const data = {
+    agent: cmd.agent,
+    events: cmd.events,
+    ...(cmd.idempotencyKey ? { idempotencyKey: cmd.idempotencyKey, bodySha256: cmd.bodySha256 } : {}),
+  };
   return { entry: { type: 'StatelessEventsReceived', stream: cmd.agent, actor: `agent:${cmd.agent}`, data, body: cmd.body } };
 }
 
 export function ingestStatelessEvents(deps: { db: Db; commit: GroupCommit }) {
-  const findKey = deps.db.prepare<[string, string], { seq: number; events: number }>(
-    'SELECT seq, events FROM idempotency_keys WHERE agent = ? AND key = ?',
+  const findKey = deps.db.prepare<[string, string], PreviousBatch>(
+    'SELECT seq, events, body_sha256 FROM idempotency_keys WHERE agent = ? AND key = ?',
   );
-  return (agent: AgentId, body: Buffer, idempotencyKey?: string): Promise<StatelessAck> => {
-    const events = validateStatelessBody(body);
+  return async (agent: AgentId, body: Buffer, idempotencyKey?: string): Promise<StatelessAck> => {
+    const events = await validateStatelessBodyYielding(body);
+    const bodySha256 = idempotencyKey ? createHash('sha256').update(body).digest('hex') : '';
     return deps.commit.run((tx) => {
       const previous = idempotencyKey ? findKey.get(agent, idempotencyKey) : undefined;
-      const decision = decideIngestStateless(previous, { agent, body, events, idempotencyKey });
+      const decision = decideIngestStateless(previous, { agent, body, bodySha256, events, idempotencyKey });
       if ('replay' in decision) return decision.replay;
       const stored = tx.append(decision.entry);
       return { batch: batchId(stored.seq), seq: stored.seq, events, durability: 'journaled' };

@@ -6,9 +6,11 @@ import { GroupName } from '../journal/ids.js';
 import { contentEtag, ifMatchSatisfied } from '../projections/etag.js';
 import { groupConfiguration, type GroupConfiguration } from '../projections/groupsReads.js';
 import { StatusError } from '../errors.js';
+import { MAX_JSON_DEPTH } from '../jsonDepth.js';
+import { JsonObject } from '../journal/jsonObject.js';
 
-/** Deeper JSON than this is refused (400): merging and hashing stay far from the stack limit. */
-export const MAX_CONFIGURATION_DEPTH = 32;
+/** Deeper JSON than this is refused (400): the one client JSON limit; merging and hashing stay far from the stack limit. */
+export const MAX_CONFIGURATION_DEPTH = MAX_JSON_DEPTH;
 
 function depth(v: unknown, limit: number): number {
   if (typeof v !== 'object' || v === null) return 0;
@@ -18,11 +20,10 @@ function depth(v: unknown, limit: number): number {
   return d + 1;
 }
 
-export const ConfigurationBody = z
-  .record(z.string(), z.unknown())
-  .refine((v) => depth(v, MAX_CONFIGURATION_DEPTH + 1) <= MAX_CONFIGURATION_DEPTH, {
-    message: `nested deeper than ${MAX_CONFIGURATION_DEPTH} levels`,
-  });
+/** Any JSON object, kept as parsed (a `__proto__` key is data). */
+export const ConfigurationBody = JsonObject.refine((v) => depth(v, MAX_CONFIGURATION_DEPTH + 1) <= MAX_CONFIGURATION_DEPTH, {
+  message: `nested deeper than ${MAX_CONFIGURATION_DEPTH} levels`,
+});
 
 export const PutGroupConfiguration = z.object({
   group: GroupName,

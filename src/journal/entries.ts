@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { JsonObject } from './jsonObject.js';
 
 /**
  * Every journal entry type. The `type` string equals the type name; entries are past tense.
@@ -35,7 +36,8 @@ export const ApiKeyRevoked = entry('ApiKeyRevoked', z.object({ id: z.string() })
 /** One row per batch: `body` holds the agent's NDJSON bytes exactly as sent. */
 export const StatelessEventsReceived = entry(
   'StatelessEventsReceived',
-  z.object({ agent: z.string(), events: z.number().int(), idempotencyKey: z.string().optional() }),
+  // bodySha256 (hex) is kept with an Idempotency-Key: a retry must send the same bytes
+  z.object({ agent: z.string(), events: z.number().int(), idempotencyKey: z.string().optional(), bodySha256: z.string().optional() }),
 );
 export const StatefulEventsReceived = entry(
   'StatefulEventsReceived',
@@ -48,7 +50,7 @@ export const StatefulEventsReceived = entry(
         module: z.string(),
         collector: z.string().optional(),
         operation: z.enum(['create', 'update', 'delete']),
-        doc: z.record(z.string(), z.unknown()).optional(),
+        doc: JsonObject.optional(),
       }),
     ),
   }),
@@ -58,7 +60,7 @@ export const CatalogEntryPut = entry(
   z.object({
     name: z.string(),
     description: z.string(),
-    args: z.record(z.string(), z.unknown()),
+    args: JsonObject,
     defaultTimeout: z.number().int(),
     targetTypes: z.array(z.enum(['agent', 'group', 'all'])),
   }),
@@ -110,7 +112,7 @@ export const CommandStateObserved = entry(
 );
 export const GroupConfigurationPut = entry(
   'GroupConfigurationPut',
-  z.object({ group: z.string(), configuration: z.record(z.string(), z.unknown()), etag: z.string() }),
+  z.object({ group: z.string(), configuration: JsonObject, etag: z.string() }),
 );
 export const PackageUploaded = entry(
   'PackageUploaded',

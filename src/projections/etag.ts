@@ -15,12 +15,40 @@ export function contentEtag(value: unknown): string {
   return `"${createHash('sha256').update(canonicalJson(value)).digest('hex')}"`;
 }
 
-/** The entity tags of an If-Match / If-None-Match header; `*` stays `*`. */
+/** Longest If-Match / If-None-Match list considered (a longer one matches nothing). */
+const MAX_ETAG_LIST = 8192;
+
+/**
+ * The entity tags of an If-Match / If-None-Match header; `*` stays `*`. One left-to-right scan
+ * (linear time, no regular expression): `W/"…"`, `"…"` or `*`, separated by commas and spaces;
+ * the list stops at the first malformed member.
+ */
 export function parseEtagList(header: string): string[] {
   const out: string[] = [];
-  const re = /\s*(\*|(?:W\/)?"[^"]*")\s*(?:,|$)/gy;
-  let m: RegExpExecArray | null;
-  while (re.lastIndex < header.length && (m = re.exec(header))) out.push(m[1]!);
+  if (header.length > MAX_ETAG_LIST) return out;
+  const n = header.length;
+  let i = 0;
+  const skip = () => {
+    while (i < n && (header[i] === ' ' || header[i] === '\t' || header[i] === ',')) i++;
+  };
+  for (skip(); i < n; skip()) {
+    if (header[i] === '*') {
+      i++;
+      while (i < n && (header[i] === ' ' || header[i] === '\t')) i++;
+      if (i < n && header[i] !== ',') return out;
+      out.push('*');
+      continue;
+    }
+    const start = i;
+    if (header.startsWith('W/', i)) i += 2;
+    if (header[i] !== '"') return out;
+    const close = header.indexOf('"', i + 1);
+    if (close < 0) return out;
+    i = close + 1;
+    while (i < n && (header[i] === ' ' || header[i] === '\t')) i++;
+    if (i < n && header[i] !== ',') return out;
+    out.push(header.slice(start, close + 1));
+  }
   return out;
 }
 

@@ -5,7 +5,7 @@ import type { AgentId, CommandId } from '../journal/ids.js';
 import { findCommand, targetState } from '../projections/commandsReads.js';
 import type { IndexReader } from '../indexer/indexedDocs.js';
 import { importedCommand } from './followCommandsIndex.js';
-import { COMMAND_MODULE, parseStatefulBody, type ingestStatefulEvents } from '../commands/ingestStatefulEvents.js';
+import { COMMAND_MODULE, parseStatefulBodyYielding, type ingestStatefulEvents } from '../commands/ingestStatefulEvents.js';
 import { AlreadyReportedError, applyCommandResult, NotATargetError, type CommandResult } from '../commands/recordCommandResult.js';
 import { StatusError } from '../errors.js';
 
@@ -102,7 +102,7 @@ export function recordIndexedCommandResult(deps: Deps) {
 export function ingestIndexedStatefulEvents(deps: Deps, ingest: ReturnType<typeof ingestStatefulEvents>) {
   return async (agent: AgentId, body: Buffer): ReturnType<typeof ingest> => {
     if (body.includes(`"${COMMAND_MODULE}"`)) {
-      const ids = new Set(parseStatefulBody(body).flatMap((i) => (i.module === COMMAND_MODULE && i.doc ? [i.id as CommandId] : [])));
+      const ids = new Set((await parseStatefulBodyYielding(body)).flatMap((i) => (i.module === COMMAND_MODULE && i.doc ? [i.id as CommandId] : [])));
       const imports = (await Promise.all([...ids].map((id) => indexedTarget(deps, agent, id)))).filter((e) => e !== undefined);
       if (imports.length > 0) {
         await deps.commit.run((tx) => {

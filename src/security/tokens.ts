@@ -8,8 +8,15 @@ import { z } from 'zod';
 export const Role = z.enum(['agent', 'operator', 'auditor', 'metrics']);
 export type Role = z.infer<typeof Role>;
 
-export const Claims = z.object({ sub: z.string().min(1), role: Role, exp: z.number(), iat: z.number() });
+/**
+ * `iat` is in whole seconds (RFC 7519); `iat_ms` is the issue time in milliseconds, so a revocation
+ * (an agent deleted at millisecond t) refuses exactly the tokens issued at or before t. Tokens
+ * without `iat_ms` (issued before it existed) count as issued at the start of their second.
+ */
+export const Claims = z.object({ sub: z.string().min(1), role: Role, exp: z.number(), iat: z.number(), iat_ms: z.number().int().optional() });
 export type Claims = z.infer<typeof Claims>;
+
+export const issuedAtMs = (c: Claims): number => c.iat_ms ?? c.iat * 1000;
 
 export interface SigningKeys {
   privateKey: string;
@@ -43,9 +50,10 @@ export const TOKEN_ALGORITHM = 'ES256' as const;
 
 export function createTokenIssuer(keys: SigningKeys, ttlSeconds: number, now: () => number = Date.now) {
   return (sub: string, role: Role): { token: string; expires_at: string } => {
-    const iat = Math.floor(now() / 1000);
+    const iatMs = now();
+    const iat = Math.floor(iatMs / 1000);
     const exp = iat + ttlSeconds;
-    const token = jwt.sign({ sub, role, iat, exp }, keys.privateKey, { algorithm: TOKEN_ALGORITHM });
+    const token = jwt.sign({ sub, role, iat, iat_ms: iatMs, exp }, keys.privateKey, { algorithm: TOKEN_ALGORITHM });
     return { token, expires_at: new Date(exp * 1000).toISOString() };
   };
 }

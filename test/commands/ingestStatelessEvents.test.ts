@@ -2,6 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
   decideIngestStateless,
+  IdempotencyKeyReusedError,
   InvalidBatchError,
   validateStatelessBody,
 } from '../../src/commands/ingestStatelessEvents.js';
@@ -47,19 +48,30 @@ const Decide = suite('deciding on a stateless batch');
 
 Decide('a new batch becomes one StatelessEventsReceived entry holding the bytes as sent', () => {
   const body = b('{"agent":{"id":"spoofed"}}\n{"module":"m","collector":"c"}\n{"a":1}\n');
-  const d = decideIngestStateless(undefined, { agent, body, events: 1, idempotencyKey: 'k' });
+  const d = decideIngestStateless(undefined, { agent, body, bodySha256: 'd1', events: 1, idempotencyKey: 'k' });
   assert.ok('entry' in d);
   if (!('entry' in d)) return;
   assert.is(d.entry.type, 'StatelessEventsReceived');
   assert.is(d.entry.stream, 'agent-1');
   assert.is(d.entry.actor, 'agent:agent-1');
-  assert.equal(d.entry.data, { agent: 'agent-1', events: 1, idempotencyKey: 'k' });
+  assert.equal(d.entry.data, { agent: 'agent-1', events: 1, idempotencyKey: 'k', bodySha256: 'd1' });
   assert.is(d.entry.body, body);
 });
 
-Decide('a batch seen before under the same key is answered again and journals nothing', () => {
-  const d = decideIngestStateless({ seq: 42, events: 3 }, { agent, body: b('x'), events: 1, idempotencyKey: 'k' });
+Decide('a batch seen before under the same key with the same bytes is answered again and journals nothing', () => {
+  const d = decideIngestStateless({ seq: 42, events: 3, body_sha256: 'd1' }, { agent, body: b('x'), bodySha256: 'd1', events: 1, idempotencyKey: 'k' });
   assert.equal(d, { replay: { batch: 'stateless-42', seq: 42, events: 3, durability: 'journaled' } });
+});
+
+Decide('the same key with other bytes is refused (422), a key remembered without a digest matches any body', () => {
+  try {
+    decideIngestStateless({ seq: 42, events: 3, body_sha256: 'd1' }, { agent, body: b('y'), bodySha256: 'd2', events: 1, idempotencyKey: 'k' });
+    assert.unreachable();
+  } catch (e) {
+    assert.instance(e, IdempotencyKeyReusedError);
+  }
+  const legacy = decideIngestStateless({ seq: 7, events: 1, body_sha256: null }, { agent, body: b('y'), bodySha256: 'd2', events: 1, idempotencyKey: 'k' });
+  assert.ok('replay' in legacy);
 });
 Decide.run();
 

@@ -44,10 +44,10 @@ Decide('the input refuses bad group names, a missing If-Match and deep nesting',
   assert.not.ok(PutGroupConfiguration.safeParse({ group: '../x', configuration: {}, ifMatch: '*' }).success);
   assert.not.ok(PutGroupConfiguration.safeParse({ group: 'g', configuration: {}, ifMatch: '' }).success);
   let deep: Record<string, unknown> = {};
-  for (let i = 0; i < 40; i++) deep = { d: deep };
+  for (let i = 0; i < 70; i++) deep = { d: deep };
   assert.not.ok(PutGroupConfiguration.safeParse({ group: 'g', configuration: deep, ifMatch: '*' }).success);
   let ok: Record<string, unknown> = {};
-  for (let i = 0; i < 20; i++) ok = { d: ok };
+  for (let i = 0; i < 60; i++) ok = { d: ok };
   assert.ok(PutGroupConfiguration.safeParse({ group: 'g', configuration: ok, ifMatch: '*' }).success);
 });
 

@@ -5,7 +5,7 @@ import jwt from 'jsonwebtoken';
 import koaJwt from 'koa-jwt';
 import type { agentStanding } from '../../projections/agentsReads.js';
 import type { ApiKeyRow, UserRow } from '../../projections/usersReads.js';
-import { Claims, type Role, TOKEN_ALGORITHM } from '../../security/tokens.js';
+import { Claims, issuedAtMs, type Role, TOKEN_ALGORITHM } from '../../security/tokens.js';
 import { HttpError } from './problem.js';
 
 export interface Principal {
@@ -13,6 +13,8 @@ export interface Principal {
   role: Role;
   /** How the caller is named in journal entries. */
   actor: string;
+  /** When the token expires (epoch ms); none over the admin socket. */
+  expiresAt?: number;
 }
 
 /** Marks requests that came in over the admin Unix socket: the socket is the trust. */
@@ -51,17 +53,18 @@ export const authenticate = (opts: TokenCheckOptions) => createTokenCheck(opts).
 /** The token check: the middleware (which says why a token is refused) and a plain lookup for the SSE handover. */
 export function createTokenCheck(opts: TokenCheckOptions) {
   const revoked = async (claims: Claims): Promise<boolean> => {
-    const { sub, role, iat } = claims;
+    const { sub, role } = claims;
+    const iatMs = issuedAtMs(claims);
     if (role === 'agent') {
       const { known, revokedAt } = opts.agentStanding(sub);
-      if (revokedAt !== undefined && revokedAt >= iat * 1000) return true;
+      if (revokedAt !== undefined && revokedAt >= iatMs) return true;
       if (known) return false;
-      return !(opts.admitAgent && (await opts.admitAgent(sub, iat * 1000)));
+      return !(opts.admitAgent && (await opts.admitAgent(sub, iatMs)));
     }
     const user = opts.findUser(sub);
     if (!user || user.role !== role || user.disabled === 1) return true;
     const revokedAt = opts.userRevokedAt(sub);
-    return revokedAt !== undefined && revokedAt >= iat * 1000;
+    return revokedAt !== undefined && revokedAt >= iatMs;
   };
   /** An API key (`cak_<id>_<secret>`): its row by id, the hash compared in constant time, not revoked. */
   const apiKeyPrincipal = (key: string): Principal => {
@@ -92,7 +95,7 @@ export function createTokenCheck(opts: TokenCheckOptions) {
   };
   const principal = (claims: Claims): Principal => {
     const actor = claims.role === 'agent' ? `agent:${claims.sub}` : `user:${claims.sub}`;
-    return { sub: claims.sub, role: claims.role, actor };
+    return { sub: claims.sub, role: claims.role, actor, expiresAt: claims.exp * 1000 };
   };
   const admit = (ctx: Context, claims: Claims): void => {
     ctx.state.principal = principal(claims);

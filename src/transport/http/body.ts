@@ -1,10 +1,29 @@
+import contentType from 'content-type';
 import type { Context } from 'koa';
 import type { z } from 'zod';
+import { depthMessage, describePath, jsonDepthViolation } from '../../jsonDepth.js';
 import { HttpError } from './problem.js';
+
+/** Longest Content-Type header considered (a longer one is 415). */
+const MAX_CONTENT_TYPE = 1024;
+
+/**
+ * The media type of a Content-Type header: `content-type` parses it (linear time); a header with
+ * malformed parameters (`application/json;`) still names its type before the first `;`.
+ */
+function mediaType(header: string): string {
+  if (!header || header.length > MAX_CONTENT_TYPE) return '';
+  try {
+    return contentType.parse(header).type;
+  } catch {
+    const semi = header.indexOf(';');
+    return (semi < 0 ? header : header.slice(0, semi)).trim().toLowerCase();
+  }
+}
 
 /** Checks the media type (parameters such as charset are ignored). */
 export function requireContentType(ctx: Context, types: readonly string[]): void {
-  const type = (ctx.get('Content-Type').split(';')[0] ?? '').trim().toLowerCase();
+  const type = mediaType(ctx.get('Content-Type'));
   if (!types.includes(type)) {
     throw new HttpError(415, 'Unsupported Media Type', `Content-Type must be ${types.join(' or ')}`);
   }
@@ -28,13 +47,22 @@ export async function readBody(ctx: Context, limit: number): Promise<Buffer> {
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
 }
 
-/** Reads and validates a JSON body with a zod schema (400 naming the field). */
+/**
+ * Reads and validates a JSON body with a zod schema (400 naming the field). The nesting is
+ * checked first (MAX_JSON_DEPTH, 400 naming the path to the first container too deep).
+ */
 export async function readJson<S extends z.ZodType>(ctx: Context, schema: S, limit = 1024 * 1024): Promise<z.infer<S>> {
   requireContentType(ctx, ['application/json']);
   const body = await readBody(ctx, limit);
+  const text = body.toString('utf8');
+  const tooDeep = jsonDepthViolation(text);
+  if (tooDeep) {
+    const field = describePath(tooDeep);
+    throw new HttpError(400, 'Bad Request', `${field}: ${depthMessage}`, { errors: [{ field, message: depthMessage }] });
+  }
   let value: unknown;
   try {
-    value = JSON.parse(body.toString('utf8'));
+    value = JSON.parse(text);
   } catch {
     throw new HttpError(400, 'Bad Request', 'the body is not valid JSON');
   }

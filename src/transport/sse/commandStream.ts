@@ -20,8 +20,9 @@ export function connectAgent(deps: { scaleOut: { agentConnected(agent: string): 
 }
 
 /** Gives `res` to the hub as the agent's stream: its unreported commands first (read in the same tick), then live ones. */
-export function openCommandStream(deps: CommandStreamDeps, agent: string, res: ServerResponse): void {
-  deps.hub.open(agent, res, deps.pendingCommands(agent, Date.now()));
+export function openCommandStream(deps: CommandStreamDeps, agent: string, res: ServerResponse, expiresAtMs?: number): void {
+  // the stream ends with `event: reauth` when its token expires (or the agent is revoked)
+  deps.hub.open(agent, res, deps.pendingCommands(agent, Date.now()), expiresAtMs);
   deps.agentConnected(agent);
 }
 
@@ -50,7 +51,7 @@ export function createCommandStreamHandover(
     const incoming = req.headers['x-request-id'];
     const id = requestIdOf(typeof incoming === 'string' ? incoming : undefined);
     res.setHeader('X-Request-Id', id);
-    openCommandStream(deps, principal.sub, res);
+    openCommandStream(deps, principal.sub, res, principal.expiresAt);
     const path = (req.url ?? deps.path).split('?')[0]!;
     const ms = performance.now() - started;
     requestContext.run({ reqId: id }, () => logRequest(deps.log, { method: 'GET', route: deps.path, path, status: 200, ms, principal }));

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { interval, Subject, type Observable, type Subscription } from 'rxjs';
 import type { AgentCommandDto, PendingCommand } from '../../projections/commandsReads.js';
-import { eventFrame, HEARTBEAT_FRAME, retryFrame, SSE_HEADERS } from './sseFrames.js';
+import { eventFrame, HEARTBEAT_FRAME, reauthFrame, type ReauthReason, retryFrame, SSE_HEADERS } from './sseFrames.js';
 
 export interface Delivery {
   agent: string;
@@ -15,6 +15,9 @@ export interface HubOptions {
   retryJitterMs?: number;
   /** A stream whose unsent bytes exceed this is closed (the agent reconnects and gets its backlog). */
   maxBufferedBytes?: number;
+  /** How often the one shared timer ends the streams whose token has expired. */
+  expirySweepMs?: number;
+  now?: () => number;
 }
 
 const MAX_REMEMBERED = 10_000;
@@ -27,6 +30,8 @@ interface Connection {
    * Created with the first command (most streams idle for hours): an idle stream holds no Set.
    */
   sent: Set<string> | null;
+  /** The second (epoch ms / 1000, rounded up) its token expires: the key of its expiry bucket. */
+  expiresSec: number | null;
 }
 
 /**
@@ -39,6 +44,8 @@ export function createSseHub(opts: HubOptions = {}) {
   const retryBase = opts.retryBaseMs ?? 3_000;
   const retryJitter = opts.retryJitterMs ?? 2_000;
   const maxBuffered = opts.maxBufferedBytes ?? 4 * 1024 * 1024;
+  const sweepMs = opts.expirySweepMs ?? 1000;
+  const now = opts.now ?? Date.now;
   /** An agent's open streams: nearly always one, so a small array rather than a Set. */
   const byAgent = new Map<string, Connection[]>();
   const waiters = new Map<string, Set<() => void>>();
@@ -46,11 +53,49 @@ export function createSseHub(opts: HubOptions = {}) {
   let connections = 0;
   let closed = false;
   let heartbeat: Subscription | null = null;
+  /**
+   * Streams by the second their token expires. One shared timer walks the seconds elapsed since
+   * its last run and ends those streams (`event: reauth`, then close): no timer per stream.
+   */
+  const expiring = new Map<number, Set<Connection>>();
+  let sweptSec = Math.floor(now() / 1000);
+  let sweeper: Subscription | null = null;
 
-  function startHeartbeat(): void {
+  function startTimers(): void {
     heartbeat ??= interval(heartbeatMs).subscribe(() => {
       for (const list of byAgent.values()) for (let i = list.length - 1; i >= 0; i--) write(list[i]!, HEARTBEAT_FRAME);
     });
+    if (!sweeper) {
+      sweptSec = Math.floor(now() / 1000);
+      sweeper = interval(sweepMs).subscribe(() => sweepExpired());
+    }
+  }
+
+  function stopTimers(): void {
+    heartbeat?.unsubscribe();
+    heartbeat = null;
+    sweeper?.unsubscribe();
+    sweeper = null;
+  }
+
+  function sweepExpired(): void {
+    const nowSec = Math.floor(now() / 1000);
+    if (expiring.size > 0) {
+      for (let sec = sweptSec; sec <= nowSec; sec++) {
+        const bucket = expiring.get(sec);
+        if (!bucket) continue;
+        expiring.delete(sec);
+        for (const c of bucket) end(c, 'expired');
+      }
+    }
+    sweptSec = nowSec;
+  }
+
+  /** The last frame says why, then the stream is closed. */
+  function end(c: Connection, reason: ReauthReason): void {
+    remove(c);
+    if (c.res.writableEnded || c.res.destroyed) return;
+    c.res.end(reauthFrame(reason));
   }
 
   function remove(c: Connection): void {
@@ -60,10 +105,12 @@ export function createSseHub(opts: HubOptions = {}) {
     list.splice(at, 1);
     connections -= 1;
     if (list.length === 0) byAgent.delete(c.agent);
-    if (connections === 0) {
-      heartbeat?.unsubscribe();
-      heartbeat = null;
+    if (c.expiresSec !== null) {
+      const bucket = expiring.get(c.expiresSec);
+      bucket?.delete(c);
+      if (bucket?.size === 0) expiring.delete(c.expiresSec);
     }
+    if (connections === 0) stopTimers();
   }
 
   function write(c: Connection, frame: string): boolean {
@@ -100,21 +147,29 @@ export function createSseHub(opts: HubOptions = {}) {
 
     /**
      * Takes over `res` as the agent's stream: headers, a `retry:` hint, then the backlog
-     * (the agent's unreported commands, read in the same tick), then live broadcasts.
+     * (the agent's unreported commands, read in the same tick), then live broadcasts, until the
+     * token expires at `expiresAtMs` (then `event: reauth` with `{"reason":"expired"}` and close).
      */
-    open(agent: string, res: ServerResponse, backlog: readonly PendingCommand[]): void {
+    open(agent: string, res: ServerResponse, backlog: readonly PendingCommand[], expiresAtMs?: number): void {
       if (closed) {
         res.writeHead(503, { 'Retry-After': '5' }).end();
         return;
       }
       res.writeHead(200, SSE_HEADERS);
       res.flushHeaders();
-      const c: Connection = { agent, res, sent: null };
+      const expiresSec = expiresAtMs === undefined ? null : Math.ceil(expiresAtMs / 1000);
+      const c: Connection = { agent, res, sent: null, expiresSec };
       const list = byAgent.get(agent);
       if (list) list.push(c);
       else byAgent.set(agent, [c]);
       connections += 1;
-      startHeartbeat();
+      startTimers();
+      if (expiresSec !== null) {
+        if (expiresSec <= sweptSec) sweptSec = expiresSec;
+        let bucket = expiring.get(expiresSec);
+        if (!bucket) expiring.set(expiresSec, (bucket = new Set()));
+        bucket.add(c);
+      }
       res.once('close', () => remove(c));
       write(c, retryFrame(retryBase, retryJitter));
       for (const p of backlog) {
@@ -175,12 +230,9 @@ export function createSseHub(opts: HubOptions = {}) {
       });
     },
 
-    /** Ends every stream of `agent` (it was deleted). */
+    /** Ends every stream of `agent` (it was deleted: its tokens are revoked) with `event: reauth` `{"reason":"revoked"}`. */
     disconnect(agent: string): void {
-      for (const c of [...(byAgent.get(agent) ?? [])]) {
-        remove(c);
-        c.res.end();
-      }
+      for (const c of [...(byAgent.get(agent) ?? [])]) end(c, 'revoked');
       wake(agent);
     },
 
@@ -205,8 +257,7 @@ export function createSseHub(opts: HubOptions = {}) {
         }
       }
       for (const agent of [...waiters.keys()]) wake(agent);
-      heartbeat?.unsubscribe();
-      heartbeat = null;
+      stopTimers();
       deliveries.complete();
     },
   };

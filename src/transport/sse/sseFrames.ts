@@ -21,3 +21,9 @@ export const SSE_HEADERS = {
   Connection: 'keep-alive',
   'X-Accel-Buffering': 'no',
 } as const;
+
+/** Why a stream is ended by the server before the agent closes it. */
+export type ReauthReason = 'expired' | 'revoked';
+
+/** The last frame of a stream whose token expired or was revoked: the agent logs in again and reconnects. */
+export const reauthFrame = (reason: ReauthReason): string => eventFrame('reauth', { reason });

@@ -155,3 +155,36 @@ slow('is dropped once its unsent bytes pass the limit, and the others go on', as
 });
 
 slow.run();
+
+const expiry = suite<Ctx & { now: number }>('streams end with their token');
+expiry.before.each(async (ctx) => {
+  ctx.now = 1_000_000;
+  ctx.hub = createSseHub({ expirySweepMs: 20, now: () => ctx.now });
+  ctx.backlog = [];
+  ctx.streams = [];
+  // `/<agent>/<expires at, epoch ms>`
+  ctx.server = http.createServer((req, res) => {
+    const [, agent, at] = req.url!.split('/');
+    ctx.hub.open(agent!, res, ctx.backlog, Number(at));
+  });
+  await new Promise<void>((r) => ctx.server.listen(0, '127.0.0.1', r));
+  ctx.url = `http://127.0.0.1:${(ctx.server.address() as AddressInfo).port}`;
+});
+expiry.after.each(teardown);
+
+expiry('one shared sweep ends each stream in the second its token expires, with event: reauth', async (ctx) => {
+  const soon = await openSse(`${ctx.url}/a/${ctx.now + 2_000}`);
+  const later = await openSse(`${ctx.url}/b/${ctx.now + 60_000}`);
+  ctx.streams.push(soon, later);
+  await until(() => ctx.hub.streamCount() === 2, 'two streams');
+  ctx.now += 2_500;
+  const e = await soon.next((x) => x.event === 'reauth', 5_000);
+  assert.equal(JSON.parse(e.data), { reason: 'expired' });
+  await soon.ended;
+  assert.is(ctx.hub.streamCount(), 1);
+  assert.ok(ctx.hub.isConnected('b'));
+  ctx.hub.disconnect('b');
+  assert.equal(JSON.parse((await later.next((x) => x.event === 'reauth', 5_000)).data), { reason: 'revoked' });
+});
+
+expiry.run();

@@ -6,6 +6,7 @@ import { UNKNOWN_PRINCIPAL_HASH, verifySecret } from '../../../security/secrets.
 import type { Role } from '../../../security/tokens.js';
 import { readJson } from '../body.js';
 import { principalOf } from '../auth.js';
+import { clientAddressOf } from '../clientAddress.js';
 import type { HttpDeps } from '../deps.js';
 import { HttpError } from '../problem.js';
 import { describeTag } from '../routeDocs.js';
@@ -14,7 +15,7 @@ const doc = describeTag('authentication');
 const loginFailures = {
   401: { description: 'unknown principal or wrong credentials' },
   429: { description: 'too many failed logins (`Retry-After`)' },
-  503: { description: 'scale-out: an agent unknown to this node cannot be looked up in the indexer right now (`Retry-After`)' },
+  503: { description: 'too many credential checks waiting, or (scale-out) an agent unknown to this node cannot be looked up in the indexer right now (`Retry-After`)' },
 };
 
 export const AgentLogin = z.object({ uuid: z.string().min(1).max(64), key: z.string().min(1).max(256) });
@@ -80,6 +81,7 @@ function createVerifiedCache(max = 50_000) {
 export function authRoutes(deps: HttpDeps, guard: (...roles: Role[]) => Middleware[]): Router {
   const router = new Router();
   const cache = createVerifiedCache();
+  const clientAddress = clientAddressOf(deps.config.trustedProxies);
 
   /**
    * An agent this node does not know may be registered on another node (scale-out): its key is
@@ -94,32 +96,43 @@ export function authRoutes(deps: HttpDeps, guard: (...roles: Role[]) => Middlewa
     return ok;
   }
 
+  /**
+   * The attempt is reserved in the throttle before the slow hash (so simultaneous guesses are
+   * counted), keyed by address and principal; a check that could not be made (hash queue full,
+   * indexer unreachable: 503) gives its reservation back.
+   */
   async function login(ctx: Context, body: z.infer<typeof LoginBody>): Promise<{ sub: string; role: Role }> {
     const isAgent = 'uuid' in body;
     const principalKey = isAgent ? `agent:${body.uuid}` : `user:${body.username}`;
-    const keys = [`ip:${ctx.ip}`, principalKey];
-    const wait = deps.throttle.retryAfter(keys);
-    if (wait > 0) {
+    const decision = deps.throttle.begin(clientAddress(ctx), principalKey);
+    if (!decision.ok) {
       deps.metrics.observeLogin('throttled');
-      throw new HttpError(429, 'Too Many Requests', 'too many failed logins; try again later', {}, { 'Retry-After': String(wait) });
+      const retry = String(decision.retryAfter);
+      throw new HttpError(429, 'Too Many Requests', 'too many failed logins; try again later', {}, { 'Retry-After': retry });
     }
+    const { attempt } = decision;
     let ok: boolean;
     let role: Role;
-    if (isAgent) {
-      ok = await verifyAgent(principalKey, body.uuid, body.key);
-      role = 'agent';
-    } else {
-      const user = deps.reads.findUser(body.username);
-      // a disabled user's password is still checked (same cost), then refused
-      ok = (await cache.verify(principalKey, body.password, user?.password_hash)) && user?.disabled !== 1;
-      role = user?.role ?? 'auditor';
+    try {
+      if (isAgent) {
+        ok = await verifyAgent(principalKey, body.uuid, body.key);
+        role = 'agent';
+      } else {
+        const user = deps.reads.findUser(body.username);
+        // a disabled user's password is still checked (same cost), then refused
+        ok = (await cache.verify(principalKey, body.password, user?.password_hash)) && user?.disabled !== 1;
+        role = user?.role ?? 'auditor';
+      }
+    } catch (err) {
+      attempt.abandoned();
+      throw err;
     }
     if (!ok) {
-      deps.throttle.fail(keys);
+      attempt.failed();
       deps.metrics.observeLogin('bad_credentials');
       throw new HttpError(401, 'Unauthorized', 'unknown principal or wrong credentials');
     }
-    deps.throttle.succeed(principalKey);
+    attempt.succeeded();
     deps.metrics.observeLogin('ok');
     return { sub: isAgent ? body.uuid : body.username, role };
   }

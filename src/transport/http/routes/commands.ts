@@ -78,6 +78,8 @@ describe({
     'not expired (also after a reconnect with `Last-Event-ID`: a command is re-offered on each new connection until ' +
     'the agent reports a result), then live ones as they are issued. Frames: `id: <cursor>` (the journal seq of the ' +
     'CommandIssued entry), `event: command` or `event: config`, `data: <JSON>`; a `:` comment line every 15 s. ' +
+    'When the token expires or is revoked the stream ends with `event: reauth`, `data: {"reason":"expired"|"revoked"}`: ' +
+    'log in again and reconnect. ' +
     'Otherwise long-poll: answers as soon as a command is waiting (after the `after` cursor, when given), or with ' +
     '`[]` after `wait` seconds. Commands returned either way count as delivered.',
   query: LongPollQuery,
@@ -160,11 +162,11 @@ export function commandsRoutes(deps: HttpDeps, guard: Guard): Router {
 
   /** SSE: the agent's unreported commands first (read in the same tick the stream is registered), then live ones. */
   function openStream(ctx: Context): void {
-    const agent = principalOf(ctx).sub;
+    const { sub: agent, expiresAt } = principalOf(ctx);
     if (deps.hub.closed()) throw new HttpError(503, 'Service Unavailable', 'the server is stopping', {}, { 'Retry-After': '5' });
     ctx.status = 200;
     ctx.respond = false;
-    openCommandStream({ hub: deps.hub, pendingCommands: deps.reads.pendingCommands, agentConnected: (a) => connectAgent(deps, a) }, agent, ctx.res);
+    openCommandStream({ hub: deps.hub, pendingCommands: deps.reads.pendingCommands, agentConnected: (a) => connectAgent(deps, a) }, agent, ctx.res, expiresAt);
   }
 
   /** Long-poll: answers as soon as a command is waiting after `after`, or with [] after `wait` seconds. */

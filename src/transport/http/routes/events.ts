@@ -18,7 +18,8 @@ describe({
   summary: 'Push a batch of stateless events (NDJSON); 202 once it is in the journal',
   description:
     'First line `{"agent": {...}}`, then for each event a header line `{"module", "collector"}` and a data line (a JSON ' +
-    'object). The batch is journaled as sent, in one entry. A retry with the same `Idempotency-Key` gets the first answer.',
+    'object). The batch is journaled as sent, in one entry. A retry with the same `Idempotency-Key` and the same body ' +
+    'gets the first answer; the same key with another body is 422. Lines nest at most 64 levels (400 naming the line).',
   headers: [{ name: 'Idempotency-Key', description: 'printable ASCII without spaces, at most 200', schema: IdempotencyKey }],
   body: { contentTypes: [...NDJSON_TYPES], description: 'NDJSON' },
   responses: {
@@ -26,6 +27,7 @@ describe({
       description: 'journaled (fsynced)',
       schema: z.object({ batch: z.string(), seq: z.number().int(), events: z.number().int(), durability: z.literal('journaled') }),
     },
+    422: { description: 'the Idempotency-Key was used for another body; nothing is journaled' },
   },
 });
 
