@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { CommanderError } from 'commander';
-import { buildProgram, exitCode } from './cli/program.js';
+import { createProgram, exitCode } from './cli/program.js';
 
 /**
  * The `comms-api` command: commander parses, each subcommand's action loads what it needs.
@@ -19,7 +19,7 @@ async function errorText(err: unknown): Promise<{ text: string; code: number }> 
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram(version);
+  const program = createProgram(version);
   if (argv.length === 0) {
     program.outputHelp({ error: true });
     return 2;

@@ -8,8 +8,8 @@ import { pruneJournal } from './commands/pruneJournal.js';
 import { retryDeadLetter } from './pipelines/retryDeadLetter.js';
 import { AgentId } from './journal/ids.js';
 import type { Journal } from './journal/journal.js';
-import { engineResender, indexerResender, type Resender } from './pipelines/sinkSenders.js';
-import { statefulResultsWriter } from './projections/statefulBatchesProjection.js';
+import { createEngineResender, createIndexerResender, type Resender } from './pipelines/sinkSenders.js';
+import { createStatefulResultsWriter } from './projections/statefulBatchesProjection.js';
 import { closeSinkClients, createSinkClients } from './clients.js';
 import { replayToEngine } from './pipelines/replayToEngine.js';
 
@@ -106,10 +106,10 @@ export async function deadLettersCommand(cfg: Config, journal: Journal, args: st
     const id = z.coerce.number().int().min(1).parse(rest[0]);
     const clients = createSinkClients(cfg, 'cli');
     const { engine, indexer } = clients;
-    const resenders: Partial<Record<string, Resender>> = { engine: engineResender(engine) };
-    if (indexer) resenders.indexer = indexerResender(indexer);
+    const resenders: Partial<Record<string, Resender>> = { engine: createEngineResender(engine) };
+    if (indexer) resenders.indexer = createIndexerResender(indexer);
     try {
-      const retry = retryDeadLetter({ db: journal.db, commit: journal.commit, resenders, recordStatefulResults: statefulResultsWriter(journal.db) });
+      const retry = retryDeadLetter({ db: journal.db, commit: journal.commit, resenders, recordStatefulResults: createStatefulResultsWriter(journal.db) });
       write(await retry(id, 'cli'));
       return 0;
     } finally {

@@ -32,16 +32,17 @@ import { acquireDataFolderLock } from './node/dataFolderLock.js';
 import { createWriteState, WritesRefusedError } from './node/writeState.js';
 import { JournalClosedError, JournalFullError } from './journal/errors.js';
 import { createIndexerClient } from './indexer/indexerClient.js';
+import { indexerConnection } from './indexer/indexerConnection.js';
 import { announce, createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { agentStatusCounts } from './projections/agentsReads.js';
-import { openDeadLetterCounts } from './queries/backlog.js';
+import { createOpenDeadLetterCounts } from './queries/backlog.js';
 import { packageVersion } from './version.js';
 import { createPackageStore } from './packages/packageStore.js';
 import { createCommandsDeliveryPipeline } from './pipelines/commandsDelivery.js';
 import { createDrain } from './pipelines/drain.js';
 import { createScaleOut } from './scaleOut/scaleOut.js';
-import { configurationPusher } from './pipelines/configurationPush.js';
+import { createConfigurationPusher } from './pipelines/configurationPush.js';
 import { createPresence } from './queries/presence.js';
 import { secureDataDir } from './security/dataDir.js';
 import { configureSecretHashing } from './security/secrets.js';
@@ -50,7 +51,7 @@ import { createThrottle } from './security/throttle.js';
 import { createTokenIssuer, loadSigningKeys } from './security/tokens.js';
 import { createApp } from './transport/http/app.js';
 import { HTTP_READS, type HttpDeps } from './transport/http/deps.js';
-import { indexerConnection } from './indexer/indexerConnection.js';
+import { closeSinkClients, createSinkClients } from './clients.js';
 import { openListeners } from './transport/listeners.js';
 import { openMetricsListener } from './transport/metricsListener.js';
 import { createSseHub } from './transport/sse/hub.js';
@@ -74,15 +75,17 @@ function refusal(err: unknown): string | null {
 export async function startServer(config: Config): Promise<RunningServer> {
   const logger = createLogger(config.logLevel);
   // read (and checked) before anything is opened: a missing CA or key file stops start-up
-  const indexer = indexerConnection(config);
+  const metrics = createMetrics({ version: packageVersion() });
+  const clients = createSinkClients(config, 'server', { observer: metrics });
   configureSecretHashing({ concurrency: config.hashConcurrency, maxQueued: config.hashQueue });
   for (const warning of secureDataDir(config.dataDir)) logger.warn({ dataDir: config.dataDir }, warning);
   // One server per data folder, for the life of this one (a second `serve` is refused, naming it).
   const lock = acquireDataFolderLock(config.dataDir);
   try {
-    return await startLocked(config, logger, lock, indexer);
+    return await startLocked(config, logger, lock, clients, metrics);
   } catch (err) {
     lock.release();
+    await closeSinkClients(clients);
     throw err;
   }
 }
@@ -91,9 +94,9 @@ async function startLocked(
   config: Config,
   logger: ReturnType<typeof createLogger>,
   lock: ReturnType<typeof acquireDataFolderLock>,
-  indexer: ReturnType<typeof indexerConnection>,
+  clients: ReturnType<typeof createSinkClients>,
+  metrics: ReturnType<typeof createMetrics>,
 ): Promise<RunningServer> {
-  const metrics = createMetrics({ version: packageVersion() });
   const evidence = loadEvidence(config)!;
   let writes: ReturnType<typeof createWriteState> | null = null;
   let publishHeads: (() => void) | null = null;
@@ -117,7 +120,7 @@ async function startLocked(
     journalBytes: () => journal.commit.sizeBytes(),
     checkpoints: () => journal.checkpoints.all(),
     journalQuotaBytes: () => config.journalMaxBytes,
-    openDeadLetters: openDeadLetterCounts(journal.db),
+    openDeadLetters: createOpenDeadLetterCounts(journal.db),
   });
   const packages = createPackageStore(join(config.dataDir, 'packages'));
   const keys = loadSigningKeys(config.dataDir, config.jwtPrivateKey, config.jwtPublicKey);
@@ -129,7 +132,7 @@ async function startLocked(
   journal.heads!.start();
   const hub = createSseHub();
   // Configuration changes reach the affected agents' streams as `event: config`.
-  journal.onCommitted(configurationPusher(journal.db, hub));
+  journal.onCommitted(createConfigurationPusher(journal.db, hub));
   const presence = createPresence();
   const markDelivered = markCommandDelivered(journal);
   const expiry = createExpiryScheduler({
@@ -145,10 +148,10 @@ async function startLocked(
     onError: (err) => (refusal(err) ? logger.debug(refusal(err)!) : logger.warn({ err }, 'journaling command deliveries failed')),
   }).subscribe({ error: (err) => logger.error({ err }, 'commands pipeline stopped') });
   // The journal's way out: engine and indexer pipelines, dead letters, replays, retention.
-  const drain = createDrain({ journal, config, logger, observer: metrics });
+  const drain = createDrain({ journal, config, logger, clients });
   // Scale-out (with an indexer URL): follow the shared indices, find other nodes' agents and commands.
-  const scaleOut = indexer
-    ? createScaleOut({ journal, hub, indexer, onError: (message, err) => logger.warn({ err }, message) })
+  const scaleOut = clients.scaleOutIndexer
+    ? createScaleOut({ journal, hub, indexer: clients.scaleOutIndexer, onError: (message, err) => logger.warn({ err }, message) })
     : null;
   const local = {
     issueCommand: issueCommand(journal),
@@ -226,7 +229,8 @@ async function startLocked(
   lock.describe(url, config.adminSocket);
   writes.start();
   // With an indexer, signed heads are also kept outside the node (`comms-journal-heads`).
-  const headsClient = indexer ? createIndexerClient(indexer) : null;
+  const connection = indexerConnection(config);
+  const headsClient = connection ? createIndexerClient(connection) : null;
   const headsPublisher = headsClient
     ? createHeadsPublisher({ db: journal.db, client: headsClient, node: evidence.node, publicKeyPem: evidence.key.publicKeyPem, logger })
     : null;
@@ -257,7 +261,7 @@ async function startLocked(
       await Promise.all([listeners.close(), metricsListener?.close()]);
       commandsDelivery.unsubscribe();
       await drained;
-      await scaleOut?.close();
+      await closeSinkClients(clients);
       await journal.commit.flushed();
       try {
         journal.heads!.signNow(); // the last head, so the indexer gets it too

@@ -30,7 +30,7 @@ const int = (what: string) => (v: string) => {
   return Number(v);
 };
 
-export function buildProgram(version: string): Command {
+export function createProgram(version: string): Command {
   const program = new Command('comms-api')
     .description('The comms-api server and its operator tool: talks to the server of the data folder (admin socket) or to --server URL.')
     .version(version, '-V, --version')

@@ -106,7 +106,7 @@ function checkPackage(action: string, args: unknown, exists: (name: string) => b
 }
 
 /** Target → agents, from the read models. */
-export function targetResolver(db: Db): ResolveTarget {
+export function createTargetResolver(db: Db): ResolveTarget {
   return (target) => {
     switch (target.type) {
       case 'agent': {
@@ -135,7 +135,7 @@ export function targetResolver(db: Db): ResolveTarget {
 }
 
 export function issueCommand(deps: { db: Db; commit: GroupCommit }) {
-  const resolve = targetResolver(deps.db);
+  const resolve = createTargetResolver(deps.db);
   const packageExists = (name: string) => findPackage(deps.db, name) !== undefined;
   return (cmd: IssueCommand, actor: string): Promise<IssuedCommand> =>
     deps.commit.run((tx) => {

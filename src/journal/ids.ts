@@ -1,8 +1,6 @@
 import { z } from 'zod';
 
-/** Branded identifiers and positions: no bare strings or numbers between layers. */
-export const Seq = z.number().int().nonnegative().brand<'Seq'>();
-export type Seq = z.infer<typeof Seq>;
+/** Branded identifiers: no bare strings between layers (journal positions are plain `seq` numbers). */
 export const AgentId = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/, 'letters, digits, ".", "_", ":" or "-", at most 64')
@@ -21,6 +19,5 @@ export const GroupName = z
   .brand<'GroupName'>();
 export type GroupName = z.infer<typeof GroupName>;
 
-export const asSeq = (n: number): Seq => n as Seq;
 export const asAgentId = (s: string): AgentId => s as AgentId;
 export const asCommandId = (s: string): CommandId => s as CommandId;

@@ -26,23 +26,8 @@ export function rowToEntry(row: JournalRow): StoredEntry {
   return entry;
 }
 
-/** Bounded reads in journal order: the pipelines' and projections' source. */
+/** The journal's reads the root samples (the metrics' head); pages and ranges have their own files (readJournalPage, selectReplayRange). */
 export function createJournalReader(db: Db) {
-  const after = db.prepare<[number, number], JournalRow>(
-    'SELECT seq, type, stream, time, actor, data, body, hash FROM journal WHERE seq > ? ORDER BY seq LIMIT ?',
-  );
-  const range = db.prepare<[number, number, number], JournalRow>(
-    'SELECT seq, type, stream, time, actor, data, body, hash FROM journal WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?',
-  );
-  const head = createHeadSeq(db);
-  const first = db.prepare<[], { seq: number | null }>('SELECT min(seq) AS seq FROM journal');
-  return {
-    /** Up to `limit` rows with seq > `afterSeq`, in order. */
-    rowsAfter: (afterSeq: number, limit: number): JournalRow[] => after.all(afterSeq, limit),
-    rowsBetween: (afterSeq: number, toSeq: number, limit: number): JournalRow[] => range.all(afterSeq, toSeq, limit),
-    entriesAfter: (afterSeq: number, limit: number): StoredEntry[] => after.all(afterSeq, limit).map(rowToEntry),
-    headSeq: head,
-    firstSeq: (): number => first.get()?.seq ?? 0,
-  };
+  return { headSeq: createHeadSeq(db) };
 }
 export type JournalReader = ReturnType<typeof createJournalReader>;

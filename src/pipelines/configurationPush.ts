@@ -7,7 +7,7 @@ import { agentConfiguration, agentsWithChangedConfiguration } from '../queries/c
  * each affected agent with an open stream gets `event: config` with `{etag, configuration}`
  * (its own merged configuration).
  */
-export function configurationPusher(db: Db, hub: { pushConfig(agents: readonly string[], data: unknown): number }) {
+export function createConfigurationPusher(db: Db, hub: { pushConfig(agents: readonly string[], data: unknown): number }) {
   return (entries: readonly StoredEntry[]): void => {
     for (const agent of agentsWithChangedConfiguration(db, entries)) {
       const merged = agentConfiguration(db, agent);

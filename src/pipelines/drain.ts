@@ -1,22 +1,20 @@
 import { defer, from, map, merge, type Observable, retry, Subject, switchMap, takeUntil, timer } from 'rxjs';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import type { SinkObserver } from '../metrics.js';
 import type { Backlog } from '../queries/backlog.js';
 import { pruneJournal, type PruneResult } from '../commands/pruneJournal.js';
 import { retryDeadLetter } from './retryDeadLetter.js';
 import type { Journal } from '../journal/journal.js';
-import { statefulResultsWriter } from '../projections/statefulBatchesProjection.js';
+import { createStatefulResultsWriter } from '../projections/statefulBatchesProjection.js';
 import { createReplays } from './replays.js';
-import { createEngineClient, type EngineClient } from '../engine/engineClient.js';
-import { createIndexerClient, type IndexerHealth } from '../indexer/indexerClient.js';
-import { indexerConnection } from '../indexer/indexerConnection.js';
+import type { EngineClient } from '../engine/engineClient.js';
+import type { IndexerClient, IndexerHealth } from '../indexer/indexerClient.js';
 import { createAckWaiters } from './ackWaiters.js';
 import { backoffDelay } from './backoff.js';
 import { createEngineSink } from './engineSink.js';
 import { createIndexerSink } from './indexerSink.js';
 import { createPullPipeline, type Pipeline, type PipelineDeps, type PipelineStatus, type Unit } from './pullPipeline.js';
-import { engineResender, indexerResender, type Resender } from './sinkSenders.js';
+import { createEngineResender, createIndexerResender, type Resender } from './sinkSenders.js';
 
 /**
  * One log line per pipeline health change (down, retrying, recovered — with the last error and the
@@ -46,34 +44,23 @@ export type PipelineReport = PipelineStatus | { state: 'off'; lag: 0 };
  * configured), stateful waiters, dead-letter retries, replays and the retention policy.
  * `run$` is cold; only main.ts subscribes to it.
  */
-/** The engine client, each request timed for the latency histogram. */
-function timedEngine(client: EngineClient, observer: SinkObserver | undefined): EngineClient {
-  if (!observer) return client;
-  return {
-    async send(body) {
-      const started = performance.now();
-      const r = await client.send(body);
-      observer.observeEngine(r.ok ? 'ok' : r.retryable ? 'failed' : 'refused', (performance.now() - started) / 1000);
-      return r;
-    },
-    close: () => client.close(),
-  };
-}
-
-export function createDrain(deps: { journal: Journal; config: Config; logger: Logger; observer?: SinkObserver }) {
-  const { journal, config, logger, observer } = deps;
+export function createDrain(deps: {
+  journal: Journal;
+  config: Config;
+  logger: Logger;
+  /** Built by the composition root (src/clients.ts), which closes them after `stop`. */
+  clients: { engine: EngineClient; indexer: IndexerClient | null };
+}) {
+  const { journal, config, logger } = deps;
   const db = journal.db;
   const onError = (message: string, err?: unknown) => logger.error({ err }, message);
   const observe = pipelineLogs(logger);
-  const engineClient = timedEngine(createEngineClient({ socketPath: config.engineSocket, timeoutMs: 30_000, maxSockets: 2 }), observer);
+  const engineClient = deps.clients.engine;
   // the checkpoint once per page: under ingest, a write (and fsync) per engine request competed with it
   const engine = createPullPipeline({ db, onCommitted: journal.onCommitted, sink: createEngineSink({ client: engineClient }), checkpointEvery: 'page', onError, ...observe('engine') });
 
-  const recordResults = statefulResultsWriter(db);
-  const connection = indexerConnection(config);
-  const indexerClient = connection
-    ? createIndexerClient({ ...connection, ...(observer ? { observe: (op: string, ok: boolean, s: number) => observer.observeIndexer(op, ok, s) } : {}) })
-    : null;
+  const recordResults = createStatefulResultsWriter(db);
+  const indexerClient = deps.clients.indexer;
   const indexer: Pipeline | null = indexerClient
     ? createPullPipeline({
         db,
@@ -143,8 +130,8 @@ export function createDrain(deps: { journal: Journal; config: Config; logger: Lo
         )
       : (from([]) as Observable<never>);
 
-  const resenders: Partial<Record<string, Resender>> = { engine: engineResender(engineClient) };
-  if (indexerClient) resenders.indexer = indexerResender(indexerClient);
+  const resenders: Partial<Record<string, Resender>> = { engine: createEngineResender(engineClient) };
+  if (indexerClient) resenders.indexer = createIndexerResender(indexerClient);
   const replays = createReplays({ db, client: () => engineClient, rate: config.replayRate });
 
   function indexerReport(): PipelineReport {
@@ -168,15 +155,13 @@ export function createDrain(deps: { journal: Journal; config: Config; logger: Lo
     retryDeadLetter: retryDeadLetter({ db, commit: journal.commit, resenders, recordStatefulResults: recordResults }),
     prune,
     replays,
-    /** Stops the pipelines (in-flight deliveries are abandoned: at least once) before the journal closes. */
+    /** Stops the pipelines (in-flight deliveries are abandoned: at least once) before the clients and the journal close. */
     async stop(): Promise<void> {
       stop$.next();
       engine.stop();
       indexer?.stop();
       waiters.close();
       await replays.close();
-      engineClient.close();
-      await indexerClient?.close().catch(() => {});
     },
   };
 }

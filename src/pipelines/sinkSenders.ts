@@ -10,7 +10,7 @@ export type ResendResult =
 
 export type Resender = (item: string) => Promise<ResendResult>;
 
-export function engineResender(client: EngineClient): Resender {
+export function createEngineResender(client: EngineClient): Resender {
   return async (item) => {
     const r = await client.send(engineItemBody(JSON.parse(item) as EngineItem));
     if (r.ok) return { ok: true };
@@ -18,7 +18,7 @@ export function engineResender(client: EngineClient): Resender {
   };
 }
 
-export function indexerResender(client: IndexerClient): Resender {
+export function createIndexerResender(client: IndexerClient): Resender {
   return async (item) => {
     const it = JSON.parse(item) as IndexerItem;
     const r = await client.bulk(it.lines);

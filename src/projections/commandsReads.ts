@@ -2,7 +2,6 @@ import { preparedOnce, type Db } from '../journal/database.js';
 import type { EntryOf } from '../journal/entries.js';
 
 export type TargetState = 'pending' | 'delivered' | 'success' | 'failure' | 'expired' | 'cancelled';
-export const OPEN_STATES: readonly TargetState[] = ['pending', 'delivered'];
 
 /** The command object sent to agents (SSE `data:` and long-poll items). */
 export interface AgentCommandDto {

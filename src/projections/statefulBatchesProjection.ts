@@ -59,7 +59,7 @@ export interface StatefulResult {
 }
 
 /** The indexer pipeline's writer into this read model (called inside its checkpoint transaction). */
-export function statefulResultsWriter(db: Db): (results: readonly StatefulResult[]) => void {
+export function createStatefulResultsWriter(db: Db): (results: readonly StatefulResult[]) => void {
   createStatefulTables(db);
   const update = db.prepare(
     'UPDATE stateful_items SET result = ?, status = ?, error = ?, updated_at = ? WHERE batch = ? AND position = ?',

@@ -30,7 +30,7 @@ export function createBacklogReader(db: Db, types: readonly string[]) {
 }
 
 /** Open (unresolved) dead letters per sink. */
-export function openDeadLetterCounts(db: Db): () => Record<string, number> {
+export function createOpenDeadLetterCounts(db: Db): () => Record<string, number> {
   const stmt = db.prepare<[], { sink: string; n: number }>('SELECT sink, count(*) AS n FROM dead_letters WHERE resolved = 0 GROUP BY sink');
   return () => Object.fromEntries(stmt.all().map((r) => [r.sink, r.n]));
 }

@@ -17,7 +17,7 @@ import { findPackage } from '../projections/packagesReads.js';
 import { nextDeadline } from '../projections/commandsReads.js';
 import { findIndexedAgent } from './indexedAgents.js';
 import { AgentDoc, CommandDoc, createIndexReader, type RegisteredAgentDoc } from '../indexer/indexedDocs.js';
-import { createIndexerClient, type IndexerClientOptions } from '../indexer/indexerClient.js';
+import type { IndexerClient } from '../indexer/indexerClient.js';
 import { AGENTS_INDEX, COMMANDS_INDEX } from '../indexer/templates.js';
 import { createFollowerPositions } from '../journal/followerPositions.js';
 import { createIndexFollower } from './indexFollower.js';
@@ -59,8 +59,8 @@ export interface ConnectedAgents {
 export interface ScaleOutDeps {
   journal: Journal;
   hub: ConnectedAgents;
-  /** The indexer's URL, TLS and credentials. */
-  indexer: IndexerClientOptions;
+  /** Scale-out's own indexer client (src/clients.ts: the configured URL, TLS and credentials), closed by the root. */
+  indexer: IndexerClient;
   onError(message: string, err?: unknown): void;
   /** Commands index polling interval while agents are connected here or commands are open. */
   commandsIntervalMs?: number;
@@ -76,8 +76,7 @@ export interface ScaleOutDeps {
 export function createScaleOut(deps: ScaleOutDeps) {
   const { journal, hub } = deps;
   const db = journal.db;
-  const client = createIndexerClient({ ...deps.indexer, requestTimeoutMs: 10_000 });
-  const reader = createIndexReader(client);
+  const reader = createIndexReader(deps.indexer);
   const positions = createFollowerPositions(db);
   const followCommands = followCommandsIndex(journal);
   const followAgents = followAgentsIndex(journal);
@@ -192,13 +191,10 @@ export function createScaleOut(deps: ScaleOutDeps) {
     adapt,
     run$: merge(commands.run$, agents.run$) as Observable<never>,
     status: () => ({ commands: commands.status(), agents: agents.status() }),
-    /** Stops following (requests still in flight may look things up until `close`). */
+    /** Stops following (requests still in flight may look things up until the root closes the client). */
     stop(): void {
       commands.stop();
       agents.stop();
-    },
-    async close(): Promise<void> {
-      await client.close().catch(() => {});
     },
   };
 }

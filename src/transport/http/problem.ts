@@ -1,5 +1,6 @@
-import { STATUS_CODES } from 'node:http';
+import createHttpError from 'http-errors';
 import type { Context, Next } from 'koa';
+import statuses from 'statuses';
 import { ZodError } from 'zod';
 import { StatusError } from '../../errors.js';
 
@@ -28,9 +29,9 @@ export interface Problem {
   [member: string]: unknown;
 }
 
-/** The reason phrase of a status; 413 by its RFC 9110 name (Node still says "Payload Too Large"). */
+/** The reason phrase of a status (the `statuses` package); 413 by its RFC 9110 name (it still says "Payload Too Large"). */
 export const statusTitle = (status: number): string =>
-  status === 413 ? 'Content Too Large' : (STATUS_CODES[status] ?? (status < 500 ? 'Client Error' : 'Error'));
+  status === 413 ? 'Content Too Large' : (statuses.message[status] ?? (status < 500 ? 'Client Error' : 'Error'));
 
 interface Answer {
   status: number;
@@ -56,7 +57,8 @@ export function toProblem(err: unknown): Answer {
     const detail = err instanceof HttpError ? err.detail : err.message;
     return { status: err.status, title, detail, extra: err.problem, headers: err.headers };
   }
-  const status = (err as { status?: number; statusCode?: number }).status ?? (err as { statusCode?: number }).statusCode;
+  // http-errors' errors (ours above, Koa's, koa-jwt's, the router's) and anything else that names a 4xx status
+  const status = createHttpError.isHttpError(err) ? err.status : ((err as { status?: number }).status ?? (err as { statusCode?: number }).statusCode);
   if (typeof status === 'number' && status >= 400 && status < 500) {
     const message = (err as Error).message;
     return { status, title: statusTitle(status), detail: status === 401 ? authDetail(message) : message, extra: {}, headers: {} };
@@ -86,10 +88,10 @@ export const problemJson = (opts: { onServerError?: (err: unknown, ctx: Context)
   async function problemJson(ctx: Context, next: Next): Promise<void> {
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined) throw new HttpError(404, 'Not Found', `no route for ${ctx.method} ${ctx.path}`);
+      if (ctx.status === 404 && ctx.body === undefined) throw createHttpError(404, `no route for ${ctx.method} ${ctx.path}`);
       // 501 is what the router says of methods it does not know (TRACE...): still the client's error, 405
       if ((ctx.status === 405 || ctx.status === 501) && ctx.body === undefined) {
-        throw new HttpError(405, 'Method Not Allowed', `${ctx.method} is not allowed on ${ctx.path}`);
+        throw createHttpError(405, `${ctx.method} is not allowed on ${ctx.path}`);
       }
     } catch (err) {
       const e = toProblem(err);

@@ -72,6 +72,15 @@ export function describe(doc: RouteDoc): void {
   registry.set(keyOf(doc.method, doc.path, doc.basePath ?? true), doc);
 }
 
+/**
+ * A describer for the routes of one tag: `const doc = describeTag('groups');` then
+ * `doc('get', '/groups', { auth, summary, responses })`, the method, path and tag written once.
+ */
+export function describeTag(tag: string) {
+  return (method: Method, path: string, rest: Omit<RouteDoc, 'method' | 'path' | 'tags'>): void =>
+    describe({ method, path, tags: [tag], ...rest });
+}
+
 /** Every declared route, sorted by path then method. */
 export function describedRoutes(): RouteDoc[] {
   return [...registry.values()].sort((a, b) => a.path.localeCompare(b.path) || a.method.localeCompare(b.method));

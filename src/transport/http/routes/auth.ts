@@ -9,7 +9,14 @@ import { principalOf } from '../auth.js';
 import { clientAddressOf } from '../clientAddress.js';
 import type { HttpDeps } from '../deps.js';
 import { HttpError } from '../problem.js';
-import { describe } from '../routeDocs.js';
+import { describeTag } from '../routeDocs.js';
+
+const doc = describeTag('authentication');
+const loginFailures = {
+  401: { description: 'unknown principal or wrong credentials; an agent 401 carries `message`: "Invalid key" or "Agent does not exist"' },
+  429: { description: 'too many failed logins (`Retry-After`)' },
+  503: { description: 'too many credential checks waiting, or (scale-out) an agent unknown to this node cannot be looked up in the indexer right now (`Retry-After`)' },
+};
 
 /** The `message` of an agent's 401, as the existing Wazuh agent reads it (it then stops retrying). */
 export const AGENT_INVALID_KEY = 'Invalid key';
@@ -24,33 +31,22 @@ export const TokenResponse = z.object({
   expires_at: z.string(),
 });
 
-describe({
-  method: 'post',
-  path: '/login',
-  tags: ['authentication'],
+doc('post', '/login', {
   auth: 'anyone',
   summary: 'Get a token: an agent with {uuid, key}, a user with {username, password}',
   body: { schema: LoginBody },
   responses: {
     200: { description: 'a token', schema: TokenResponse },
-    401: { description: 'unknown principal or wrong credentials' },
-    429: { description: 'too many failed logins (`Retry-After`)' },
-    503: { description: 'too many credential checks waiting, or (scale-out) an agent unknown to this node cannot be looked up in the indexer right now (`Retry-After`)' },
+    ...loginFailures,
   },
 });
-describe({
-  method: 'post',
-  path: '/login/renew',
-  tags: ['authentication'],
+doc('post', '/login/renew', {
   auth: ['operator', 'auditor'],
   summary: "A fresh token for the user of a valid token (the CLI renews its stored token before it expires)",
   description: 'Only user tokens: a disabled or deleted user gets 401 as on any route; API keys do not expire and are 403 here.',
   responses: { 200: { description: 'a token', schema: TokenResponse } },
 });
-describe({
-  method: 'post',
-  path: '/authentication',
-  tags: ['authentication'],
+doc('post', '/authentication', {
   auth: 'anyone',
   summary: 'Agent login (compatibility alias of /login): answers just the token',
   description:
@@ -59,9 +55,7 @@ describe({
   body: { schema: AgentLogin },
   responses: {
     200: { description: 'a token', schema: z.object({ token: z.string() }) },
-    401: { description: 'unknown principal or wrong credentials; `message` is "Invalid key" or "Agent does not exist"' },
-    429: { description: 'too many failed logins (`Retry-After`)' },
-    503: { description: 'too many credential checks waiting, or (scale-out) an agent unknown to this node cannot be looked up in the indexer right now (`Retry-After`)' },
+    ...loginFailures,
   },
 });
 

@@ -4,7 +4,9 @@ import { z } from 'zod';
 import type { Role } from '../../../security/tokens.js';
 import { principalOf } from '../auth.js';
 import type { HttpDeps } from '../deps.js';
-import { describe } from '../routeDocs.js';
+import { describeTag } from '../routeDocs.js';
+
+const doc = describeTag('operations');
 
 const ListQuery = z.object({
   sink: z.enum(['engine', 'indexer']).optional(),
@@ -24,20 +26,14 @@ const DeadLetter = z.object({
   item: z.unknown(),
 });
 
-describe({
-  method: 'get',
-  path: '/dead-letters',
-  tags: ['operations'],
+doc('get', '/dead-letters', {
   auth: ['operator'],
   summary: 'Items a sink refused, with the reason and the journal seq',
   description: 'Open ones only unless `all=true`; `after` is the id cursor (`next_cursor` of the previous page).',
   query: ListQuery,
   responses: { 200: { description: 'a page', schema: z.object({ dead_letters: z.array(DeadLetter), next_cursor: z.number().optional() }) } },
 });
-describe({
-  method: 'post',
-  path: '/dead-letters/:id/retry',
-  tags: ['operations'],
+doc('post', '/dead-letters/:id/retry', {
   auth: ['operator'],
   summary: 'Send a dead-lettered item to its sink again',
   description: 'On success the dead letter is resolved and a `DeadLetterRetried` entry journaled.',
@@ -49,10 +45,7 @@ describe({
   },
 });
 
-describe({
-  method: 'post',
-  path: '/dead-letters/:id/discard',
-  tags: ['operations'],
+doc('post', '/dead-letters/:id/discard', {
   auth: ['operator'],
   summary: 'Give up on a dead letter: resolved without sending it',
   description: 'Journaled as `DeadLetterDiscarded` with the actor (the audit trail shows it).',

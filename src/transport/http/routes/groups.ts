@@ -8,26 +8,22 @@ import { principalOf } from '../auth.js';
 import { readJson } from '../body.js';
 import type { HttpDeps } from '../deps.js';
 import { HttpError } from '../problem.js';
-import { describe } from '../routeDocs.js';
+import { describeTag } from '../routeDocs.js';
+
+const doc = describeTag('groups');
 
 const GroupParams = z.object({ group: GroupName });
 const CONFIG_LIMIT = 1024 * 1024;
 const etagHeader = { ETag: 'strong ETag of the configuration (sha256 of its canonical JSON)' };
 
-describe({
-  method: 'get',
-  path: '/groups/:group/configuration',
-  tags: ['groups'],
+doc('get', '/groups/:group/configuration', {
   auth: ['operator'],
   summary: "A group's configuration",
   description: 'A group that never had a configuration has `{}` and the ETag of `{}`.',
   params: GroupParams,
   responses: { 200: { description: 'the configuration', schema: ConfigurationBody, headers: etagHeader } },
 });
-describe({
-  method: 'put',
-  path: '/groups/:group/configuration',
-  tags: ['groups'],
+doc('put', '/groups/:group/configuration', {
   auth: ['operator'],
   summary: "Replace a group's configuration",
   description:
@@ -43,10 +39,7 @@ describe({
   },
 });
 
-describe({
-  method: 'get',
-  path: '/groups',
-  tags: ['groups'],
+doc('get', '/groups', {
   auth: ['operator', 'auditor'],
   summary: 'Every group that has members or a configuration',
   responses: {
