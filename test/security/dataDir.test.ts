@@ -27,7 +27,7 @@ async function serveWithUmask000(dataDir: string): Promise<Served> {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 60_000);
     proc.stdout.on('data', (d) => {
       out += d;
-      const m = /serving on (\S+)/.exec(out);
+      const m = /serving on ([^\s"]+)/.exec(out);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]!);
