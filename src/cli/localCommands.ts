@@ -6,6 +6,7 @@ import { createUser, CreateUser } from '../commands/createUser.js';
 import { registerAgent, RegisterAgent } from '../commands/registerAgent.js';
 import { createAgentKeyHasher, loadAgentKeySecret } from '../security/agentKeys.js';
 import type { Journal } from '../journal/journal.js';
+import type { RunningServer } from '../main.js';
 import { journalVerdict, type VerifyOptions } from '../evidence/verifyCli.js';
 import { openExistingDataFolder, requireDataFolder } from '../node/dataFolder.js';
 import { deadLettersCommand, pruneCommand, replayCommand } from '../cliDrain.js';
@@ -28,14 +29,26 @@ export async function withJournal<T>(cfg: Config, run: (j: Journal) => Promise<T
 }
 
 export async function serve(configFile: string | undefined): Promise<number> {
-  const { startServer } = await import('../main.js');
-  const server = await startServer(configOf(configFile));
+  // The handlers are in place before start-up: "serving on" is logged inside startServer, and a
+  // SIGTERM/SIGINT that followed it before they were installed took Node's default action (the
+  // process died at once: no "stopping"/"stopped", the data-folder lock left behind). A signal
+  // during start-up is kept and the server stops gracefully as soon as it has started.
   // Ctrl-C under `npm start` arrives twice (from the terminal and forwarded by npm): under npm that
   // one extra SIGINT is the same request, whenever it arrives; otherwise a repeat within 2 s is.
   // A signal after that forces the exit.
   const underNpm = process.env.npm_lifecycle_event !== undefined;
+  let server: RunningServer | null = null;
+  let requested: string | null = null;
   let first = 0;
   let extraSigint = false;
+  const stopNow = (sig: string) =>
+    server!.stop().then(
+      () => process.exit(0),
+      (err) => {
+        process.stderr.write(`stop failed after ${sig}: ${(err as Error).message}\n`);
+        process.exit(1);
+      },
+    );
   const onSignal = (sig: string) => {
     if (first) {
       if (sig === 'SIGINT' && underNpm && !extraSigint) {
@@ -46,16 +59,14 @@ export async function serve(configFile: string | undefined): Promise<number> {
       process.exit(1);
     }
     first = Date.now();
-    server.stop().then(
-      () => process.exit(0),
-      (err) => {
-        process.stderr.write(`stop failed after ${sig}: ${(err as Error).message}\n`);
-        process.exit(1);
-      },
-    );
+    requested = sig;
+    if (server) void stopNow(sig);
   };
   process.on('SIGTERM', () => onSignal('SIGTERM'));
   process.on('SIGINT', () => onSignal('SIGINT'));
+  const { startServer } = await import('../main.js');
+  server = await startServer(configOf(configFile));
+  if (requested) void stopNow(requested);
   return -1; // keeps running
 }
 
