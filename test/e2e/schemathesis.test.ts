@@ -38,7 +38,9 @@ function runAgainst(server: ServerProcess, token: string, extra: string[] = []) 
     '--max-examples', MAX_EXAMPLES,
     '--seed', process.env.SCHEMATHESIS_SEED ?? '20261127',
     '--generation-database', 'none',
-    '--workers', '2',
+    // one worker: CPython 3.11 before 3.11.9 can fail in ast.parse when hypothesis describes strategies from
+    // two threads at once ("AST constructor recursion depth mismatch"), which aborts the run
+    '--workers', '1',
     '--request-timeout', '20',
     '--no-color',
     ...extra,
@@ -97,7 +99,9 @@ Fuzz('no input from an auditor gets a server error', async (ctx) => {
 });
 
 Fuzz('no input from an operator gets a server error', async (ctx) => {
-  const r = await runAgainst(ctx.server, ctx.operator);
+  // disabling or deleting users would also disable the run's own user, whose token must work all along
+  // (test/transport/http/identity.test.ts covers those routes)
+  const r = await runAgainst(ctx.server, ctx.operator, ['--exclude-operation-id', 'postUsersNameDisable', '--exclude-operation-id', 'deleteUsersName']);
   assert.is(r.code, 0, r.out.slice(-6000));
   assert.match(r.out, /passed/);
   assert.equal(serverErrors(ctx.server), []);
