@@ -18,7 +18,19 @@ async function errorText(err: unknown): Promise<{ text: string; code: number }> 
   return { text: describeError(err), code: usage ? 2 : 1 };
 }
 
+/**
+ * A reader that stops early (`comms-api agents list | head`) closes stdout: for a command that is
+ * the end of its output, not an error; a server keeps serving (its log lines are lost, not its work).
+ */
+function onStdoutError(serving: boolean) {
+  return (err: NodeJS.ErrnoException): void => {
+    if (err.code !== 'EPIPE') throw err;
+    if (!serving) process.exit(0);
+  };
+}
+
 export async function main(argv: string[]): Promise<number> {
+  process.stdout.on('error', onStdoutError(argv.includes('serve')));
   const program = createProgram(version);
   if (argv.length === 0) {
     program.outputHelp({ error: true });
