@@ -18,24 +18,35 @@ export function decideMarkDelivered(state: TargetState | undefined, d: Delivery)
 }
 
 /**
- * Pure decision for a commit window's deliveries: the new ones (see `decideMarkDelivered`), one
- * entry per command — `CommandDelivered` for one agent, `CommandsDelivered {id, agents}` for
- * several (a broadcast: one journal row, JSON and hash instead of one per agent).
+ * Pure decision for a commit window's deliveries: the new ones (see `decideMarkDelivered`, each
+ * agent once per command) and one entry per command — `CommandDelivered` for one agent,
+ * `CommandsDelivered {id, agents}` for several (a broadcast: one journal row, JSON and hash
+ * instead of one per agent). Linear in the deliveries: a broadcast to a fleet is one window.
  */
-export function decideMarkDeliveredBatch(stateOf: (d: Delivery) => TargetState | undefined, deliveries: readonly Delivery[]): Entry[] {
-  const byCommand = new Map<string, string[]>();
+export function decideDeliveries(
+  stateOf: (d: Delivery) => TargetState | undefined,
+  deliveries: readonly Delivery[],
+): { entries: Entry[]; fresh: Delivery[] } {
+  const byCommand = new Map<string, Set<string>>();
+  const fresh: Delivery[] = [];
   for (const d of deliveries) {
-    if (decideMarkDelivered(stateOf(d), d).length === 0) continue;
     let agents = byCommand.get(d.id);
-    if (!agents) byCommand.set(d.id, (agents = []));
-    if (!agents.includes(d.agent)) agents.push(d.agent);
+    if (agents?.has(d.agent) || decideMarkDelivered(stateOf(d), d).length === 0) continue;
+    if (!agents) byCommand.set(d.id, (agents = new Set()));
+    agents.add(d.agent);
+    fresh.push(d);
   }
-  return [...byCommand].map(([id, agents]): Entry =>
-    agents.length === 1
+  const entries = [...byCommand].map(([id, set]): Entry => {
+    const agents = [...set];
+    return agents.length === 1
       ? { type: 'CommandDelivered', stream: id, actor: `agent:${agents[0]}`, data: { id, agent: agents[0]! } }
-      : { type: 'CommandsDelivered', stream: id, actor: 'system', data: { id, agents } },
-  );
+      : { type: 'CommandsDelivered', stream: id, actor: 'system', data: { id, agents } };
+  });
+  return { entries, fresh };
 }
+
+export const decideMarkDeliveredBatch = (stateOf: (d: Delivery) => TargetState | undefined, deliveries: readonly Delivery[]): Entry[] =>
+  decideDeliveries(stateOf, deliveries).entries;
 
 /**
  * Journals a batch of deliveries in one transaction (one entry per command, see above); resolves
@@ -45,13 +56,8 @@ export function decideMarkDeliveredBatch(stateOf: (d: Delivery) => TargetState |
 export function markCommandDelivered(deps: { db: Db; commit: GroupCommit }) {
   return (deliveries: readonly Delivery[]): Promise<Delivery[]> =>
     deps.commit.run((tx) => {
-      const fresh: Delivery[] = [];
-      const stateOf = (d: Delivery) => targetState(deps.db, d.id, d.agent)?.state;
-      const isNew = deliveries.map((d) => decideMarkDelivered(stateOf(d), d).length > 0);
-      for (const e of decideMarkDeliveredBatch(stateOf, deliveries)) tx.append(e);
-      deliveries.forEach((d, i) => {
-        if (isNew[i] && !fresh.some((f) => f.id === d.id && f.agent === d.agent)) fresh.push(d);
-      });
+      const { entries, fresh } = decideDeliveries((d) => targetState(deps.db, d.id, d.agent)?.state, deliveries);
+      for (const e of entries) tx.append(e);
       return fresh;
     });
 }

@@ -4,7 +4,7 @@ import { checkArgs, compileArgsSchema, InvalidArgsError } from '../../src/catalo
 import { SEED_CATALOG } from '../../src/commands/seedCatalog.js';
 import { decideExpire } from '../../src/commands/expireCommands.js';
 import { decideIssueCommand, InvalidTargetError, newCommandId, UnknownActionError, type IssueCommand } from '../../src/commands/issueCommand.js';
-import { decideMarkDelivered, decideMarkDeliveredBatch } from '../../src/commands/markCommandDelivered.js';
+import { decideDeliveries, decideMarkDelivered, decideMarkDeliveredBatch } from '../../src/commands/markCommandDelivered.js';
 import {
   AlreadyReportedError,
   decideRecordCommandResult,
@@ -137,6 +137,17 @@ lifecycle('a commit window\'s deliveries become one entry per command: CommandsD
     { type: 'CommandsDelivered', stream: 'c-1', actor: 'system', data: { id: 'c-1', agents: ['a1', 'a2'] } },
     { type: 'CommandDelivered', stream: 'c-2', actor: 'agent:a1', data: { id: 'c-2', agent: 'a1' } },
   ]);
+});
+
+lifecycle('a window\'s new deliveries are each agent once per command, in order; the rest are not new', () => {
+  const state = (d: { id: string; agent: string }): 'success' | 'pending' => (d.agent === 'a9' ? 'success' : 'pending');
+  const { fresh } = decideDeliveries(state, [
+    { id: 'c-1', agent: 'a1' },
+    { id: 'c-1', agent: 'a9' },
+    { id: 'c-1', agent: 'a1' },
+    { id: 'c-2', agent: 'a1' },
+  ]);
+  assert.equal(fresh, [{ id: 'c-1', agent: 'a1' }, { id: 'c-2', agent: 'a1' }]);
 });
 
 lifecycle('every due target expires, with the system as actor', () => {
