@@ -8,7 +8,7 @@ import { createAgentKeyHasher, loadAgentKeySecret } from '../security/agentKeys.
 import type { Journal } from '../journal/journal.js';
 import type { RunningServer } from '../main.js';
 import { journalVerdict, type VerifyOptions } from '../evidence/verifyCli.js';
-import { openExistingDataFolder, requireDataFolder } from '../node/dataFolder.js';
+import { openExistingDataFolder } from '../node/dataFolder.js';
 import { deadLettersCommand, pruneCommand, replayCommand } from '../cliDrain.js';
 import { readStdin } from './prompt.js';
 
@@ -16,10 +16,6 @@ export const configOf = (file: string | undefined): Config => loadConfig(process
 
 /** The data folder must exist and hold a journal (src/node/dataFolder.ts); only `serve`, `init` and `restore` create one. */
 export async function withJournal<T>(cfg: Config, run: (j: Journal) => Promise<T>): Promise<T> {
-  requireDataFolder(cfg.dataDir);
-  // the data folder is made private before anything writes to it (`serve` does it itself, and logs why)
-  const { secureDataDir } = await import('../security/dataDir.js');
-  for (const warning of secureDataDir(cfg.dataDir)) process.stderr.write(`comms-api: warning: ${warning}\n`);
   const journal = openExistingDataFolder(cfg);
   try {
     return await run(journal);

@@ -7,6 +7,7 @@ import { loadHeadKey } from '../security/headKey.js';
 import { openJournal, type Journal } from '../journal/journal.js';
 import { createProjections } from '../projections/index.js';
 import { createSignedHeads } from '../journal/signedHeads.js';
+import { secureDataDir } from '../security/dataDir.js';
 
 export class DataFolderError extends Error {}
 
@@ -38,6 +39,8 @@ export function requireDataFolder(dataDir: string): string {
  */
 export function openExistingDataFolder(cfg: Config, warn: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Journal {
   requireDataFolder(cfg.dataDir);
+  // made private before anything writes to it (`serve` does it itself, and logs why)
+  for (const warning of secureDataDir(cfg.dataDir)) warn(`comms-api: warning: ${warning}`);
   const existing = loadHeadKey(cfg.dataDir, cfg.headsKey, false);
   const probe = openJournal({ projections: createProjections, dataDir: cfg.dataDir, quotaBytes: cfg.journalMaxBytes });
   const latest = createSignedHeads(probe.db).latest();
