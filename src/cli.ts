@@ -20,17 +20,15 @@ async function errorText(err: unknown): Promise<{ text: string; code: number }> 
 
 /**
  * A reader that stops early (`comms-api agents list | head`) closes stdout: for a command that is
- * the end of its output, not an error; a server keeps serving (its log lines are lost, not its work).
+ * the end of its output, not an error. `serve` replaces this listener (a server keeps serving).
  */
-function onStdoutError(serving: boolean) {
-  return (err: NodeJS.ErrnoException): void => {
-    if (err.code !== 'EPIPE') throw err;
-    if (!serving) process.exit(0);
-  };
+function endQuietlyOnEpipe(err: NodeJS.ErrnoException): void {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(0);
 }
 
 export async function main(argv: string[]): Promise<number> {
-  process.stdout.on('error', onStdoutError(argv.includes('serve')));
+  process.stdout.on('error', endQuietlyOnEpipe);
   const program = createProgram(version);
   if (argv.length === 0) {
     program.outputHelp({ error: true });

@@ -25,6 +25,11 @@ export async function withJournal<T>(cfg: Config, run: (j: Journal) => Promise<T
 }
 
 export async function serve(configFile: string | undefined): Promise<number> {
+  // a closed stdout (its reader gone) loses log lines, not the server's work
+  process.stdout.removeAllListeners('error');
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+  });
   // The handlers are in place before start-up: "serving on" is logged inside startServer, and a
   // SIGTERM/SIGINT that followed it before they were installed took Node's default action (the
   // process died at once: no "stopping"/"stopped", the data-folder lock left behind). A signal
