@@ -11,12 +11,13 @@ import { openDatabase } from '../journal/database.js';
 import type { StoredEntry } from '../journal/entries.js';
 import { createGroupCommit } from '../journal/groupCommit.js';
 import type { AgentId } from '../journal/ids.js';
+import type { WorkerAnswer } from '../journal/workerThread.js';
 import { createProjections } from '../projections/index.js';
 import { checkStatelessBody, IdempotencyKeyReusedError, InvalidBatchError, statelessBatchWriter, type CheckedBatch } from './ingestStatelessEvents.js';
 
 export type ToWorker =
   | { op: 'check'; id: number; body: Uint8Array; idempotencyKey?: string | undefined }
-  | { op: 'write'; id: number; agent: AgentId }
+  | { op: 'write'; id: number; checked: number; agent: AgentId }
   | { op: 'forget'; id: number }
   | { op: 'close' };
 
@@ -24,8 +25,6 @@ export type WorkerFailure =
   | { kind: 'invalid'; line: number; reason: string }
   | { kind: 'reused'; key: string; seq: number }
   | { kind: 'other'; message: string };
-
-export type FromWorker = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: WorkerFailure };
 
 export const failureOf = (err: unknown): WorkerFailure =>
   err instanceof InvalidBatchError
@@ -56,9 +55,9 @@ function serve(file: string): void {
       checked.set(m.id, { body, checked: batch, idempotencyKey: m.idempotencyKey });
       return { events: batch.events };
     }
-    const c = checked.get(m.id);
-    checked.delete(m.id);
-    if (!c) throw new Error(`no checked batch ${m.id}`);
+    const c = checked.get(m.checked);
+    checked.delete(m.checked);
+    if (!c) throw new Error(`no checked batch ${m.checked}`);
     committed = [];
     const ack = await commit.run((tx) => write(tx, m.agent, c.body, c.checked, c.idempotencyKey));
     // the entries go back without the body (the main thread's listeners read rows, not bodies)
@@ -78,8 +77,8 @@ function serve(file: string): void {
       return;
     }
     answer(m).then(
-      (value) => port.postMessage({ id: m.id, ok: true, value } satisfies FromWorker),
-      (err: unknown) => port.postMessage({ id: m.id, ok: false, error: failureOf(err) } satisfies FromWorker),
+      (value) => port.postMessage({ id: m.id, ok: true, value } satisfies WorkerAnswer),
+      (err: unknown) => port.postMessage({ id: m.id, ok: false, error: failureOf(err) } satisfies WorkerAnswer),
     );
   });
 }
