@@ -11,7 +11,7 @@ import { openDatabase } from '../journal/database.js';
 import type { StoredEntry } from '../journal/entries.js';
 import { createGroupCommit } from '../journal/groupCommit.js';
 import type { AgentId } from '../journal/ids.js';
-import type { WorkerAnswer } from '../journal/workerThread.js';
+import { yieldCpuToRequests, type WorkerAnswer } from '../journal/workerThread.js';
 import { createProjections } from '../projections/index.js';
 import { checkStatelessBody, IdempotencyKeyReusedError, InvalidBatchError, statelessBatchWriter, type CheckedBatch } from './ingestStatelessEvents.js';
 
@@ -34,6 +34,7 @@ export const failureOf = (err: unknown): WorkerFailure =>
       : { kind: 'other', message: err instanceof Error ? err.message : String(err) };
 
 function serve(file: string): void {
+  yieldCpuToRequests();
   const port = parentPort!;
   const db = openDatabase(file);
   let committed: StoredEntry[] = [];

@@ -5,11 +5,12 @@
  */
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
-import { ownsItsMemory, type WorkerAnswer } from './workerThread.js';
+import { ownsItsMemory, yieldCpuToRequests, type WorkerAnswer } from './workerThread.js';
 
 export type ToBodiesWorker = { id: number; seq: number } | { close: true };
 
 function serve(file: string): void {
+  yieldCpuToRequests();
   const port = parentPort!;
   const db = new Database(file, { readonly: true, fileMustExist: true });
   db.pragma('busy_timeout = 10000');

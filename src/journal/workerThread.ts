@@ -1,4 +1,22 @@
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { Worker } from 'node:worker_threads';
+
+/** The nice value of the worker threads: under CPU contention the thread serving requests goes first. */
+export const WORKER_NICE = 10;
+
+/**
+ * Called by a worker thread at its start: lowers its own CPU priority (Linux: `setpriority` on the
+ * thread's id, read from /proc/thread-self). Elsewhere, or when refused, the thread keeps its priority.
+ */
+export function yieldCpuToRequests(): void {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, WORKER_NICE);
+  } catch {
+    // not Linux, or not allowed: the same priority as the main thread
+  }
+}
 
 /**
  * Starts the worker thread whose entry is `name` beside `base` (the caller's `import.meta.url`):
