@@ -62,14 +62,7 @@ export interface CheckedBatch {
 const digest = (body: Buffer, idempotencyKey: string | undefined): string =>
   idempotencyKey ? createHash('sha256').update(body).digest('hex') : '';
 
-/** Checks a body at once (in a worker thread, where holding the thread's loop holds nobody). */
-export function checkStatelessBody(body: Buffer, idempotencyKey?: string): CheckedBatch {
-  const c = statelessChecker();
-  const events = eventCount(parseNdjson(body, c.check));
-  return { events, agentLine: c.agentLine(), bodySha256: digest(body, idempotencyKey) };
-}
-
-/** The same, in slices that leave the event loop free between them. */
+/** Checks a body in slices that leave the event loop free between them. */
 export async function checkStatelessBodyYielding(body: Buffer, idempotencyKey?: string): Promise<CheckedBatch> {
   const c = statelessChecker();
   const events = eventCount(await parseNdjsonYielding(body, c.check));

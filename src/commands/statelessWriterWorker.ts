@@ -2,7 +2,8 @@
  * The worker thread of large stateless batches (src/commands/statelessWriter.ts starts it): it
  * checks a body (JSON of every line, nesting, the digest) and, when the main thread's group
  * commit gives it its turn, writes the batch on its own connection to the same database — the
- * appender, every projection and the batch's unit of work are the ones the main thread uses.
+ * appender, every projection (`createProjections`, as the composition roots hand the journal) and
+ * the batch's unit of work are the ones the main thread uses.
  * Holding this thread for the parse or the commit of a 10 MB row holds no request.
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -13,7 +14,7 @@ import { createGroupCommit } from '../journal/groupCommit.js';
 import type { AgentId } from '../journal/ids.js';
 import { yieldCpuToRequests, type WorkerAnswer } from '../journal/workerThread.js';
 import { createProjections } from '../projections/index.js';
-import { checkStatelessBody, IdempotencyKeyReusedError, InvalidBatchError, statelessBatchWriter, type CheckedBatch } from './ingestStatelessEvents.js';
+import { checkStatelessBodyYielding, IdempotencyKeyReusedError, InvalidBatchError, statelessBatchWriter, type CheckedBatch } from './ingestStatelessEvents.js';
 
 export type ToWorker =
   | { op: 'check'; id: number; body: Uint8Array; idempotencyKey?: string | undefined }
@@ -52,7 +53,8 @@ function serve(file: string): void {
   async function answer(m: Exclude<ToWorker, { op: 'close' | 'forget' }>): Promise<unknown> {
     if (m.op === 'check') {
       const body = Buffer.from(m.body.buffer, m.body.byteOffset, m.body.byteLength);
-      const batch = checkStatelessBody(body, m.idempotencyKey);
+      // in slices: a turn given meanwhile (another batch's write) is not kept waiting behind a long check
+      const batch = await checkStatelessBodyYielding(body, m.idempotencyKey);
       checked.set(m.id, { body, checked: batch, idempotencyKey: m.idempotencyKey });
       return { events: batch.events };
     }
