@@ -3,32 +3,37 @@
 // The package's command-line tool. A CommonJS file (bin/package.json) that loads nothing for a
 // help or the version: it prints what the build recorded from the real command tree
 // (dist/cli/help.json, made by dist/cli/helpCache.js); anything else runs the compiled CLI
-// (dist/cli.js, commander and the command's own modules).
-const { readFileSync, statSync, writeSync } = require('node:fs');
+// (dist/cli.js: commander, then only the modules of the command).
+const { fstatSync, readFileSync, statSync, writeSync } = require('node:fs');
 const { join } = require('node:path');
 
-const dist = join(__dirname, '..', 'dist');
+const dir = join(__dirname, '..', 'dist', 'cli');
 
 /** The recorded answer to argv, or undefined (not a help request, no cache, or a cache older than program.js). */
 function cached(argv) {
   const last = argv[argv.length - 1];
-  if (!(argv.length === 0 || last === '--help' || last === '-h' || argv.includes('help') || last === '-V' || last === '--version')) return undefined;
+  if (!(argv.length === 0 || last === '--help' || last === '-h' || last === '-V' || last === '--version' || argv.includes('help'))) return undefined;
   let cache;
   try {
-    cache = JSON.parse(readFileSync(join(dist, 'cli', 'help.json'), 'utf8'));
-    if (statSync(join(dist, 'cli', 'program.js')).size !== cache.programSize) return undefined;
+    cache = JSON.parse(readFileSync(join(dir, 'help.json'), 'utf8'));
+    if (statSync(join(dir, 'program.js')).size !== cache.programSize) return undefined;
   } catch {
     return undefined;
   }
   const entry = cache.entries[JSON.stringify(argv)];
-  return entry && { cache, help: cache.helps[entry[0]], fd: entry[1], code: entry[2] };
+  return entry && { index: entry[0], fd: entry[1], code: entry[2], text: cache.texts[entry[0]], width: cache.width };
 }
 
-/** The help at the width commander would use: a terminal's columns, else 80. */
-function helpText(cache, help, fd) {
-  const width = require('node:tty').isatty(fd) ? (fd === 1 ? process.stdout : process.stderr).columns : undefined;
-  if (!width || width === cache.width || help.parts.length === 0) return help.text;
-  return render(help, width);
+/**
+ * The width commander would wrap at: a terminal's columns, else undefined (its default, 80).
+ * Only a character device other than /dev/null can be a terminal: node:tty costs more to load
+ * than the rest of this file, so pipes and files never load it.
+ */
+function terminalWidth(fd) {
+  const st = fstatSync(fd);
+  if (!st.isCharacterDevice() || st.rdev === statSync('/dev/null').rdev) return undefined;
+  if (!require('node:tty').isatty(fd)) return undefined;
+  return (fd === 1 ? process.stdout : process.stderr).columns;
 }
 
 /** A help template with its wrapped items formatted by commander's Help at `width` columns. */
@@ -42,7 +47,18 @@ function render(help, width) {
   });
 }
 
-/** Writes all of text; a reader that is gone (EPIPE) ends the output quietly, as in dist/cli.js. */
+function helpText(hit) {
+  let width;
+  try {
+    width = terminalWidth(hit.fd);
+  } catch {
+    width = undefined;
+  }
+  if (!width || width === hit.width) return hit.text;
+  return render(JSON.parse(readFileSync(join(dir, 'help-templates.json'), 'utf8'))[hit.index], width);
+}
+
+/** Writes all of text; a reader that is gone (EPIPE) ends the output quietly (exit 0), as dist/cli.js does. */
 function writeAll(fd, text) {
   const bytes = Buffer.from(text);
   for (let at = 0; at < bytes.length; ) {
@@ -50,22 +66,17 @@ function writeAll(fd, text) {
       at += writeSync(fd, bytes, at);
     } catch (err) {
       if (err.code === 'EAGAIN') continue;
-      if (err.code === 'EPIPE') return 0;
+      if (err.code === 'EPIPE') return false;
       throw err;
     }
   }
-  return undefined;
+  return true;
 }
 
 if (require.main === module) {
-  const argv = process.argv.slice(2);
-  const hit = cached(argv);
-  if (hit) {
-    const quiet = writeAll(hit.fd, helpText(hit.cache, hit.help, hit.fd));
-    process.exitCode = quiet ?? hit.code;
-  } else {
-    import('../dist/cli.js');
-  }
+  const hit = cached(process.argv.slice(2));
+  if (hit) process.exitCode = writeAll(hit.fd, helpText(hit)) ? hit.code : 0;
+  else import('../dist/cli.js');
 }
 
 module.exports = { cached, render };

@@ -17,6 +17,8 @@ import { packageVersion } from '../version.js';
  */
 export const HELP_WIDTH = 80;
 export const HELP_CACHE_FILE = fileURLToPath(new URL('./help.json', import.meta.url));
+/** The templates, read only for a terminal of another width (the bin reads as little as it can). */
+export const HELP_TEMPLATES_FILE = fileURLToPath(new URL('./help-templates.json', import.meta.url));
 /** The cache is used only beside the program.js it was recorded from (an edit without a rebuild of the cache falls back to commander). */
 const PROGRAM_FILE = fileURLToPath(new URL('./program.js', import.meta.url));
 
@@ -27,10 +29,12 @@ export interface HelpCache {
   /** the size of dist/cli/program.js the cache was made from */
   programSize: number;
   width: number;
-  /** JSON.stringify(argv) → [index in helps, fd written (1 stdout, 2 stderr), exit code] */
+  /** JSON.stringify(argv) → [index in texts and templates, fd written (1 stdout, 2 stderr), exit code] */
   entries: Record<string, [number, 1 | 2, number]>;
-  helps: Array<{ text: string; template: string; parts: Part[] }>;
+  /** as printed at `width` columns */
+  texts: string[];
 }
+export type HelpTemplate = { template: string; parts: Part[] };
 
 interface Capture {
   out: string;
@@ -98,8 +102,9 @@ export function helpRequests(program: Command = createProgram(packageVersion()))
 }
 
 /** The cache of the command tree in this process (without `programSize`: that is the build's). */
-export async function buildHelpCache(): Promise<Omit<HelpCache, 'programSize'>> {
-  const cache: Omit<HelpCache, 'programSize'> = { version: packageVersion(), width: HELP_WIDTH, entries: {}, helps: [] };
+export async function buildHelpCache(): Promise<{ cache: Omit<HelpCache, 'programSize'>; templates: HelpTemplate[] }> {
+  const cache: Omit<HelpCache, 'programSize'> = { version: packageVersion(), width: HELP_WIDTH, entries: {}, texts: [] };
+  const templates: HelpTemplate[] = [];
   const byText = new Map<string, number>();
   for (const argv of helpRequests()) {
     const plain = await capture(argv, HELP_WIDTH);
@@ -110,15 +115,17 @@ export async function buildHelpCache(): Promise<Omit<HelpCache, 'programSize'>> 
     if (index === undefined) {
       const parts: Part[] = [];
       const templated = await capture(argv, HELP_WIDTH, parts);
-      index = cache.helps.push({ text, template: templated.out || templated.err, parts }) - 1;
+      index = cache.texts.push(text) - 1;
+      templates.push({ template: templated.out || templated.err, parts });
       byText.set(text, index);
     }
     cache.entries[JSON.stringify(argv)] = [index, plain.out ? 1 : 2, plain.code];
   }
-  return cache;
+  return { cache, templates };
 }
 
 export async function writeHelpCache(): Promise<void> {
-  const cache: HelpCache = { ...(await buildHelpCache()), programSize: statSync(PROGRAM_FILE).size };
-  writeFileSync(HELP_CACHE_FILE, `${JSON.stringify(cache)}\n`);
+  const { cache, templates } = await buildHelpCache();
+  writeFileSync(HELP_TEMPLATES_FILE, `${JSON.stringify(templates)}\n`);
+  writeFileSync(HELP_CACHE_FILE, `${JSON.stringify({ ...cache, programSize: statSync(PROGRAM_FILE).size } satisfies HelpCache)}\n`);
 }
