@@ -15,7 +15,7 @@ export interface CommandStreamDeps {
 }
 
 /** Scale-out: commands issued on other nodes reach the agent's stream through the journal (CommandImported). */
-export function connectAgent(deps: { scaleOut: { agentConnected(agent: string): Promise<void> } | null; logger: Logger }, agent: string): void {
+export function connectAgent(deps: { scaleOut: { agentConnected(agent: string): Promise<void> } | null; logger: Pick<Logger, 'warn'> }, agent: string): void {
   deps.scaleOut?.agentConnected(agent).catch((err: unknown) => deps.logger.warn({ err, agent }, 'importing the agent’s commands failed'));
 }
 

@@ -161,7 +161,14 @@ describe({
 
 const wantsEventStream = (ctx: Context): boolean => /\btext\/event-stream\b/i.test(ctx.get('Accept'));
 
-export function commandsRoutes(deps: HttpDeps, guard: Guard): Router {
+/** The ports these routes use, bound once by the composition root (main.ts passes its HttpDeps). */
+export type CommandsRouteDeps = Pick<HttpDeps, 'hub' | 'scaleOut'> & {
+  commands: Pick<HttpDeps['commands'], 'cancelCommand' | 'issueCommand' | 'markCommandDelivered' | 'recordCommandResult'>;
+  logger: Pick<HttpDeps['logger'], 'warn'>;
+  reads: Pick<HttpDeps['reads'], 'commandDetails' | 'commandHistory' | 'pendingCommands'>;
+};
+
+export function commandsRoutes(deps: CommandsRouteDeps, guard: Guard): Router {
   const router = new Router();
 
   /** SSE: the agent's unreported commands first (read in the same tick the stream is registered), then live ones. */

@@ -87,7 +87,15 @@ describe({
   responses: download,
 });
 
-export function packagesRoutes(deps: HttpDeps, guard: (...roles: Role[]) => Middleware[]): Router {
+/** The ports these routes use, bound once by the composition root (main.ts passes its HttpDeps). */
+export type PackagesRouteDeps = {
+  commands: Pick<HttpDeps['commands'], 'deletePackage' | 'storePackage'>;
+  config: Pick<HttpDeps['config'], 'maxPackageBytes'>;
+  packages: Pick<HttpDeps['packages'], 'blobPath' | 'blobSize'>;
+  reads: Pick<HttpDeps['reads'], 'findPackage' | 'listPackages'>;
+};
+
+export function packagesRoutes(deps: PackagesRouteDeps, guard: (...roles: Role[]) => Middleware[]): Router {
   const router = new Router();
 
   router.put('/packages/:name', ...guard('operator'), async (ctx) => {
@@ -132,7 +140,7 @@ export function packagesRoutes(deps: HttpDeps, guard: (...roles: Role[]) => Midd
 }
 
 /** Streams a stored package: ETag = "<sha256>", Range → 206, unsatisfiable → 416, If-None-Match → 304. */
-function sendPackage(ctx: Context, deps: HttpDeps, name: PackageName): void {
+function sendPackage(ctx: Context, deps: PackagesRouteDeps, name: PackageName): void {
   const pkg = deps.reads.findPackage(name);
   const size = pkg && deps.packages.blobSize(pkg.sha256);
   if (!pkg || size === undefined) throw new HttpError(404, 'Not Found', `no package named ${name}`);
