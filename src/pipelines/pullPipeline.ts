@@ -127,8 +127,13 @@ export function createPullPipeline<U extends Unit>(deps: PipelineDeps<U>): Pipel
     if (storeTimer) clearTimeout(storeTimer);
     storeTimer = undefined;
     if (checkpoint <= stored) return;
-    checkpoints.advance(cpName, checkpoint);
-    stored = checkpoint;
+    try {
+      checkpoints.advance(cpName, checkpoint);
+      stored = checkpoint;
+    } catch (err) {
+      // from a timer: a busy database (another process holding the write lock) must not end the server
+      deps.onError?.(`${sink.name} checkpoint not stored; stored with the next one`, err);
+    }
   };
   const skipTo = (seq: number): void => {
     if (seq <= checkpoint) return;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { call } from '../../support/client.js';
+import { eventually } from '../../support/eventually.js';
 import { bound, median, timedRequest } from '../../support/timing.js';
 import { startWorld, type World } from './management.support.js';
 
@@ -90,12 +91,20 @@ const postBatch = (w: World, agent: string, body: Buffer, key?: string) =>
 
 const Elsewhere = suite<{ w: World; agent: string }>('a large batch is written off the event loop');
 Elsewhere.before(async (ctx) => {
-  ctx.w = await startWorld({ 'agent-1': [] });
+  // no signed head falls due while a test holds the database's write lock (it would wait for it)
+  ctx.w = await startWorld({ 'agent-1': [] }, { COMMS_API_HEADS_EVERY_SECONDS: '86400' });
   ctx.agent = ctx.w.agents['agent-1']!;
 });
+
+/** Waits until the node writes nothing on its own: the engine pipeline has passed every entry and stored its checkpoint. */
+async function quiet(w: World): Promise<void> {
+  await eventually(() => call('GET', `${w.server.api}/ready`), (r) => r.body.pipelines.engine.lag === 0, { what: 'the engine pipeline to pass every entry' });
+  await new Promise((r) => setTimeout(r, 1000)); // its checkpoint is stored within 250 ms
+}
 Elsewhere.after((ctx) => ctx.w.server.stop());
 
 Elsewhere('while its write waits for the database, /health is answered and the batch is not; then it is journaled byte for byte', async ({ w, agent }) => {
+  await quiet(w);
   // another connection holds SQLite's write lock: the batch's write has to wait for it
   const lock = new Database(join(w.server.dataDir, 'comms.db'));
   lock.exec('BEGIN IMMEDIATE');
