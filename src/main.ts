@@ -154,7 +154,8 @@ async function startLocked(
     ? createScaleOut({ journal, hub, indexer: clients.scaleOutIndexer, onError: (message, err) => logger.warn({ err }, message) })
     : null;
   const local = {
-    issueCommand: issueCommand(journal),
+    // cluster mode: the commands index takes a command before it is journaled and acknowledged
+    issueCommand: issueCommand({ ...journal, ...(scaleOut ? { publisher: scaleOut.commandPublisher } : {}) }),
     recordCommandResult: recordCommandResult(journal),
     deleteAgent: deleteAgent(journal),
     registerAgent: registerAgent({ ...journal, hashKey: agentKeys.hash }),

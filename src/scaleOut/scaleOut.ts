@@ -21,6 +21,7 @@ import type { IndexerClient } from '../indexer/indexerClient.js';
 import { AGENTS_INDEX, COMMANDS_INDEX } from '../indexer/templates.js';
 import { createFollowerPositions } from '../journal/followerPositions.js';
 import { createIndexFollower } from './indexFollower.js';
+import { createCommandPublisher } from './publishCommands.js';
 
 /** What the HTTP layer asks of the shared indices when several nodes share one OpenSearch cluster. */
 export interface ScaleOutLookups {
@@ -189,6 +190,8 @@ export function createScaleOut(deps: ScaleOutDeps) {
   return {
     lookups,
     adapt,
+    /** Cluster mode's `POST /commands`: the commands index takes a command before it is journaled and answered. */
+    commandPublisher: createCommandPublisher({ indexer: deps.indexer }),
     run$: merge(commands.run$, agents.run$) as Observable<never>,
     status: () => ({ commands: commands.status(), agents: agents.status() }),
     /** Stops following (requests still in flight may look things up until the root closes the client). */

@@ -34,7 +34,13 @@ const AgentCommand = z.object({
 });
 const TargetStateName = z.enum(['pending', 'delivered', 'success', 'failure', 'expired', 'cancelled']);
 const IdParams = z.object({ id: CommandId });
-const Issued = z.object({ id: z.string(), targets: z.number().int(), issued_at: z.string(), expires_at: z.string() });
+const Issued = z.object({
+  id: z.string(),
+  targets: z.number().int(),
+  issued_at: z.string(),
+  expires_at: z.string(),
+  durability: z.enum(['journaled', 'indexed']),
+});
 const CommandDetails = AgentCommand.extend({
   issued_by: z.string(),
   seq: z.number().int(),
@@ -103,9 +109,19 @@ describe({
     '`args` are validated against the catalogue (400 naming the field), the target type must be allowed by the ' +
     'action. A group is expanded to its members when the command is issued; `all` is every registered agent. A target ' +
     'that resolves to no agent (unknown agent, group without members) is 400. `timeout` (seconds) defaults to the ' +
-    "action's `default_timeout`; `version` defaults to \"1\". `set-group` replaces the target agents' groups at issue time.",
+    "action's `default_timeout`; `version` defaults to \"1\". `set-group` replaces the target agents' groups at issue time. " +
+    'Durability: on one node (no indexer) the answer comes once the command is in the journal (`durability: \"journaled\"`). ' +
+    'In cluster mode (an indexer URL) it comes once every target\'s document is also in the shared commands index ' +
+    '(`durability: \"indexed\"`): any node can then deliver it, even if this one dies right after answering. When the index ' +
+    'does not take it within 5 s (refused, unreachable, retryable failures until then), the answer is 503 with `Retry-After` ' +
+    'and `command` (its id) in the problem: the command is journaled as issued and at once cancelled (actor `system`, the ' +
+    'reason as the message, in the history), so no node ever offers it; issue it again.',
   body: { schema: IssueCommand },
-  responses: { 201: { description: 'issued', schema: Issued, headers: { Location: 'the command' } }, 404: { description: 'unknown action' } },
+  responses: {
+    201: { description: 'issued', schema: Issued, headers: { Location: 'the command' } },
+    404: { description: 'unknown action' },
+    503: { description: 'cluster mode: the commands index did not take the command in time; it was cancelled (problem+json with `command`, `Retry-After`)' },
+  },
 });
 describe({
   method: 'get',
