@@ -18,10 +18,13 @@ import { nextDeadline } from '../projections/commandsReads.js';
 import { findIndexedAgent } from './indexedAgents.js';
 import { AgentDoc, CommandDoc, createIndexReader, type RegisteredAgentDoc } from '../indexer/indexedDocs.js';
 import type { IndexerClient } from '../indexer/indexerClient.js';
-import { AGENTS_INDEX, COMMANDS_INDEX } from '../indexer/templates.js';
+import { AGENTS_INDEX, COMMANDS_INDEX, PACKAGES_INDEX } from '../indexer/templates.js';
 import { createFollowerPositions } from '../journal/followerPositions.js';
 import { createIndexFollower } from './indexFollower.js';
 import { createCommandPublisher } from './publishCommands.js';
+import { createSharedPackages } from './sharedPackages.js';
+import { PackageDoc } from '../indexer/packageDocs.js';
+import type { PackageStore } from '../packages/packageStore.js';
 
 /** What the HTTP layer asks of the shared indices when several nodes share one OpenSearch cluster. */
 export interface ScaleOutLookups {
@@ -38,6 +41,11 @@ export interface ScaleOutLookups {
    * imported. Best effort: with the indexer unreachable, the local decision answers alone.
    */
   ensureAgent(uuid: string): Promise<void>;
+  /**
+   * Before a package is sent: a name known only to the index is imported, and content missing here
+   * is fetched from the index's chunks (sha256 checked). 503 when neither this node nor the index can give it.
+   */
+  ensurePackage(name: string): Promise<void>;
 }
 
 /** The write-side handlers whose targets may be known only to another node. */
@@ -62,6 +70,8 @@ export interface ScaleOutDeps {
   hub: ConnectedAgents;
   /** Scale-out's own indexer client (src/clients.ts: the configured URL, TLS and credentials), closed by the root. */
   indexer: IndexerClient;
+  /** The local package files: content fetched from the cluster's package store lands there. */
+  store: PackageStore;
   onError(message: string, err?: unknown): void;
   /** Commands index polling interval while agents are connected here or commands are open. */
   commandsIntervalMs?: number;
@@ -102,6 +112,18 @@ export function createScaleOut(deps: ScaleOutDeps) {
     active: () => true,
     intervalMs: deps.agentsIntervalMs ?? 1000,
     onError: (err) => deps.onError('following the agents index failed', err),
+  });
+
+  const packages = createSharedPackages({ db, commit: journal.commit, store: deps.store, indexer: deps.indexer, onError: deps.onError });
+  const packagesFollower = createIndexFollower({
+    name: 'index:packages',
+    changedAfter: (after, size) => reader.changedAfter(PACKAGES_INDEX, after, size, PackageDoc),
+    apply: (docs) => packages.follow(docs),
+    positions,
+    commit: journal.commit,
+    active: () => true,
+    intervalMs: deps.agentsIntervalMs ?? 1000,
+    onError: (err) => deps.onError('following the packages index failed', err),
   });
 
   const importOne = importAgent(journal);
@@ -149,6 +171,7 @@ export function createScaleOut(deps: ScaleOutDeps) {
       const doc = await indexedIfReachable(uuid);
       if (doc) await importOne(doc);
     },
+    ensurePackage: (name) => packages.ensureContent(name),
     async agentConnected(agent) {
       if (!findAgent(db, agent)) return;
       const r = await reader.openTargetsOf(agent, Date.now());
@@ -158,11 +181,23 @@ export function createScaleOut(deps: ScaleOutDeps) {
     },
   };
 
+  /** An `upgrade` naming a package uploaded on another node: its name is imported first (best effort). */
+  async function importNamedPackage(cmd: Parameters<ScaledOutCommands['issueCommand']>[0]): Promise<void> {
+    const name = (cmd.action.args as { package?: unknown } | undefined)?.package;
+    if (cmd.action.name !== 'upgrade' || typeof name !== 'string' || findPackage(db, name)) return;
+    try {
+      await packages.ensureKnown(name);
+    } catch (err) {
+      deps.onError(`the cluster's package store cannot be asked about ${name}; deciding locally`, err);
+    }
+  }
+
   /** The handlers, preceded by the imports they need: the agent an operator names, the command an agent reports on. */
   function adapt<C extends ScaledOutCommands>(local: C): C {
     return {
       ...local,
       issueCommand: async (cmd, actor) => {
+        await importNamedPackage(cmd);
         // bad input writes nothing: the action, target type and args are checked before any import
         decideIssueCommand(cmd, findCatalogEntry(db, cmd.action.name), () => [], { id: asCommandId('check'), now: Date.now(), actor, packageExists: (n) => findPackage(db, n) !== undefined });
         if (cmd.target.type === 'agent' && cmd.target.id) await lookups.ensureAgent(cmd.target.id);
@@ -192,12 +227,15 @@ export function createScaleOut(deps: ScaleOutDeps) {
     adapt,
     /** Cluster mode's `POST /commands`: the commands index takes a command before it is journaled and answered. */
     commandPublisher: createCommandPublisher({ indexer: deps.indexer }),
-    run$: merge(commands.run$, agents.run$) as Observable<never>,
-    status: () => ({ commands: commands.status(), agents: agents.status() }),
+    /** Cluster mode's package uploads and deletions: the shared package store takes them before they are journaled. */
+    packagePublisher: packages.publisher,
+    run$: merge(commands.run$, agents.run$, packagesFollower.run$) as Observable<never>,
+    status: () => ({ commands: commands.status(), agents: agents.status(), packages: packagesFollower.status() }),
     /** Stops following (requests still in flight may look things up until the root closes the client). */
     stop(): void {
       commands.stop();
       agents.stop();
+      packagesFollower.stop();
     },
   };
 }
