@@ -14,7 +14,7 @@ import type { Journal } from '../journal/journal.js';
 import { agentRevokedAt, findAgent } from '../projections/agentsReads.js';
 import { findCatalogEntry } from '../projections/catalogReads.js';
 import { findPackage } from '../projections/packagesReads.js';
-import { nextDeadline } from '../projections/commandsReads.js';
+import { nextDeadline, pendingCommands } from '../projections/commandsReads.js';
 import { findIndexedAgent } from './indexedAgents.js';
 import { AgentDoc, CommandDoc, createIndexReader, type RegisteredAgentDoc } from '../indexer/indexedDocs.js';
 import type { IndexerClient } from '../indexer/indexerClient.js';
@@ -26,6 +26,10 @@ import { createSharedPackages } from './sharedPackages.js';
 import { PackageDoc } from '../indexer/packageDocs.js';
 import type { PackageStore } from '../packages/packageStore.js';
 
+/** How many of an agent's open targets are checked at connect, and for how long at most. */
+const SETTLE_MAX = 500;
+const SETTLE_TIMEOUT_MS = 2_000;
+
 /** What the HTTP layer asks of the shared indices when several nodes share one OpenSearch cluster. */
 export interface ScaleOutLookups {
   /** Login: the agent's registration in the agents index (undefined when unknown or deleted). */
@@ -36,6 +40,12 @@ export interface ScaleOutLookups {
   admitAgent(uuid: string, iatMs: number): Promise<boolean>;
   /** An agent opened a stream or a long-poll here: its open commands issued on other nodes are imported. */
   agentConnected(agent: string): Promise<void>;
+  /**
+   * Before an agent's backlog is read here: its targets open on this node are checked against the
+   * commands index (real-time), so one finished or delivered through another node moments ago is
+   * not offered again. Bounded; with the indexer unreachable the local state answers.
+   */
+  settleAgent(agent: string): Promise<void>;
   /**
    * Before an operator acts on an agent (delete, command): an agent registered on another node is
    * imported. Best effort: with the indexer unreachable, the local decision answers alone.
@@ -172,6 +182,13 @@ export function createScaleOut(deps: ScaleOutDeps) {
       if (doc) await importOne(doc);
     },
     ensurePackage: (name) => packages.ensureContent(name),
+    async settleAgent(agent) {
+      const open = pendingCommands(db, agent, Date.now()).map((p) => ({ command: p.command.id, agent }));
+      const r = await reader.commandTargets(open.slice(0, SETTLE_MAX), SETTLE_TIMEOUT_MS);
+      if (!r.ok) return deps.onError(`the indexer cannot be asked about the open commands of agent ${agent}; offering them as known here`, new Error(r.reason));
+      // not "connected": a delivery made on another node is observed too (a long-poll must not answer it again)
+      if (r.value.length > 0) await followCommands(r.value, () => false);
+    },
     async agentConnected(agent) {
       if (!findAgent(db, agent)) return;
       const r = await reader.openTargetsOf(agent, Date.now());

@@ -6,7 +6,7 @@ import { CommandResult } from '../../../commands/recordCommandResult.js';
 import { asAgentId, CommandId } from '../../../journal/ids.js';
 import { HistoryQuery } from '../../../queries/commandHistory.js';
 import type { PendingCommand } from '../../../projections/commandsReads.js';
-import { connectAgent, openCommandStream } from '../../sse/commandStream.js';
+import { connectAgent, openCommandStream, settleAgent } from '../../sse/commandStream.js';
 import { principalOf } from '../auth.js';
 import { readJson } from '../body.js';
 import type { HttpDeps } from '../deps.js';
@@ -181,12 +181,17 @@ export function commandsRoutes(deps: HttpDeps, guard: Guard): Router {
   const router = new Router();
 
   /** SSE: the agent's unreported commands first (read in the same tick the stream is registered), then live ones. */
-  function openStream(ctx: Context): void {
+  async function openStream(ctx: Context): Promise<void> {
     const { sub: agent, expiresAt } = principalOf(ctx);
     if (deps.hub.closed()) throw new HttpError(503, 'Service Unavailable', 'the server is stopping', {}, { 'Retry-After': '5' });
     ctx.status = 200;
     ctx.respond = false;
-    openCommandStream({ hub: deps.hub, pendingCommands: deps.reads.pendingCommands, agentConnected: (a) => connectAgent(deps, a) }, agent, ctx.res, expiresAt);
+    await openCommandStream(
+      { hub: deps.hub, pendingCommands: deps.reads.pendingCommands, agentConnected: (a) => connectAgent(deps, a), settleAgent: (a) => settleAgent(deps, a) },
+      agent,
+      ctx.res,
+      expiresAt,
+    );
   }
 
   /**
@@ -206,6 +211,7 @@ export function commandsRoutes(deps: HttpDeps, guard: Guard): Router {
     ctx.res.once('close', () => gone.abort());
     // scale-out: the agent's commands issued on other nodes first; later ones come while it waits here
     await deps.scaleOut?.agentConnected(agent).catch((err: unknown) => deps.logger.warn({ err, agent }, 'importing the agent’s commands failed'));
+    await settleAgent(deps, agent);
     let items: PendingCommand[] = [];
     for (;;) {
       items = waiting();
