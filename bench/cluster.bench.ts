@@ -4,7 +4,7 @@
  * from sending the request to the frame, median and max over the repeats. (2) The durable
  * `POST /commands` of cluster mode (answered once the commands index holds the command) against
  * one node without an indexer (answered once journaled): request → answer, median and max, and the
- * extra median latency. Both nodes share one real OpenSearch node (the run's `OPENSEARCH_URL`, or
+ * extra median latency (one warm-up request first, not counted). Both nodes share one real OpenSearch node (the run's `OPENSEARCH_URL`, or
  * one started here).
  *
  * Run: node --import tsx bench/cluster.bench.ts [--repeats 10]
@@ -38,6 +38,10 @@ async function eventuallyOk<T>(probe: () => Promise<T>, ok: (v: T) => boolean, w
 /** POST /commands `REPEATS` times against `api` with `token`; the request → answer times. */
 async function issueTimes(api: string, token: string, agent: string, onAnswer?: (id: string, sentAt: number) => Promise<void>): Promise<number[]> {
   const times: number[] = [];
+  // one warm-up request, not counted (first token check, cold code paths)
+  const warm = await call('POST', `${api}/commands`, { token, json: { action: { name: 'restart', args: {} }, target: { type: 'agent', id: agent } } });
+  if (warm.status !== 201) throw new Error(`POST /commands: ${warm.status} ${warm.text}`);
+  if (onAnswer) await onAnswer(warm.body.id, performance.now());
   for (let i = 0; i < REPEATS; i++) {
     const sent = performance.now();
     const r = await call('POST', `${api}/commands`, { token, json: { action: { name: 'restart', args: {} }, target: { type: 'agent', id: agent } } });
