@@ -136,3 +136,27 @@ durable('refused by the index: 503 naming the command, which is cancelled with t
 });
 
 durable.run();
+
+const delivery = suite('the commands pipeline and a refused command');
+
+delivery('a command cancelled in its own commit is never broadcast; the others are, to their remaining targets', async () => {
+  const { Subject } = await import('rxjs');
+  const { createCommandsDeliveryPipeline } = await import('../../src/pipelines/commandsDelivery.js');
+  let listener: ((entries: Array<Record<string, unknown>>) => void) | undefined;
+  const sent: Array<[string, string[]]> = [];
+  const sub = createCommandsDeliveryPipeline({
+    onCommitted: (l) => ((listener = l as never), () => undefined),
+    hub: { broadcast: (c, _cursor, agents) => sent.push([c.id, [...agents]]), disconnect: () => undefined, deliveries$: new Subject<never>() },
+    markDelivered: async () => undefined,
+    considerDeadline: () => undefined,
+    onError: () => undefined,
+  }).subscribe();
+  const stored = (e: Record<string, unknown>, seq: number) => ({ ...e, seq, time: NOW });
+  const other = { ...issued, stream: 'c-2', data: { ...issued.data, id: 'c-2' } };
+  listener!([...decideRefusedCommand(issued, 'refused'), other].map(stored));
+  listener!([stored({ ...other, stream: 'c-3', data: { ...other.data, id: 'c-3' } }, 9), stored({ type: 'CommandCancelled', stream: 'c-3', actor: 'user:o', data: { id: 'c-3', agent: 'a1' } }, 10)]);
+  sub.unsubscribe();
+  assert.equal(sent, [['c-2', ['a1', 'a2']], ['c-3', ['a2']]]);
+});
+
+delivery.run();
