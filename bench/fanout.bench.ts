@@ -77,6 +77,8 @@ interface Target {
   /** Issues a broadcast; resolves with the command id once the issuer got its answer. */
   broadcast(): Promise<string>;
   unicast(uuid: string): Promise<string>;
+  /** The baseline only: the same write after one fsync'd SQLite commit (the floor of a durable command). */
+  unicastJournaled?(uuid: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -98,6 +100,7 @@ async function startBaseline(): Promise<Target> {
     path: '/stream?agent={uuid}',
     broadcast: () => post('/broadcast', { id: `b${++n}` }),
     unicast: (uuid) => post('/unicast', { id: `u${++n}`, agent: uuid }),
+    unicastJournaled: (uuid) => post('/unicast-journaled', { id: `j${++n}`, agent: uuid }),
     async stop() {
       agent.destroy();
       await stopProcess(b.proc);
@@ -171,6 +174,8 @@ interface Figures {
   lastProbe: number[];
   lastAll: number[];
   unicast: number[];
+  /** The baseline's unicasts after one fsync'd commit each (empty for comms-api). */
+  unicastJournaled: number[];
   delivered: number;
 }
 
@@ -192,7 +197,7 @@ async function measure(target: Target, agents: BenchAgent[], workers: Worker[]):
   await waitIdle(target.pid);
   const rssPerConnKb = (rssBytes(target.pid) - rssBefore) / n / 1024;
 
-  const f: Figures = { rssPerConnKb, first: [], lastProbe: [], lastAll: [], unicast: [], delivered: 0 };
+  const f: Figures = { rssPerConnKb, first: [], lastProbe: [], lastAll: [], unicast: [], unicastJournaled: [], delivered: 0 };
   for (let r = 0; r <= REPEATS; r++) {
     await waitIdle(target.pid);
     const t0 = nowMs();
@@ -222,6 +227,15 @@ async function measure(target: Target, agents: BenchAgent[], workers: Worker[]):
     if (got.count !== 1) throw new Error(`${target.name}: unicast ${id} to ${pick.uuid} not received`);
     f.unicast.push(got.first - t0);
   }
+  for (let u = 0; target.unicastJournaled && u < UNICASTS; u++) {
+    const w = Math.floor(Math.random() * workers.length);
+    const pick = parts[w]![Math.floor(Math.random() * parts[w]!.length)]!;
+    const t0 = nowMs();
+    const id = await target.unicastJournaled(pick.uuid);
+    const got = await workers[w]!.ask({ type: 'wait', id, count: 1, timeoutMs: WAIT_MS }, 'waited');
+    if (got.count !== 1) throw new Error(`${target.name}: unicast ${id} to ${pick.uuid} not received`);
+    f.unicastJournaled.push(got.first - t0);
+  }
   const closed = await Promise.all(workers.map((w) => w.ask({ type: 'close' }, 'closed')));
   const dropped = closed.reduce((s, c) => s + c.dropped, 0) + (firstProbe.dropped() ? 1 : 0) + (lastProbe.dropped() ? 1 : 0);
   if (dropped > 0) throw new Error(`${target.name}: ${dropped} streams closed during the run (a reconnect would skew it)`);
@@ -247,6 +261,9 @@ function rows(n: number, ours: Figures, base: Figures): Row[] {
     row('broadcast last (any stream) ms p99', p99(ours.lastAll), p99(base.lastAll)),
     row('unicast ms p50', p50(ours.unicast), p50(base.unicast)),
     row('unicast ms p99', p99(ours.unicast), p99(base.unicast), { text: '≤ 5 ms', met: p99(ours.unicast) <= 5 }),
+    // the same unicasts beside a baseline that also commits each one to SQLite (fsync) before writing it
+    row('unicast ms p50 vs journaled baseline', p50(ours.unicast), p50(base.unicastJournaled)),
+    row('unicast ms p99 vs journaled baseline', p99(ours.unicast), p99(base.unicastJournaled)),
     row('streams that got each broadcast', ours.delivered, base.delivered),
   ];
   return out;

@@ -2,10 +2,25 @@
  * The fan-out baseline: a minimal raw node:http SSE server. `GET /stream?agent=U` holds a stream
  * (same headers and `retry:` hint as comms-api, no auth, no journal); `POST /broadcast {id}`
  * serialises one command frame (a Buffer, encoded once) and writes it to every stream in connection order;
- * `POST /unicast {agent, id}` writes it to that agent's stream. Answers `{streams}` after writing.
+ * `POST /unicast {agent, id}` writes it to that agent's stream; `POST /unicast-journaled` does the same after
+ * one fsync'd SQLite commit of the frame. Answers `{streams}` after writing.
  * Run: node --import tsx bench/baseline/sseBaseline.ts   (prints `BASELINE READY http://…`)
  */
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+// `POST /unicast-journaled`: the frame is written after one SQLite commit (WAL, synchronous=FULL, as
+// comms-api's journal), the floor of a durable command on this disk, measured beside the plain write.
+const dbDir = mkdtempSync(join(tmpdir(), 'bench-sse-baseline-'));
+const db = new Database(join(dbDir, 'journal.db'));
+db.pragma('journal_mode = WAL');
+db.pragma('synchronous = FULL');
+db.exec('CREATE TABLE journal (seq INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT NULL, body TEXT NOT NULL)');
+const insert = db.prepare('INSERT INTO journal (time, body) VALUES (?, ?)');
+const commit = db.transaction((body: string) => insert.run(Date.now(), body));
 
 const streams = new Map<string, http.ServerResponse>();
 let seq = 0;
@@ -58,10 +73,12 @@ const server = http.createServer((req, res) => {
       answer(res, { streams: streams.size });
     });
   }
-  if (req.method === 'POST' && url.pathname === '/unicast') {
+  if (req.method === 'POST' && (url.pathname === '/unicast' || url.pathname === '/unicast-journaled')) {
     return readJson(req, ({ id, agent }) => {
       const s = streams.get(agent!);
-      s?.write(frame(id!));
+      const f = frame(id!);
+      if (url.pathname === '/unicast-journaled') commit.immediate(f.toString('utf8'));
+      s?.write(f);
       answer(res, { streams: s ? 1 : 0 });
     });
   }
@@ -74,6 +91,8 @@ server.listen(0, '127.0.0.1', () => {
   process.stdout.write(`BASELINE READY http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}\n`);
 });
 process.on('SIGTERM', () => {
+  db.close();
+  rmSync(dbDir, { recursive: true, force: true });
   for (const s of streams.values()) s.destroy();
   server.close(() => process.exit(0));
 });
