@@ -42,6 +42,7 @@ import { createPackageStore } from './packages/packageStore.js';
 import { createCommandsDeliveryPipeline } from './pipelines/commandsDelivery.js';
 import { createDrain } from './pipelines/drain.js';
 import { createScaleOut } from './scaleOut/scaleOut.js';
+import { createSharedState } from './scaleOut/sharedState.js';
 import { createConfigurationPusher } from './pipelines/configurationPush.js';
 import { createPresence } from './queries/presence.js';
 import { secureDataDir } from './security/dataDir.js';
@@ -153,6 +154,10 @@ async function startLocked(
   const scaleOut = clients.scaleOutIndexer
     ? createScaleOut({ journal, hub, indexer: clients.scaleOutIndexer, onError: (message, err) => logger.warn({ err }, message) })
     : null;
+  // Cluster mode: users, the catalogue and group configurations are shared through their indices.
+  const shared = clients.scaleOutIndexer
+    ? createSharedState({ journal, indexer: clients.scaleOutIndexer, onError: (message, err) => logger.warn({ err }, message) })
+    : null;
   const local = {
     issueCommand: issueCommand(journal),
     recordCommandResult: recordCommandResult(journal),
@@ -161,6 +166,14 @@ async function startLocked(
     ingestStateful: ingestStatefulEvents({ ...journal, newBatchId: () => `stateful-${randomUUID()}` }),
   };
   const scaledOut = scaleOut ? scaleOut.adapt(local) : local;
+  const sharedCommands = {
+    issueCommand: scaledOut.issueCommand,
+    createUser: createUser(journal),
+    userLifecycle: userLifecycle(journal),
+    putCatalogEntry: putCatalogEntry(journal),
+    putGroupConfiguration: putGroupConfiguration(journal),
+  };
+  const clustered = shared ? shared.adapt(sharedCommands) : sharedCommands;
   const deps: HttpDeps = {
     config,
     journal: {
@@ -180,28 +193,29 @@ async function startLocked(
     hub,
     presence,
     commands: {
-      issueCommand: scaledOut.issueCommand,
+      issueCommand: clustered.issueCommand,
       cancelCommand: cancelCommand(journal),
-      createUser: createUser(journal),
-      userLifecycle: userLifecycle(journal),
+      createUser: clustered.createUser,
+      userLifecycle: clustered.userLifecycle,
       createApiKey: createApiKey(journal),
       revokeApiKey: revokeApiKey(journal),
       recordCommandResult: scaledOut.recordCommandResult,
       markCommandDelivered: markDelivered,
       rehashAgentKey: rehashAgentKey(journal),
-      putCatalogEntry: putCatalogEntry(journal),
+      putCatalogEntry: clustered.putCatalogEntry,
       registerAgent: scaledOut.registerAgent,
       reportAgentFacts: reportAgentFacts(journal),
       deleteAgent: scaledOut.deleteAgent,
       ingestStateless: ingestStatelessEvents(journal),
       ingestStateful: scaledOut.ingestStateful,
-      putGroupConfiguration: putGroupConfiguration(journal),
+      putGroupConfiguration: clustered.putGroupConfiguration,
       storePackage: storePackage({ ...journal, store: packages }),
       deletePackage: deletePackage({ ...journal, store: packages }),
       discardDeadLetter: discardDeadLetter(journal),
     },
     drain,
     scaleOut: scaleOut?.lookups ?? null,
+    sharedUsers: shared?.lookups ?? null,
     // Ready while writes are accepted: a sink that is down only makes its pipeline's state `down`.
     readiness: () => {
       const refused = writes!.reason();
@@ -211,7 +225,7 @@ async function startLocked(
         pipelines: drain.pipelines(),
         indexer: drain.indexerHealth(),
         // scale-out: each index follower's settled and highest `_seq_no`, and its consecutive failures
-        ...(scaleOut ? { followers: scaleOut.status() } : {}),
+        ...(scaleOut ? { followers: { ...scaleOut.status(), ...shared?.status() } } : {}),
       };
     },
   };
@@ -246,6 +260,7 @@ async function startLocked(
   announce(logger, { url, dataDir: config.dataDir, adminSocket: config.adminSocket, ...(metricsListener ? { metricsUrl: metricsListener.url } : {}) }, `comms-api serving on ${url}`);
   const drainRun = drain.run$.subscribe({ error: (err) => logger.error({ err }, 'drain pipelines stopped') });
   const scaleOutRun = scaleOut?.run$.subscribe({ error: (err) => logger.error({ err }, 'index followers stopped') });
+  const sharedRun = shared?.run$.subscribe({ error: (err) => logger.error({ err }, 'shared index followers stopped') });
 
   let stopping: Promise<void> | null = null;
   async function stop(): Promise<void> {
@@ -255,6 +270,8 @@ async function startLocked(
       drainRun.unsubscribe();
       scaleOutRun?.unsubscribe();
       scaleOut?.stop();
+      sharedRun?.unsubscribe();
+      shared?.stop();
       const drained = drain.stop();
       hub.close();
       expiry.stop();

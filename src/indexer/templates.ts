@@ -7,6 +7,10 @@ export const COMMANDS_INDEX = 'comms-commands';
 export const STATES_PREFIX = 'wazuh-states-';
 /** Signed journal heads of every node: one document per node and head (`<node>:<n>`). */
 export const HEADS_INDEX = 'comms-journal-heads';
+/** Cluster mode: users (with their password hash), catalogue entries and group configurations, one document each. */
+export const USERS_INDEX = 'comms-users';
+export const CATALOG_INDEX = 'comms-catalog';
+export const GROUPS_INDEX = 'comms-groups';
 
 const settings = { number_of_shards: 1, auto_expand_replicas: '0-1', refresh_interval: '1s' };
 
@@ -62,6 +66,40 @@ export const TEMPLATES: readonly IndexTemplate[] = [
       hash: { type: 'keyword' },
       time: { type: 'date' },
       key_id: { type: 'keyword' },
+    },
+  }),
+  template(USERS_INDEX, USERS_INDEX, {
+    dynamic: false,
+    properties: {
+      name: { type: 'keyword' },
+      role: { type: 'keyword' },
+      password_hash: { type: 'keyword', index: false, doc_values: false },
+      disabled: { type: 'boolean' },
+      deleted: { type: 'boolean' },
+      changed_at: { type: 'date' },
+      changed_by: { type: 'keyword' },
+    },
+  }),
+  template(CATALOG_INDEX, CATALOG_INDEX, {
+    dynamic: false,
+    properties: {
+      name: { type: 'keyword' },
+      description: { type: 'text' },
+      args: { type: 'object', enabled: false },
+      default_timeout: { type: 'long' },
+      target_types: { type: 'keyword' },
+      updated_at: { type: 'date' },
+      updated_by: { type: 'keyword' },
+    },
+  }),
+  template(GROUPS_INDEX, GROUPS_INDEX, {
+    dynamic: false,
+    properties: {
+      group: { type: 'keyword' },
+      configuration: { type: 'object', enabled: false },
+      etag: { type: 'keyword' },
+      updated_at: { type: 'date' },
+      updated_by: { type: 'keyword' },
     },
   }),
   template('comms-wazuh-states', `${STATES_PREFIX}*`, { dynamic: true, date_detection: false }),

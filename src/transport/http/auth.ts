@@ -46,6 +46,8 @@ export interface TokenCheckOptions {
    * shared key pair); resolves true once it is known here, false when its token must be refused.
    */
   admitAgent?: (uuid: string, iatMs: number) => Promise<boolean>;
+  /** Cluster mode: a user unknown here may have been created on another node; resolves true once it is known here. */
+  admitUser?: (name: string) => Promise<boolean>;
 }
 
 export const authenticate = (opts: TokenCheckOptions) => createTokenCheck(opts).middleware;
@@ -61,10 +63,11 @@ export function createTokenCheck(opts: TokenCheckOptions) {
       if (known) return false;
       return !(opts.admitAgent && (await opts.admitAgent(sub, iatMs)));
     }
-    const user = opts.findUser(sub);
-    if (!user || user.role !== role || user.disabled === 1) return true;
     const revokedAt = opts.userRevokedAt(sub);
-    return revokedAt !== undefined && revokedAt >= iatMs;
+    if (revokedAt !== undefined && revokedAt >= iatMs) return true;
+    let user = opts.findUser(sub);
+    if (!user && opts.admitUser && (await opts.admitUser(sub))) user = opts.findUser(sub);
+    return !user || user.role !== role || user.disabled === 1;
   };
   /** An API key (`cak_<id>_<secret>`): its row by id, the hash compared in constant time, not revoked. */
   const apiKeyPrincipal = (key: string): Principal => {

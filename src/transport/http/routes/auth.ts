@@ -112,6 +112,23 @@ export function createLogin(deps: HttpDeps): Login {
     return { ok: true, known: true };
   }
 
+  /**
+   * A disabled user's password is still checked (same cost), then refused. In cluster mode a user
+   * this node does not know may have been created on another node: its password is verified
+   * against the users index's hash, and only then is the user imported here.
+   */
+  async function verifyUser(principalKey: string, name: string, password: string): Promise<{ ok: boolean; role: Role }> {
+    const local = deps.reads.findUser(name);
+    if (local || !deps.sharedUsers) {
+      const ok = (await cache.verify(principalKey, password, local?.password_hash)) && local?.disabled !== 1;
+      return { ok, role: local?.role ?? 'auditor' };
+    }
+    const indexed = await deps.sharedUsers.findUser(name);
+    const ok = (await cache.verify(principalKey, password, indexed?.password_hash)) && indexed?.disabled === false;
+    if (ok && indexed) await deps.sharedUsers.importUser(indexed);
+    return { ok, role: indexed?.role ?? 'auditor' };
+  }
+
   /** A keyed hash (HMAC, microseconds): no cache needed; a legacy scrypt hash is replaced on success. */
   async function checkAgentKey(uuid: string, key: string, stored: string | undefined): Promise<boolean> {
     const { ok, rehash } = await deps.agentKeys.verify(key, stored);
@@ -155,10 +172,9 @@ export function createLogin(deps: HttpDeps): Login {
         // the existing Wazuh agent stops retrying on exactly these messages
         message = agent.known ? AGENT_INVALID_KEY : AGENT_UNKNOWN;
       } else {
-        const user = deps.reads.findUser(body.username);
-        // a disabled user's password is still checked (same cost), then refused
-        ok = (await cache.verify(principalKey, body.password, user?.password_hash)) && user?.disabled !== 1;
-        role = user?.role ?? 'auditor';
+        const user = await verifyUser(principalKey, body.username, body.password);
+        ok = user.ok;
+        role = user.role;
       }
     } catch (err) {
       attempt.abandoned();

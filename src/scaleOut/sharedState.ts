@@ -1,0 +1,248 @@
+import { merge, type Observable } from 'rxjs';
+import type { ZodType } from 'zod';
+import { compileArgsSchema } from '../catalog/argsSchema.js';
+import { decideCreateUser, type createUser } from '../commands/createUser.js';
+import type { issueCommand } from '../commands/issueCommand.js';
+import type { putCatalogEntry } from '../commands/putCatalogEntry.js';
+import { decidePutGroupConfiguration, PreconditionFailedError, type putGroupConfiguration } from '../commands/putGroupConfiguration.js';
+import { decideUserChange, type userLifecycle } from '../commands/userLifecycle.js';
+import type { Entry } from '../journal/entries.js';
+import { createFollowerPositions } from '../journal/followerPositions.js';
+import type { Journal } from '../journal/journal.js';
+import { createIndexReader } from '../indexer/indexedDocs.js';
+import type { IndexerClient, IndexerResult } from '../indexer/indexerClient.js';
+import { CatalogDoc, createSharedDocs, GroupDoc, UserDoc, type LiveUserDoc, type Versioned, type WriteCondition, type WriteResult } from '../indexer/sharedDocs.js';
+import { CATALOG_INDEX, GROUPS_INDEX, USERS_INDEX } from '../indexer/templates.js';
+import { findCatalogEntry } from '../projections/catalogReads.js';
+import { contentEtag } from '../projections/etag.js';
+import { groupConfiguration } from '../projections/groupsReads.js';
+import { findUser } from '../projections/usersReads.js';
+import { hashSecret } from '../security/secrets.js';
+import { decideFollowCatalogDoc, decideFollowGroupDoc, decideFollowUserDoc, userDocOf } from './followSharedDocs.js';
+import { createIndexFollower } from './indexFollower.js';
+import { IndexerUnavailableError } from './recordIndexedCommandResult.js';
+
+/** The write-side handlers whose state the cluster shares through the indexer. */
+export interface SharedCommands {
+  createUser: ReturnType<typeof createUser>;
+  userLifecycle: ReturnType<typeof userLifecycle>;
+  putCatalogEntry: ReturnType<typeof putCatalogEntry>;
+  putGroupConfiguration: ReturnType<typeof putGroupConfiguration>;
+  issueCommand: ReturnType<typeof issueCommand>;
+}
+
+/** What logins and token checks ask of the users index (cluster mode). */
+export interface SharedUserLookups {
+  /** The user as the users index has it (undefined: unknown or deleted); 503 when the indexer cannot be asked. */
+  findUser(name: string): Promise<LiveUserDoc | undefined>;
+  /** Its password verified: the user becomes known here (journaled by the actor `indexer`). */
+  importUser(doc: LiveUserDoc): Promise<void>;
+  /** A token of a user unknown here: imports the user when the index has it enabled; whether it is known now. */
+  admitUser(name: string): Promise<boolean>;
+}
+
+export interface SharedStateDeps {
+  journal: Journal;
+  indexer: IndexerClient;
+  onError(message: string, err?: unknown): void;
+  /** How often each shared index is polled (default 500 ms). */
+  intervalMs?: number;
+  now?: () => number;
+}
+
+/** One operation at a time: a local change (read index → write index → journal) and the follower's imports never interleave. */
+function createMutex() {
+  let tail: Promise<unknown> = Promise.resolve();
+  return <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = tail.then(fn, fn);
+    tail = run.catch(() => undefined);
+    return run;
+  };
+}
+
+const CONFLICT_RETRIES = 3;
+/** A write refused because another node changed the document since it was read. */
+const CONFLICT = Symbol('version conflict');
+const conditionOn = (current: Versioned<unknown> | undefined): WriteCondition =>
+  current ? { ifSeqNo: current.seqNo, ifPrimaryTerm: current.primaryTerm } : { create: true };
+
+/**
+ * Cluster mode (an indexer URL): users (role, password hash, disabled, deleted), catalogue
+ * entries and group configurations live in `comms-users`, `comms-catalog` and `comms-groups`, one
+ * document each. A change made through this node reads the document (real-time get), journals
+ * what it learns from it (actor `indexer`), decides against that, writes the document —
+ * conditioned on the version read (`if_seq_no`/`if_primary_term`, or `op_type=create`) — and
+ * only then journals the change itself; an indexer that cannot be asked or written is 503 and
+ * nothing of the change is journaled. Every node follows the three indices by `_seq_no` and
+ * journals, by `indexer`, what makes its read models equal to them.
+ */
+export function createSharedState(deps: SharedStateDeps) {
+  const { journal } = deps;
+  const db = journal.db;
+  const now = deps.now ?? Date.now;
+  const docs = createSharedDocs(deps.indexer);
+  const reader = createIndexReader(deps.indexer);
+  const positions = createFollowerPositions(db);
+  const locks = { users: createMutex(), catalog: createMutex(), groups: createMutex() };
+
+  let templates: Promise<void> | null = null;
+  /** The index templates are put before the first write (a configuration must never be mapped dynamically). */
+  function templatesPut(): Promise<void> {
+    templates ??= deps.indexer.ensureTemplates().then((r) => {
+      if (!r.ok) {
+        templates = null;
+        throw new IndexerUnavailableError(`the indexer cannot take the shared documents: ${r.reason}`);
+      }
+    });
+    return templates;
+  }
+  async function read<T>(what: string, r: Promise<IndexerResult<Versioned<T> | undefined>>): Promise<Versioned<T> | undefined> {
+    const got = await r;
+    if (!got.ok) throw new IndexerUnavailableError(`the indexer cannot be asked about ${what}: ${got.reason}`);
+    return got.value;
+  }
+  /** A written document, or 503; a version conflict is the caller's (`false`). */
+  async function written(what: string, write: () => Promise<WriteResult>): Promise<boolean> {
+    await templatesPut();
+    const w = await write();
+    if (w.ok) return true;
+    if (w.conflict) return false;
+    throw new IndexerUnavailableError(`the indexer cannot take ${what}: ${w.reason}`);
+  }
+  /** Journals `decide(doc)` for each document, in one transaction; resolves with the entries written. */
+  const learn = <T>(decide: (doc: T) => Entry[]) => (found: readonly T[]): Promise<number> =>
+    found.length === 0
+      ? Promise.resolve(0)
+      : journal.commit.run((tx) => {
+          let n = 0;
+          for (const doc of found) for (const e of decide(doc)) (tx.append(e), (n += 1));
+          return n;
+        });
+  const learnUsers = learn<UserDoc>((d) => decideFollowUserDoc(d, findUser(db, d.name)));
+  const learnCatalog = learn<CatalogDoc>((d) => decideFollowCatalogDoc(d, findCatalogEntry(db, d.name)));
+  const learnGroups = learn<GroupDoc>((d) => decideFollowGroupDoc(d, groupConfiguration(db, d.group)));
+  const docOf = <T>(v: Versioned<T> | undefined): T[] => (v?.doc === undefined ? [] : [v.doc]);
+
+  /** Reads the user's document and journals what it says; retried as a whole when another node wrote in between. */
+  async function changeUser<T>(name: string, change: (current: Versioned<UserDoc> | undefined) => Promise<T | typeof CONFLICT>): Promise<T> {
+    return locks.users(async () => {
+      for (let attempt = 0; ; attempt++) {
+        const current = await read(`user ${name}`, docs.user(name));
+        await learnUsers(docOf(current));
+        const r = await change(current);
+        if (r !== CONFLICT) return r;
+        if (attempt >= CONFLICT_RETRIES) throw new IndexerUnavailableError(`user ${name} keeps changing on other nodes; try again`);
+      }
+    });
+  }
+
+  function adapt<C extends SharedCommands>(local: C): C {
+    return {
+      ...local,
+      createUser: async (cmd, actor) => {
+        const hash = await hashSecret(cmd.password);
+        return changeUser(cmd.name, async (current) => {
+          const disabled = findUser(db, cmd.name)?.disabled === 1;
+          const doc = userDocOf(cmd.name, { role: cmd.role, passwordHash: hash, disabled }, now(), actor);
+          if (!(await written(`user ${cmd.name}`, () => docs.putUser(doc, conditionOn(current))))) return CONFLICT;
+          await journal.commit.run((tx) => decideCreateUser(cmd, hash, actor).forEach(tx.append));
+          return { name: cmd.name, role: cmd.role };
+        });
+      },
+      userLifecycle: (name, change, actor) =>
+        changeUser(name, async (current) => {
+          const user = findUser(db, name);
+          const entries = decideUserChange(user, name, change, actor);
+          if (entries.length === 0 || !user) return 0;
+          const after = change === 'delete' ? 'deleted' : { role: user.role, passwordHash: user.password_hash, disabled: change === 'disable' };
+          if (!(await written(`user ${name}`, () => docs.putUser(userDocOf(name, after, now(), actor), conditionOn(current))))) return CONFLICT;
+          return journal.commit.run((tx) => (entries.forEach(tx.append), entries.length));
+        }),
+      putCatalogEntry: async (name, cmd, actor) => {
+        compileArgsSchema(cmd.args); // bad input writes nothing, anywhere
+        return locks.catalog(async () => {
+          const doc = { name, description: cmd.description, args: cmd.args, default_timeout: cmd.default_timeout, target_types: cmd.target_types, updated_at: new Date(now()).toISOString(), updated_by: actor };
+          await written(`catalogue entry ${name}`, () => docs.putCatalogEntry(doc));
+          return local.putCatalogEntry(name, cmd, actor);
+        });
+      },
+      putGroupConfiguration: (cmd, actor) =>
+        locks.groups(async () => {
+          const current = await read(`group ${cmd.group}`, docs.group(cmd.group));
+          await learnGroups(docOf(current));
+          const entries = decidePutGroupConfiguration(groupConfiguration(db, cmd.group), cmd, actor);
+          const etag = contentEtag(cmd.configuration);
+          if (entries.length === 0) return { etag, changed: false };
+          const doc = { group: cmd.group, configuration: cmd.configuration, etag, updated_at: new Date(now()).toISOString(), updated_by: actor };
+          if (!(await written(`group ${cmd.group}`, () => docs.putGroup(doc, conditionOn(current))))) {
+            // another node wrote first: its version is the current one (412 names it)
+            const latest = await read(`group ${cmd.group}`, docs.group(cmd.group));
+            await learnGroups(docOf(latest));
+            throw new PreconditionFailedError(groupConfiguration(db, cmd.group).etag);
+          }
+          await journal.commit.run((tx) => entries.forEach(tx.append));
+          return { etag, changed: true };
+        }),
+      // an action defined on another node that this one has not followed yet (best effort)
+      issueCommand: async (cmd, actor) => {
+        if (!findCatalogEntry(db, cmd.action.name)) {
+          await locks.catalog(async () => {
+            const r = await docs.catalogEntry(cmd.action.name);
+            if (r.ok) await learnCatalog(docOf(r.value));
+            else deps.onError(`the indexer cannot be asked about action ${cmd.action.name}; deciding locally`, new Error(r.reason));
+          });
+        }
+        return local.issueCommand(cmd, actor);
+      },
+    };
+  }
+
+  const lookups: SharedUserLookups = {
+    async findUser(name) {
+      const doc = (await read(`user ${name}`, docs.user(name)))?.doc;
+      return doc && !doc.deleted ? doc : undefined;
+    },
+    async importUser(doc) {
+      await locks.users(() => learnUsers([doc]));
+    },
+    async admitUser(name) {
+      const r = await docs.user(name);
+      if (!r.ok) {
+        deps.onError(`the indexer cannot be asked about user ${name}`, new Error(r.reason));
+        return false;
+      }
+      const doc = r.value?.doc;
+      if (!doc || doc.deleted || doc.disabled) return false;
+      await locks.users(() => learnUsers([doc]));
+      return findUser(db, name) !== undefined;
+    },
+  };
+
+  const follow = <T>(name: string, index: string, schema: ZodType<T>, apply: (docs: T[]) => Promise<unknown>) =>
+    createIndexFollower({
+      name: `index:${name}`,
+      changedAfter: (after, size) => reader.changedAfter(index, after, size, schema),
+      apply,
+      positions,
+      commit: journal.commit,
+      active: () => true,
+      intervalMs: deps.intervalMs ?? 500,
+      onError: (err) => deps.onError(`following the ${name} index failed`, err),
+    });
+  const followers = {
+    users: follow('users', USERS_INDEX, UserDoc, (d) => locks.users(() => learnUsers(d))),
+    catalog: follow('catalog', CATALOG_INDEX, CatalogDoc, (d) => locks.catalog(() => learnCatalog(d))),
+    groups: follow('groups', GROUPS_INDEX, GroupDoc, (d) => locks.groups(() => learnGroups(d))),
+  };
+
+  return {
+    adapt,
+    lookups,
+    run$: merge(followers.users.run$, followers.catalog.run$, followers.groups.run$) as Observable<never>,
+    status: () => ({ users: followers.users.status(), catalog: followers.catalog.status(), groups: followers.groups.status() }),
+    stop(): void {
+      for (const f of Object.values(followers)) f.stop();
+    },
+  };
+}
+export type SharedState = ReturnType<typeof createSharedState>;
