@@ -31,12 +31,15 @@ export interface SharedCommands {
   issueCommand: ReturnType<typeof issueCommand>;
 }
 
+/** A user read from the users index, with the version it was read at. */
+export type IndexedUser = Versioned<LiveUserDoc> & { doc: LiveUserDoc };
+
 /** What logins and token checks ask of the users index (cluster mode). */
 export interface SharedUserLookups {
   /** The user as the users index has it (undefined: unknown or deleted); 503 when the indexer cannot be asked. */
-  findUser(name: string): Promise<LiveUserDoc | undefined>;
+  findUser(name: string): Promise<IndexedUser | undefined>;
   /** Its password verified: the user becomes known here (journaled by the actor `indexer`). */
-  importUser(doc: LiveUserDoc): Promise<void>;
+  importUser(user: IndexedUser): Promise<void>;
   /** A token of a user unknown here: imports the user when the index has it enabled; whether it is known now. */
   admitUser(name: string): Promise<boolean>;
 }
@@ -102,26 +105,38 @@ export function createSharedState(deps: SharedStateDeps) {
     return got.value;
   }
   /** A written document, or 503; a version conflict is the caller's (`false`). */
-  async function written(what: string, write: () => Promise<WriteResult>): Promise<boolean> {
+  async function written(what: string, map: Map<string, number>, id: string, write: () => Promise<WriteResult>): Promise<boolean> {
     await templatesPut();
     const w = await write();
-    if (w.ok) return true;
+    if (w.ok) return (isNew(map, id, w.seqNo), true);
     if (w.conflict) return false;
     throw new IndexerUnavailableError(`the indexer cannot take ${what}: ${w.reason}`);
   }
-  /** Journals `decide(doc)` for each document, in one transaction; resolves with the entries written. */
-  const learn = <T>(decide: (doc: T) => Entry[]) => (found: readonly T[]): Promise<number> =>
-    found.length === 0
-      ? Promise.resolve(0)
-      : journal.commit.run((tx) => {
-          let n = 0;
-          for (const doc of found) for (const e of decide(doc)) (tx.append(e), (n += 1));
-          return n;
-        });
-  const learnUsers = learn<UserDoc>((d) => decideFollowUserDoc(d, findUser(db, d.name)));
-  const learnCatalog = learn<CatalogDoc>((d) => decideFollowCatalogDoc(d, findCatalogEntry(db, d.name)));
-  const learnGroups = learn<GroupDoc>((d) => decideFollowGroupDoc(d, groupConfiguration(db, d.group)));
-  const docOf = <T>(v: Versioned<T> | undefined): T[] => (v?.doc === undefined ? [] : [v.doc]);
+  /**
+   * The highest `_seq_no` of each document this node has acted on. A search started before one
+   * of this node's own writes can answer after it, with the older version: that one is skipped
+   * (it would undo the newer version here for a moment).
+   */
+  const seen = { users: new Map<string, number>(), catalog: new Map<string, number>(), groups: new Map<string, number>() };
+  const isNew = (map: Map<string, number>, id: string, seqNo: number): boolean => {
+    if ((map.get(id) ?? -1) >= seqNo) return false;
+    map.set(id, seqNo);
+    return true;
+  };
+  /** Journals `decide(doc)` for each document newer than what was seen, in one transaction; resolves with the entries written. */
+  const learn = <T>(map: Map<string, number>, idOf: (doc: T) => string, decide: (doc: T) => Entry[]) => (found: ReadonlyArray<Versioned<T>>): Promise<number> => {
+    const fresh = found.flatMap((v) => (v.doc !== undefined && isNew(map, idOf(v.doc), v.seqNo) ? [v.doc] : []));
+    if (fresh.length === 0) return Promise.resolve(0);
+    return journal.commit.run((tx) => {
+      let n = 0;
+      for (const doc of fresh) for (const e of decide(doc)) (tx.append(e), (n += 1));
+      return n;
+    });
+  };
+  const learnUsers = learn<UserDoc>(seen.users, (d) => d.name, (d) => decideFollowUserDoc(d, findUser(db, d.name)));
+  const learnCatalog = learn<CatalogDoc>(seen.catalog, (d) => d.name, (d) => decideFollowCatalogDoc(d, findCatalogEntry(db, d.name)));
+  const learnGroups = learn<GroupDoc>(seen.groups, (d) => d.group, (d) => decideFollowGroupDoc(d, groupConfiguration(db, d.group)));
+  const docOf = <T>(v: Versioned<T> | undefined): Versioned<T>[] => (v === undefined ? [] : [v]);
 
   /** Reads the user's document and journals what it says; retried as a whole when another node wrote in between. */
   async function changeUser<T>(name: string, change: (current: Versioned<UserDoc> | undefined) => Promise<T | typeof CONFLICT>): Promise<T> {
@@ -144,7 +159,7 @@ export function createSharedState(deps: SharedStateDeps) {
         return changeUser(cmd.name, async (current) => {
           const disabled = findUser(db, cmd.name)?.disabled === 1;
           const doc = userDocOf(cmd.name, { role: cmd.role, passwordHash: hash, disabled }, now(), actor);
-          if (!(await written(`user ${cmd.name}`, () => docs.putUser(doc, conditionOn(current))))) return CONFLICT;
+          if (!(await written(`user ${cmd.name}`, seen.users, cmd.name, () => docs.putUser(doc, conditionOn(current))))) return CONFLICT;
           await journal.commit.run((tx) => decideCreateUser(cmd, hash, actor).forEach(tx.append));
           return { name: cmd.name, role: cmd.role };
         });
@@ -155,14 +170,14 @@ export function createSharedState(deps: SharedStateDeps) {
           const entries = decideUserChange(user, name, change, actor);
           if (entries.length === 0 || !user) return 0;
           const after = change === 'delete' ? 'deleted' : { role: user.role, passwordHash: user.password_hash, disabled: change === 'disable' };
-          if (!(await written(`user ${name}`, () => docs.putUser(userDocOf(name, after, now(), actor), conditionOn(current))))) return CONFLICT;
+          if (!(await written(`user ${name}`, seen.users, name, () => docs.putUser(userDocOf(name, after, now(), actor), conditionOn(current))))) return CONFLICT;
           return journal.commit.run((tx) => (entries.forEach(tx.append), entries.length));
         }),
       putCatalogEntry: async (name, cmd, actor) => {
         compileArgsSchema(cmd.args); // bad input writes nothing, anywhere
         return locks.catalog(async () => {
           const doc = { name, description: cmd.description, args: cmd.args, default_timeout: cmd.default_timeout, target_types: cmd.target_types, updated_at: new Date(now()).toISOString(), updated_by: actor };
-          await written(`catalogue entry ${name}`, () => docs.putCatalogEntry(doc));
+          await written(`catalogue entry ${name}`, seen.catalog, name, () => docs.putCatalogEntry(doc));
           return local.putCatalogEntry(name, cmd, actor);
         });
       },
@@ -174,7 +189,7 @@ export function createSharedState(deps: SharedStateDeps) {
           const etag = contentEtag(cmd.configuration);
           if (entries.length === 0) return { etag, changed: false };
           const doc = { group: cmd.group, configuration: cmd.configuration, etag, updated_at: new Date(now()).toISOString(), updated_by: actor };
-          if (!(await written(`group ${cmd.group}`, () => docs.putGroup(doc, conditionOn(current))))) {
+          if (!(await written(`group ${cmd.group}`, seen.groups, cmd.group, () => docs.putGroup(doc, conditionOn(current))))) {
             // another node wrote first: its version is the current one (412 names it)
             const latest = await read(`group ${cmd.group}`, docs.group(cmd.group));
             await learnGroups(docOf(latest));
@@ -199,11 +214,12 @@ export function createSharedState(deps: SharedStateDeps) {
 
   const lookups: SharedUserLookups = {
     async findUser(name) {
-      const doc = (await read(`user ${name}`, docs.user(name)))?.doc;
-      return doc && !doc.deleted ? doc : undefined;
+      const found = await read(`user ${name}`, docs.user(name));
+      const doc = found?.doc;
+      return found && doc && !doc.deleted ? { ...found, doc } : undefined;
     },
-    async importUser(doc) {
-      await locks.users(() => learnUsers([doc]));
+    async importUser(user) {
+      await locks.users(() => learnUsers([user]));
     },
     async admitUser(name) {
       const r = await docs.user(name);
@@ -213,15 +229,20 @@ export function createSharedState(deps: SharedStateDeps) {
       }
       const doc = r.value?.doc;
       if (!doc || doc.deleted || doc.disabled) return false;
-      await locks.users(() => learnUsers([doc]));
+      await locks.users(() => learnUsers([r.value!]));
       return findUser(db, name) !== undefined;
     },
   };
 
-  const follow = <T>(name: string, index: string, schema: ZodType<T>, apply: (docs: T[]) => Promise<unknown>) =>
-    createIndexFollower({
+  /** A follower whose documents keep their `_seq_no` (for `learn`). */
+  const follow = <T>(name: string, index: string, schema: ZodType<T>, apply: (docs: Versioned<T>[]) => Promise<unknown>) =>
+    createIndexFollower<Versioned<T>>({
       name: `index:${name}`,
-      changedAfter: (after, size) => reader.changedAfter(index, after, size, schema),
+      changedAfter: async (after, size) => {
+        const r = await reader.changedAfter(index, after, size, schema);
+        if (!r.ok) return r;
+        return { ok: true, value: r.value.map((d) => ({ ...d, doc: d.doc === undefined ? undefined : { doc: d.doc, seqNo: d.seqNo, primaryTerm: 0 } })) };
+      },
       apply,
       positions,
       commit: journal.commit,

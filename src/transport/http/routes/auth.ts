@@ -124,9 +124,9 @@ export function createLogin(deps: HttpDeps): Login {
       return { ok, role: local?.role ?? 'auditor' };
     }
     const indexed = await deps.sharedUsers.findUser(name);
-    const ok = (await cache.verify(principalKey, password, indexed?.password_hash)) && indexed?.disabled === false;
+    const ok = (await cache.verify(principalKey, password, indexed?.doc.password_hash)) && indexed?.doc.disabled === false;
     if (ok && indexed) await deps.sharedUsers.importUser(indexed);
-    return { ok, role: indexed?.role ?? 'auditor' };
+    return { ok, role: indexed?.doc.role ?? 'auditor' };
   }
 
   /** A keyed hash (HMAC, microseconds): no cache needed; a legacy scrypt hash is replaced on success. */
