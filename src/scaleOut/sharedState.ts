@@ -1,4 +1,4 @@
-import { merge, type Observable } from 'rxjs';
+import { catchError, defer, EMPTY, exhaustMap, ignoreElements, merge, type Observable, Subject, takeUntil, timer } from 'rxjs';
 import type { ZodType } from 'zod';
 import { compileArgsSchema } from '../catalog/argsSchema.js';
 import { decideCreateUser, type createUser } from '../commands/createUser.js';
@@ -16,7 +16,9 @@ import { CATALOG_INDEX, GROUPS_INDEX, USERS_INDEX } from '../indexer/templates.j
 import { findCatalogEntry } from '../projections/catalogReads.js';
 import { contentEtag } from '../projections/etag.js';
 import { groupConfiguration } from '../projections/groupsReads.js';
-import { findUser } from '../projections/usersReads.js';
+import { findUser, type UserRow } from '../projections/usersReads.js';
+import { lastUserChange, usersChangedSince } from '../projections/userChangesReads.js';
+import { INDEXER_ACTOR } from '../indexer/indexedDocs.js';
 import { hashSecret } from '../security/secrets.js';
 import { decideFollowCatalogDoc, decideFollowGroupDoc, decideFollowUserDoc, userDocOf } from './followSharedDocs.js';
 import { createIndexFollower } from './indexFollower.js';
@@ -50,6 +52,8 @@ export interface SharedStateDeps {
   onError(message: string, err?: unknown): void;
   /** How often each shared index is polled (default 500 ms). */
   intervalMs?: number;
+  /** How often users changed in the data folder by the CLI are looked for (default 2 s). */
+  publishIntervalMs?: number;
   now?: () => number;
 }
 
@@ -64,6 +68,9 @@ function createMutex() {
 }
 
 const CONFLICT_RETRIES = 3;
+/** The actor of entries the CLI journals straight into the data folder (`comms-api users add` without `--server`). */
+const CLI_ACTOR = 'cli';
+const PUBLISH_PAGE = 500;
 /** A write refused because another node changed the document since it was read. */
 const CONFLICT = Symbol('version conflict');
 const conditionOn = (current: Versioned<unknown> | undefined): WriteCondition =>
@@ -138,12 +145,15 @@ export function createSharedState(deps: SharedStateDeps) {
   const learnGroups = learn<GroupDoc>(seen.groups, (d) => d.group, (d) => decideFollowGroupDoc(d, groupConfiguration(db, d.group)));
   const docOf = <T>(v: Versioned<T> | undefined): Versioned<T>[] => (v === undefined ? [] : [v]);
 
-  /** Reads the user's document and journals what it says; retried as a whole when another node wrote in between. */
-  async function changeUser<T>(name: string, change: (current: Versioned<UserDoc> | undefined) => Promise<T | typeof CONFLICT>): Promise<T> {
+  /**
+   * Reads the user's document and (unless `learnFirst` is false) journals what it says, then runs
+   * `change`; retried as a whole when another node wrote in between.
+   */
+  async function changeUser<T>(name: string, change: (current: Versioned<UserDoc> | undefined) => Promise<T | typeof CONFLICT>, learnFirst = true): Promise<T> {
     return locks.users(async () => {
       for (let attempt = 0; ; attempt++) {
         const current = await read(`user ${name}`, docs.user(name));
-        await learnUsers(docOf(current));
+        if (learnFirst) await learnUsers(docOf(current));
         const r = await change(current);
         if (r !== CONFLICT) return r;
         if (attempt >= CONFLICT_RETRIES) throw new IndexerUnavailableError(`user ${name} keeps changing on other nodes; try again`);
@@ -212,6 +222,55 @@ export function createSharedState(deps: SharedStateDeps) {
     };
   }
 
+  const sameUser = (doc: UserDoc | undefined, row: UserRow): boolean =>
+    doc !== undefined && !doc.deleted && doc.role === row.role && doc.password_hash === row.password_hash && doc.disabled === (row.disabled === 1);
+  /**
+   * A user this node has that the users index does not (made before the node had an indexer URL),
+   * or changed by the CLI in the data folder after the index's version: written to the index (the
+   * index's version wins in every other case, through the follower).
+   */
+  async function publishUser(row: UserRow): Promise<void> {
+    const last = lastUserChange(db, row.name);
+    if (last?.actor === INDEXER_ACTOR) return;
+    await changeUser(row.name, async (current) => {
+      const local = findUser(db, row.name);
+      if (!local || sameUser(current?.doc, local)) return undefined;
+      const newer = current === undefined || (last?.actor === CLI_ACTOR && (current.doc?.changed_at ?? 0) < last.time);
+      if (!newer) return void (await learnUsers(docOf(current)));
+      const doc = userDocOf(row.name, { role: local.role, passwordHash: local.password_hash, disabled: local.disabled === 1 }, last?.time ?? now(), last?.actor ?? 'journal');
+      return (await written(`user ${row.name}`, seen.users, row.name, () => docs.putUser(doc, conditionOn(current)))) ? undefined : CONFLICT;
+    }, false);
+  }
+  let publishedUpTo = 0;
+  let firstPublishTried = false;
+  async function publishLocalUsers(): Promise<void> {
+    try {
+      for (;;) {
+        const rows = usersChangedSince(db, publishedUpTo, PUBLISH_PAGE);
+        for (const row of rows) {
+          await publishUser(row);
+          publishedUpTo = row.at;
+        }
+        if (rows.length < PUBLISH_PAGE) return;
+      }
+    } finally {
+      firstPublishTried = true;
+    }
+  }
+  const stopPublishing$ = new Subject<void>();
+  const publish$ = timer(0, deps.publishIntervalMs ?? 2000).pipe(
+    exhaustMap(() =>
+      defer(() => publishLocalUsers()).pipe(
+        catchError((err: unknown) => {
+          deps.onError('publishing this node’s users to the users index failed', err);
+          return EMPTY;
+        }),
+      ),
+    ),
+    ignoreElements(),
+    takeUntil(stopPublishing$),
+  );
+
   const lookups: SharedUserLookups = {
     async findUser(name) {
       const found = await read(`user ${name}`, docs.user(name));
@@ -235,7 +294,7 @@ export function createSharedState(deps: SharedStateDeps) {
   };
 
   /** A follower whose documents keep their `_seq_no` (for `learn`). */
-  const follow = <T>(name: string, index: string, schema: ZodType<T>, apply: (docs: Versioned<T>[]) => Promise<unknown>) =>
+  const follow = <T>(name: string, index: string, schema: ZodType<T>, apply: (docs: Versioned<T>[]) => Promise<unknown>, active = () => true) =>
     createIndexFollower<Versioned<T>>({
       name: `index:${name}`,
       changedAfter: async (after, size) => {
@@ -246,12 +305,13 @@ export function createSharedState(deps: SharedStateDeps) {
       apply,
       positions,
       commit: journal.commit,
-      active: () => true,
+      active,
       intervalMs: deps.intervalMs ?? 500,
       onError: (err) => deps.onError(`following the ${name} index failed`, err),
     });
   const followers = {
-    users: follow('users', USERS_INDEX, UserDoc, (d) => locks.users(() => learnUsers(d))),
+    // after this node's own users were offered to the index once (they must not be undone by an older tombstone)
+    users: follow('users', USERS_INDEX, UserDoc, (d) => locks.users(() => learnUsers(d)), () => firstPublishTried),
     catalog: follow('catalog', CATALOG_INDEX, CatalogDoc, (d) => locks.catalog(() => learnCatalog(d))),
     groups: follow('groups', GROUPS_INDEX, GroupDoc, (d) => locks.groups(() => learnGroups(d))),
   };
@@ -259,9 +319,10 @@ export function createSharedState(deps: SharedStateDeps) {
   return {
     adapt,
     lookups,
-    run$: merge(followers.users.run$, followers.catalog.run$, followers.groups.run$) as Observable<never>,
+    run$: merge(publish$, followers.users.run$, followers.catalog.run$, followers.groups.run$) as Observable<never>,
     status: () => ({ users: followers.users.status(), catalog: followers.catalog.status(), groups: followers.groups.status() }),
     stop(): void {
+      stopPublishing$.next();
       for (const f of Object.values(followers)) f.stop();
     },
   };

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { adminCall, call } from '../support/client.js';
 import { startCluster, type Cluster } from '../support/cluster.js';
 import { eventually } from '../support/eventually.js';
-import { AGENT_KEY, spawnServer, tempDir } from '../support/server.js';
+import { AGENT_KEY, runCli, spawnServer, tempDir } from '../support/server.js';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -105,6 +105,20 @@ identity('a password reset on A: the new password works on B and C, the old one 
     await eventually(() => loginStatus(cluster, i, name, 'another long password'), (s) => s === 200, `the new password on node ${i}`);
     assert.is(await loginStatus(cluster, i, name), 401, 'the old password is refused');
   }
+});
+
+identity('a user added by the CLI in C’s data folder (C running) is published: it logs in on A', async ({ cluster, adminToken }) => {
+  const name = `cli-${cluster.runId}`;
+  const added = await runCli(['users', 'add', name, '--role', 'operator'], { COMMS_API_DATA_DIR: cluster.nodes[2]!.dataDir }, PASSWORD);
+  assert.is(added.code, 0, added.stdout + added.stderr);
+  await eventually(() => loginStatus(cluster, 0, name), (s) => s === 200, 'A letting the CLI-made user log in');
+  assert.equal(await trail(cluster, 2, adminToken, name), ['UserCreated cli']);
+  assert.equal(await trail(cluster, 0, adminToken, name), ['UserCreated indexer']);
+  // a password reset by the CLI after the index's version wins too
+  const reset = await runCli(['users', 'add', name, '--role', 'operator'], { COMMS_API_DATA_DIR: cluster.nodes[2]!.dataDir }, 'a newer long password');
+  assert.is(reset.code, 0, reset.stdout + reset.stderr);
+  await eventually(() => loginStatus(cluster, 1, name, 'a newer long password'), (s) => s === 200, 'B taking the reset password');
+  await eventually(() => loginStatus(cluster, 0, name), (s) => s === 401, 'A following the reset (the old password refused)');
 });
 
 identity('a catalogue entry put on A is valid on B at once and on C; a changed definition reaches every node', async ({ cluster, adminToken }) => {
