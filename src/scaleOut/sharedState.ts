@@ -1,4 +1,4 @@
-import { catchError, defer, EMPTY, exhaustMap, ignoreElements, merge, type Observable, Subject, takeUntil, timer } from 'rxjs';
+import { merge, type Observable } from 'rxjs';
 import type { ZodType } from 'zod';
 import { compileArgsSchema } from '../catalog/argsSchema.js';
 import { decideCreateUser, type createUser } from '../commands/createUser.js';
@@ -6,23 +6,21 @@ import type { issueCommand } from '../commands/issueCommand.js';
 import type { putCatalogEntry } from '../commands/putCatalogEntry.js';
 import { decidePutGroupConfiguration, PreconditionFailedError, type putGroupConfiguration } from '../commands/putGroupConfiguration.js';
 import { decideUserChange, type userLifecycle } from '../commands/userLifecycle.js';
-import type { Entry } from '../journal/entries.js';
 import { createFollowerPositions } from '../journal/followerPositions.js';
 import type { Journal } from '../journal/journal.js';
 import { createIndexReader } from '../indexer/indexedDocs.js';
-import type { IndexerClient, IndexerResult } from '../indexer/indexerClient.js';
-import { CatalogDoc, createSharedDocs, GroupDoc, UserDoc, type LiveUserDoc, type Versioned, type WriteCondition, type WriteResult } from '../indexer/sharedDocs.js';
+import type { IndexerClient } from '../indexer/indexerClient.js';
+import { CatalogDoc, GroupDoc, UserDoc, type LiveUserDoc, type Versioned } from '../indexer/sharedDocs.js';
 import { CATALOG_INDEX, GROUPS_INDEX, USERS_INDEX } from '../indexer/templates.js';
 import { findCatalogEntry } from '../projections/catalogReads.js';
 import { contentEtag } from '../projections/etag.js';
 import { groupConfiguration } from '../projections/groupsReads.js';
-import { findUser, type UserRow } from '../projections/usersReads.js';
-import { lastUserChange, usersChangedSince } from '../projections/userChangesReads.js';
-import { INDEXER_ACTOR } from '../indexer/indexedDocs.js';
+import { findUser } from '../projections/usersReads.js';
 import { hashSecret } from '../security/secrets.js';
-import { decideFollowCatalogDoc, decideFollowGroupDoc, decideFollowUserDoc, userDocOf } from './followSharedDocs.js';
+import { userDocOf } from './followSharedDocs.js';
 import { createIndexFollower } from './indexFollower.js';
-import { IndexerUnavailableError } from './recordIndexedCommandResult.js';
+import { createUsersPublisher } from './publishLocalUsers.js';
+import { conditionOn, CONFLICT, createSharedStore, docOf } from './sharedStore.js';
 
 /** The write-side handlers whose state the cluster shares through the indexer. */
 export interface SharedCommands {
@@ -57,25 +55,6 @@ export interface SharedStateDeps {
   now?: () => number;
 }
 
-/** One operation at a time: a local change (read index → write index → journal) and the follower's imports never interleave. */
-function createMutex() {
-  let tail: Promise<unknown> = Promise.resolve();
-  return <T>(fn: () => Promise<T>): Promise<T> => {
-    const run = tail.then(fn, fn);
-    tail = run.catch(() => undefined);
-    return run;
-  };
-}
-
-const CONFLICT_RETRIES = 3;
-/** The actor of entries the CLI journals straight into the data folder (`comms-api users add` without `--server`). */
-const CLI_ACTOR = 'cli';
-const PUBLISH_PAGE = 500;
-/** A write refused because another node changed the document since it was read. */
-const CONFLICT = Symbol('version conflict');
-const conditionOn = (current: Versioned<unknown> | undefined): WriteCondition =>
-  current ? { ifSeqNo: current.seqNo, ifPrimaryTerm: current.primaryTerm } : { create: true };
-
 /**
  * Cluster mode (an indexer URL): users (role, password hash, disabled, deleted), catalogue
  * entries and group configurations live in `comms-users`, `comms-catalog` and `comms-groups`, one
@@ -88,78 +67,12 @@ const conditionOn = (current: Versioned<unknown> | undefined): WriteCondition =>
  */
 export function createSharedState(deps: SharedStateDeps) {
   const { journal } = deps;
-  const db = journal.db;
   const now = deps.now ?? Date.now;
-  const docs = createSharedDocs(deps.indexer);
+  const store = createSharedStore(deps);
+  const { db, docs, locks, seen, read, written, learnUsers, learnCatalog, learnGroups, changeUser } = store;
   const reader = createIndexReader(deps.indexer);
   const positions = createFollowerPositions(db);
-  const locks = { users: createMutex(), catalog: createMutex(), groups: createMutex() };
-
-  let templates: Promise<void> | null = null;
-  /** The index templates are put before the first write (a configuration must never be mapped dynamically). */
-  function templatesPut(): Promise<void> {
-    templates ??= deps.indexer.ensureTemplates().then((r) => {
-      if (!r.ok) {
-        templates = null;
-        throw new IndexerUnavailableError(`the indexer cannot take the shared documents: ${r.reason}`);
-      }
-    });
-    return templates;
-  }
-  async function read<T>(what: string, r: Promise<IndexerResult<Versioned<T> | undefined>>): Promise<Versioned<T> | undefined> {
-    const got = await r;
-    if (!got.ok) throw new IndexerUnavailableError(`the indexer cannot be asked about ${what}: ${got.reason}`);
-    return got.value;
-  }
-  /** A written document, or 503; a version conflict is the caller's (`false`). */
-  async function written(what: string, map: Map<string, number>, id: string, write: () => Promise<WriteResult>): Promise<boolean> {
-    await templatesPut();
-    const w = await write();
-    if (w.ok) return (isNew(map, id, w.seqNo), true);
-    if (w.conflict) return false;
-    throw new IndexerUnavailableError(`the indexer cannot take ${what}: ${w.reason}`);
-  }
-  /**
-   * The highest `_seq_no` of each document this node has acted on. A search started before one
-   * of this node's own writes can answer after it, with the older version: that one is skipped
-   * (it would undo the newer version here for a moment).
-   */
-  const seen = { users: new Map<string, number>(), catalog: new Map<string, number>(), groups: new Map<string, number>() };
-  const isNew = (map: Map<string, number>, id: string, seqNo: number): boolean => {
-    if ((map.get(id) ?? -1) >= seqNo) return false;
-    map.set(id, seqNo);
-    return true;
-  };
-  /** Journals `decide(doc)` for each document newer than what was seen, in one transaction; resolves with the entries written. */
-  const learn = <T>(map: Map<string, number>, idOf: (doc: T) => string, decide: (doc: T) => Entry[]) => (found: ReadonlyArray<Versioned<T>>): Promise<number> => {
-    const fresh = found.flatMap((v) => (v.doc !== undefined && isNew(map, idOf(v.doc), v.seqNo) ? [v.doc] : []));
-    if (fresh.length === 0) return Promise.resolve(0);
-    return journal.commit.run((tx) => {
-      let n = 0;
-      for (const doc of fresh) for (const e of decide(doc)) (tx.append(e), (n += 1));
-      return n;
-    });
-  };
-  const learnUsers = learn<UserDoc>(seen.users, (d) => d.name, (d) => decideFollowUserDoc(d, findUser(db, d.name)));
-  const learnCatalog = learn<CatalogDoc>(seen.catalog, (d) => d.name, (d) => decideFollowCatalogDoc(d, findCatalogEntry(db, d.name)));
-  const learnGroups = learn<GroupDoc>(seen.groups, (d) => d.group, (d) => decideFollowGroupDoc(d, groupConfiguration(db, d.group)));
-  const docOf = <T>(v: Versioned<T> | undefined): Versioned<T>[] => (v === undefined ? [] : [v]);
-
-  /**
-   * Reads the user's document and (unless `learnFirst` is false) journals what it says, then runs
-   * `change`; retried as a whole when another node wrote in between.
-   */
-  async function changeUser<T>(name: string, change: (current: Versioned<UserDoc> | undefined) => Promise<T | typeof CONFLICT>, learnFirst = true): Promise<T> {
-    return locks.users(async () => {
-      for (let attempt = 0; ; attempt++) {
-        const current = await read(`user ${name}`, docs.user(name));
-        if (learnFirst) await learnUsers(docOf(current));
-        const r = await change(current);
-        if (r !== CONFLICT) return r;
-        if (attempt >= CONFLICT_RETRIES) throw new IndexerUnavailableError(`user ${name} keeps changing on other nodes; try again`);
-      }
-    });
-  }
+  const publisher = createUsersPublisher(store, { ...(deps.publishIntervalMs !== undefined ? { intervalMs: deps.publishIntervalMs } : {}), now, onError: deps.onError });
 
   function adapt<C extends SharedCommands>(local: C): C {
     return {
@@ -222,55 +135,6 @@ export function createSharedState(deps: SharedStateDeps) {
     };
   }
 
-  const sameUser = (doc: UserDoc | undefined, row: UserRow): boolean =>
-    doc !== undefined && !doc.deleted && doc.role === row.role && doc.password_hash === row.password_hash && doc.disabled === (row.disabled === 1);
-  /**
-   * A user this node has that the users index does not (made before the node had an indexer URL),
-   * or changed by the CLI in the data folder after the index's version: written to the index (the
-   * index's version wins in every other case, through the follower).
-   */
-  async function publishUser(row: UserRow): Promise<void> {
-    const last = lastUserChange(db, row.name);
-    if (last?.actor === INDEXER_ACTOR) return;
-    await changeUser(row.name, async (current) => {
-      const local = findUser(db, row.name);
-      if (!local || sameUser(current?.doc, local)) return undefined;
-      const newer = current === undefined || (last?.actor === CLI_ACTOR && (current.doc?.changed_at ?? 0) < last.time);
-      if (!newer) return void (await learnUsers(docOf(current)));
-      const doc = userDocOf(row.name, { role: local.role, passwordHash: local.password_hash, disabled: local.disabled === 1 }, last?.time ?? now(), last?.actor ?? 'journal');
-      return (await written(`user ${row.name}`, seen.users, row.name, () => docs.putUser(doc, conditionOn(current)))) ? undefined : CONFLICT;
-    }, false);
-  }
-  let publishedUpTo = 0;
-  let firstPublishTried = false;
-  async function publishLocalUsers(): Promise<void> {
-    try {
-      for (;;) {
-        const rows = usersChangedSince(db, publishedUpTo, PUBLISH_PAGE);
-        for (const row of rows) {
-          await publishUser(row);
-          publishedUpTo = row.at;
-        }
-        if (rows.length < PUBLISH_PAGE) return;
-      }
-    } finally {
-      firstPublishTried = true;
-    }
-  }
-  const stopPublishing$ = new Subject<void>();
-  const publish$ = timer(0, deps.publishIntervalMs ?? 2000).pipe(
-    exhaustMap(() =>
-      defer(() => publishLocalUsers()).pipe(
-        catchError((err: unknown) => {
-          deps.onError('publishing this node’s users to the users index failed', err);
-          return EMPTY;
-        }),
-      ),
-    ),
-    ignoreElements(),
-    takeUntil(stopPublishing$),
-  );
-
   const lookups: SharedUserLookups = {
     async findUser(name) {
       const found = await read(`user ${name}`, docs.user(name));
@@ -311,7 +175,7 @@ export function createSharedState(deps: SharedStateDeps) {
     });
   const followers = {
     // after this node's own users were offered to the index once (they must not be undone by an older tombstone)
-    users: follow('users', USERS_INDEX, UserDoc, (d) => locks.users(() => learnUsers(d)), () => firstPublishTried),
+    users: follow('users', USERS_INDEX, UserDoc, (d) => locks.users(() => learnUsers(d)), publisher.firstPassTried),
     catalog: follow('catalog', CATALOG_INDEX, CatalogDoc, (d) => locks.catalog(() => learnCatalog(d))),
     groups: follow('groups', GROUPS_INDEX, GroupDoc, (d) => locks.groups(() => learnGroups(d))),
   };
@@ -319,10 +183,10 @@ export function createSharedState(deps: SharedStateDeps) {
   return {
     adapt,
     lookups,
-    run$: merge(publish$, followers.users.run$, followers.catalog.run$, followers.groups.run$) as Observable<never>,
+    run$: merge(publisher.run$, followers.users.run$, followers.catalog.run$, followers.groups.run$) as Observable<never>,
     status: () => ({ users: followers.users.status(), catalog: followers.catalog.status(), groups: followers.groups.status() }),
     stop(): void {
-      stopPublishing$.next();
+      publisher.stop();
       for (const f of Object.values(followers)) f.stop();
     },
   };

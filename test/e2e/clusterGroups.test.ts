@@ -76,7 +76,9 @@ groups('a PUT on B against the version written on A succeeds; a stale If-Match o
   const by = `user:op-${ctx.cluster.runId}`;
   assert.equal(await trail(0), [by, 'indexer']);
   assert.equal(await trail(1), ['indexer', by]);
-  assert.equal(await trail(2), ['indexer', 'indexer']);
+  // C may have followed version 1 before version 2, or only version 2
+  const onC = await trail(2);
+  assert.ok(onC.length >= 1 && onC.every((a) => a === 'indexer'), JSON.stringify(onC));
 });
 
 groups('two PUTs on different nodes against the same version: one wins, the other gets 412', async (ctx) => {
