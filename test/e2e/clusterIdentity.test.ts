@@ -73,7 +73,7 @@ identity('a user created on B, disabled on A, enabled on C, deleted on B: every 
   }
   const enabled = await cluster.call(2, 'POST', `/users/${name}/enable`, { token: adminToken });
   assert.is(enabled.status, 200, enabled.text);
-  await eventually(() => loginStatus(cluster, 0, name), (s) => s === 200, 'A letting the enabled user log in');
+  for (const i of [0, 1]) await eventually(() => loginStatus(cluster, i, name), (s) => s === 200, `node ${i} letting the enabled user log in`);
   const fresh = await cluster.login(1, { username: name, password: PASSWORD });
   assert.is((await cluster.call(0, 'GET', '/journal/stats', { token: fresh })).status, 200);
 
