@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { failure, type IndexerClient, type IndexerResult } from './indexerClient.js';
-import { CATALOG_INDEX, GROUPS_INDEX, USERS_INDEX } from './templates.js';
+import { API_KEYS_INDEX, CATALOG_INDEX, GROUPS_INDEX, USERS_INDEX } from './templates.js';
 
 const isoTime = z.iso.datetime({ offset: true }).transform((s) => Date.parse(s));
 
@@ -44,6 +44,18 @@ export const GroupDoc = z.object({
   updated_by: z.string(),
 });
 export type GroupDoc = z.infer<typeof GroupDoc>;
+
+/** A `comms-api-keys` document, id = the key's id: its SHA-256 (never the key), and `revoked_at` once revoked. */
+export const ApiKeyDoc = z.object({
+  id: z.string(),
+  name: z.string(),
+  role: z.enum(['operator', 'auditor', 'metrics']),
+  key_hash: z.string(),
+  created_at: isoTime,
+  created_by: z.string(),
+  revoked_at: isoTime.nullable(),
+});
+export type ApiKeyDoc = z.infer<typeof ApiKeyDoc>;
 
 /** A document with the version OpenSearch gave it (for `if_seq_no` / `if_primary_term`). */
 export interface Versioned<T> {
@@ -100,8 +112,10 @@ export function createSharedDocs(indexer: Pick<IndexerClient, 'client'>) {
     user: (name: string) => get(USERS_INDEX, name, UserDoc),
     catalogEntry: (name: string) => get(CATALOG_INDEX, name, CatalogDoc),
     group: (group: string) => get(GROUPS_INDEX, group, GroupDoc),
+    apiKey: (id: string) => get(API_KEYS_INDEX, id, ApiKeyDoc),
     putUser: (doc: { name: string } & Record<string, unknown>, condition?: WriteCondition) => put(USERS_INDEX, doc.name, doc, condition),
     putCatalogEntry: (doc: { name: string } & Record<string, unknown>) => put(CATALOG_INDEX, doc.name, doc, undefined),
+    putApiKey: (doc: { id: string } & Record<string, unknown>, condition: WriteCondition) => put(API_KEYS_INDEX, doc.id, doc, condition),
     putGroup: (doc: { group: string } & Record<string, unknown>, condition: WriteCondition) => put(GROUPS_INDEX, doc.group, doc, condition),
   };
 }

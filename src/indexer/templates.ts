@@ -11,6 +11,7 @@ export const HEADS_INDEX = 'comms-journal-heads';
 export const USERS_INDEX = 'comms-users';
 export const CATALOG_INDEX = 'comms-catalog';
 export const GROUPS_INDEX = 'comms-groups';
+export const API_KEYS_INDEX = 'comms-api-keys';
 
 const settings = { number_of_shards: 1, auto_expand_replicas: '0-1', refresh_interval: '1s' };
 
@@ -100,6 +101,18 @@ export const TEMPLATES: readonly IndexTemplate[] = [
       etag: { type: 'keyword' },
       updated_at: { type: 'date' },
       updated_by: { type: 'keyword' },
+    },
+  }),
+  template(API_KEYS_INDEX, API_KEYS_INDEX, {
+    dynamic: false,
+    properties: {
+      id: { type: 'keyword' },
+      name: { type: 'keyword' },
+      role: { type: 'keyword' },
+      key_hash: { type: 'keyword', index: false, doc_values: false },
+      created_at: { type: 'date' },
+      created_by: { type: 'keyword' },
+      revoked_at: { type: 'date' },
     },
   }),
   template('comms-wazuh-states', `${STATES_PREFIX}*`, { dynamic: true, date_detection: false }),

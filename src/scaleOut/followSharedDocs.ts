@@ -1,10 +1,10 @@
 import type { Entry } from '../journal/entries.js';
 import { INDEXER_ACTOR } from '../indexer/indexedDocs.js';
-import type { CatalogDoc, GroupDoc, UserDoc } from '../indexer/sharedDocs.js';
+import type { ApiKeyDoc, CatalogDoc, GroupDoc, UserDoc } from '../indexer/sharedDocs.js';
 import type { CatalogEntryDto } from '../projections/catalogReads.js';
 import { canonicalJson } from '../projections/etag.js';
 import type { GroupConfiguration } from '../projections/groupsReads.js';
-import type { UserRow } from '../projections/usersReads.js';
+import type { ApiKeyRow, UserRow } from '../projections/usersReads.js';
 
 /**
  * Pure decisions (cluster mode) for the shared documents of users, the catalogue and group
@@ -67,3 +67,30 @@ export function decideFollowGroupDoc(doc: GroupDoc, local: GroupConfiguration): 
     },
   ];
 }
+
+/** The API keys index document of a key against this node's row: created (with its creator), then revoked. */
+export function decideFollowApiKeyDoc(doc: ApiKeyDoc, local: Pick<ApiKeyRow, 'revoked_at'> | undefined): Entry[] {
+  const stream = `api-key:${doc.id}`;
+  const out: Entry[] = [];
+  if (!local) {
+    out.push({
+      type: 'ApiKeyCreated',
+      stream,
+      actor: INDEXER_ACTOR,
+      data: { id: doc.id, name: doc.name, role: doc.role, keyHash: doc.key_hash, createdBy: doc.created_by, createdAt: doc.created_at },
+    });
+  }
+  if (doc.revoked_at !== null && (local?.revoked_at ?? null) === null) out.push({ type: 'ApiKeyRevoked', stream, actor: INDEXER_ACTOR, data: { id: doc.id } });
+  return out;
+}
+
+/** The API keys index document of a key a node creates. */
+export const apiKeyDocOf = (key: { id: string; name: string; role: string; keyHash: string }, at: number, by: string) => ({
+  id: key.id,
+  name: key.name,
+  role: key.role,
+  key_hash: key.keyHash,
+  created_at: new Date(at).toISOString(),
+  created_by: by,
+  revoked_at: null as string | null,
+});

@@ -1,6 +1,7 @@
 import { merge, type Observable } from 'rxjs';
 import type { ZodType } from 'zod';
 import { compileArgsSchema } from '../catalog/argsSchema.js';
+import { decideCreateApiKey, decideRevokeApiKey, hashApiKey, newApiKey, type createApiKey, type revokeApiKey } from '../commands/apiKeys.js';
 import { decideCreateUser, type createUser } from '../commands/createUser.js';
 import type { issueCommand } from '../commands/issueCommand.js';
 import type { putCatalogEntry } from '../commands/putCatalogEntry.js';
@@ -10,22 +11,25 @@ import { createFollowerPositions } from '../journal/followerPositions.js';
 import type { Journal } from '../journal/journal.js';
 import { createIndexReader } from '../indexer/indexedDocs.js';
 import type { IndexerClient } from '../indexer/indexerClient.js';
-import { CatalogDoc, GroupDoc, UserDoc, type LiveUserDoc, type Versioned } from '../indexer/sharedDocs.js';
-import { CATALOG_INDEX, GROUPS_INDEX, USERS_INDEX } from '../indexer/templates.js';
+import { ApiKeyDoc, CatalogDoc, GroupDoc, UserDoc, type LiveUserDoc, type Versioned } from '../indexer/sharedDocs.js';
+import { API_KEYS_INDEX, CATALOG_INDEX, GROUPS_INDEX, USERS_INDEX } from '../indexer/templates.js';
 import { findCatalogEntry } from '../projections/catalogReads.js';
 import { contentEtag } from '../projections/etag.js';
 import { groupConfiguration } from '../projections/groupsReads.js';
-import { findUser } from '../projections/usersReads.js';
+import { findApiKey, findUser } from '../projections/usersReads.js';
 import { hashSecret } from '../security/secrets.js';
-import { userDocOf } from './followSharedDocs.js';
+import { apiKeyDocOf, userDocOf } from './followSharedDocs.js';
 import { createIndexFollower } from './indexFollower.js';
 import { createUsersPublisher } from './publishLocalUsers.js';
 import { conditionOn, CONFLICT, createSharedStore, docOf } from './sharedStore.js';
+import { IndexerUnavailableError } from './recordIndexedCommandResult.js';
 
 /** The write-side handlers whose state the cluster shares through the indexer. */
 export interface SharedCommands {
   createUser: ReturnType<typeof createUser>;
   userLifecycle: ReturnType<typeof userLifecycle>;
+  createApiKey: ReturnType<typeof createApiKey>;
+  revokeApiKey: ReturnType<typeof revokeApiKey>;
   putCatalogEntry: ReturnType<typeof putCatalogEntry>;
   putGroupConfiguration: ReturnType<typeof putGroupConfiguration>;
   issueCommand: ReturnType<typeof issueCommand>;
@@ -42,6 +46,8 @@ export interface SharedUserLookups {
   importUser(user: IndexedUser): Promise<void>;
   /** A token of a user unknown here: imports the user when the index has it enabled; whether it is known now. */
   admitUser(name: string): Promise<boolean>;
+  /** An API key unknown here: imported when the API keys index has it (revoked or not); whether it is known now. */
+  admitApiKey(id: string): Promise<boolean>;
 }
 
 export interface SharedStateDeps {
@@ -69,7 +75,7 @@ export function createSharedState(deps: SharedStateDeps) {
   const { journal } = deps;
   const now = deps.now ?? Date.now;
   const store = createSharedStore(deps);
-  const { db, docs, locks, seen, read, written, learnUsers, learnCatalog, learnGroups, changeUser } = store;
+  const { db, docs, locks, seen, read, written, learnUsers, learnApiKeys, learnCatalog, learnGroups, changeUser } = store;
   const reader = createIndexReader(deps.indexer);
   const positions = createFollowerPositions(db);
   const publisher = createUsersPublisher(store, { ...(deps.publishIntervalMs !== undefined ? { intervalMs: deps.publishIntervalMs } : {}), now, onError: deps.onError });
@@ -95,6 +101,34 @@ export function createSharedState(deps: SharedStateDeps) {
           const after = change === 'delete' ? 'deleted' : { role: user.role, passwordHash: user.password_hash, disabled: change === 'disable' };
           if (!(await written(`user ${name}`, seen.users, name, () => docs.putUser(userDocOf(name, after, now(), actor), conditionOn(current))))) return CONFLICT;
           return journal.commit.run((tx) => (entries.forEach(tx.append), entries.length));
+        }),
+      // the key is made here, its hash written to the index (never to exist twice: op_type=create), then journaled
+      createApiKey: (cmd, actor) =>
+        locks.apiKeys(async () => {
+          const { id, key } = newApiKey();
+          const keyHash = hashApiKey(key);
+          const doc = apiKeyDocOf({ id, name: cmd.name, role: cmd.role, keyHash }, now(), actor);
+          if (!(await written(`API key ${id}`, seen.apiKeys, id, () => docs.putApiKey(doc, { create: true })))) {
+            throw new IndexerUnavailableError(`API key id ${id} exists already; try again`);
+          }
+          await journal.commit.run((tx) => decideCreateApiKey(cmd, id, keyHash, actor).forEach(tx.append));
+          return { id, key, name: cmd.name, role: cmd.role };
+        }),
+      revokeApiKey: (id, actor) =>
+        locks.apiKeys(async () => {
+          for (let attempt = 0; ; attempt++) {
+            const current = await read(`API key ${id}`, docs.apiKey(id));
+            await learnApiKeys(docOf(current));
+            const entries = decideRevokeApiKey(findApiKey(db, id), id, actor);
+            if (entries.length === 0) return;
+            const doc = current?.doc ? { ...current.doc, created_at: new Date(current.doc.created_at).toISOString(), revoked_at: new Date(now()).toISOString() } : undefined;
+            const row = findApiKey(db, id)!;
+            const next = doc ?? { ...apiKeyDocOf({ id, name: row.name, role: row.role, keyHash: row.key_hash }, row.created_at, row.created_by), revoked_at: new Date(now()).toISOString() };
+            if (await written(`API key ${id}`, seen.apiKeys, id, () => docs.putApiKey(next, conditionOn(current)))) {
+              return void (await journal.commit.run((tx) => entries.forEach(tx.append)));
+            }
+            if (attempt >= 3) throw new IndexerUnavailableError(`API key ${id} keeps changing on other nodes; try again`);
+          }
         }),
       putCatalogEntry: async (name, cmd, actor) => {
         compileArgsSchema(cmd.args); // bad input writes nothing, anywhere
@@ -136,6 +170,16 @@ export function createSharedState(deps: SharedStateDeps) {
   }
 
   const lookups: SharedUserLookups = {
+    async admitApiKey(id) {
+      const r = await docs.apiKey(id);
+      if (!r.ok) {
+        deps.onError(`the indexer cannot be asked about API key ${id}`, new Error(r.reason));
+        return false;
+      }
+      if (!r.value?.doc) return false;
+      await locks.apiKeys(() => learnApiKeys([r.value!]));
+      return findApiKey(db, id) !== undefined;
+    },
     async findUser(name) {
       const found = await read(`user ${name}`, docs.user(name));
       const doc = found?.doc;
@@ -176,6 +220,7 @@ export function createSharedState(deps: SharedStateDeps) {
   const followers = {
     // after this node's own users were offered to the index once (they must not be undone by an older tombstone)
     users: follow('users', USERS_INDEX, UserDoc, (d) => locks.users(() => learnUsers(d)), publisher.firstPassTried),
+    apiKeys: follow('api-keys', API_KEYS_INDEX, ApiKeyDoc, (d) => locks.apiKeys(() => learnApiKeys(d))),
     catalog: follow('catalog', CATALOG_INDEX, CatalogDoc, (d) => locks.catalog(() => learnCatalog(d))),
     groups: follow('groups', GROUPS_INDEX, GroupDoc, (d) => locks.groups(() => learnGroups(d))),
   };
@@ -183,8 +228,8 @@ export function createSharedState(deps: SharedStateDeps) {
   return {
     adapt,
     lookups,
-    run$: merge(publisher.run$, followers.users.run$, followers.catalog.run$, followers.groups.run$) as Observable<never>,
-    status: () => ({ users: followers.users.status(), catalog: followers.catalog.status(), groups: followers.groups.status() }),
+    run$: merge(publisher.run$, ...Object.values(followers).map((f) => f.run$)) as Observable<never>,
+    status: () => ({ users: followers.users.status(), api_keys: followers.apiKeys.status(), catalog: followers.catalog.status(), groups: followers.groups.status() }),
     stop(): void {
       publisher.stop();
       for (const f of Object.values(followers)) f.stop();

@@ -1,11 +1,11 @@
 import type { Entry } from '../journal/entries.js';
 import type { Journal } from '../journal/journal.js';
 import type { IndexerClient, IndexerResult } from '../indexer/indexerClient.js';
-import { createSharedDocs, type CatalogDoc, type GroupDoc, type UserDoc, type Versioned, type WriteCondition, type WriteResult } from '../indexer/sharedDocs.js';
+import { createSharedDocs, type ApiKeyDoc, type CatalogDoc, type GroupDoc, type UserDoc, type Versioned, type WriteCondition, type WriteResult } from '../indexer/sharedDocs.js';
 import { findCatalogEntry } from '../projections/catalogReads.js';
 import { groupConfiguration } from '../projections/groupsReads.js';
-import { findUser } from '../projections/usersReads.js';
-import { decideFollowCatalogDoc, decideFollowGroupDoc, decideFollowUserDoc } from './followSharedDocs.js';
+import { findApiKey, findUser } from '../projections/usersReads.js';
+import { decideFollowApiKeyDoc, decideFollowCatalogDoc, decideFollowGroupDoc, decideFollowUserDoc } from './followSharedDocs.js';
 import { IndexerUnavailableError } from './recordIndexedCommandResult.js';
 
 /** One operation at a time: a local change (read index → write index → journal) and the follower's imports never interleave. */
@@ -34,7 +34,7 @@ export function createSharedStore(deps: { journal: Journal; indexer: IndexerClie
   const { journal } = deps;
   const db = journal.db;
   const docs = createSharedDocs(deps.indexer);
-  const locks = { users: createMutex(), catalog: createMutex(), groups: createMutex() };
+  const locks = { users: createMutex(), apiKeys: createMutex(), catalog: createMutex(), groups: createMutex() };
 
   let templates: Promise<void> | null = null;
   /** The index templates are put before the first write (a configuration must never be mapped dynamically). */
@@ -65,7 +65,7 @@ export function createSharedStore(deps: { journal: Journal; indexer: IndexerClie
    * of this node's own writes can answer after it, with the older version: that one is skipped
    * (it would undo the newer version here for a moment).
    */
-  const seen = { users: new Map<string, number>(), catalog: new Map<string, number>(), groups: new Map<string, number>() };
+  const seen = { users: new Map<string, number>(), apiKeys: new Map<string, number>(), catalog: new Map<string, number>(), groups: new Map<string, number>() };
   const isNew = (map: Map<string, number>, id: string, seqNo: number): boolean => {
     if ((map.get(id) ?? -1) >= seqNo) return false;
     map.set(id, seqNo);
@@ -82,6 +82,7 @@ export function createSharedStore(deps: { journal: Journal; indexer: IndexerClie
     });
   };
   const learnUsers = learn<UserDoc>(seen.users, (d) => d.name, (d) => decideFollowUserDoc(d, findUser(db, d.name)));
+  const learnApiKeys = learn<ApiKeyDoc>(seen.apiKeys, (d) => d.id, (d) => decideFollowApiKeyDoc(d, findApiKey(db, d.id)));
   const learnCatalog = learn<CatalogDoc>(seen.catalog, (d) => d.name, (d) => decideFollowCatalogDoc(d, findCatalogEntry(db, d.name)));
   const learnGroups = learn<GroupDoc>(seen.groups, (d) => d.group, (d) => decideFollowGroupDoc(d, groupConfiguration(db, d.group)));
 
@@ -101,6 +102,6 @@ export function createSharedStore(deps: { journal: Journal; indexer: IndexerClie
     });
   }
 
-  return { db, docs, locks, seen, read, written, learnUsers, learnCatalog, learnGroups, changeUser };
+  return { db, docs, locks, seen, read, written, learnUsers, learnApiKeys, learnCatalog, learnGroups, changeUser };
 }
 export type SharedStore = ReturnType<typeof createSharedStore>;

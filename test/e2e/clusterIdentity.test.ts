@@ -121,6 +121,34 @@ identity('a user added by the CLI in C’s data folder (C running) is published:
   await eventually(() => loginStatus(cluster, 0, name), (s) => s === 401, 'A following the reset (the old password refused)');
 });
 
+identity('an API key created on A works on B at once; revoked on C, it is refused everywhere', async ({ cluster, admin, adminToken }) => {
+  const created = await cluster.call(0, 'POST', '/api-keys', { token: adminToken, json: { name: 'ci', role: 'auditor' } });
+  assert.is(created.status, 201, created.text);
+  const { id, key } = created.body as { id: string; key: string };
+  const doc = await cluster.osDoc('comms-api-keys', id);
+  assert.ok(doc && doc.revoked_at === null, 'in the API keys index before the answer');
+  assert.not.ok(JSON.stringify(doc).includes(key), 'the index has the hash, never the key');
+  assert.is((await cluster.call(1, 'GET', '/journal/stats', { token: key })).status, 200, 'B imports the key at its first use');
+  const wrong = key.slice(0, -1) + (key.endsWith('A') ? 'B' : 'A');
+  assert.is((await cluster.call(1, 'GET', '/journal/stats', { token: wrong })).status, 401);
+  const listed = await eventually(
+    () => cluster.call(2, 'GET', '/api-keys', { token: adminToken }),
+    (r) => r.body?.api_keys?.some((k: { id: string }) => k.id === id),
+    'C following the API keys index',
+  );
+  assert.is(listed.body.api_keys.find((k: { id: string }) => k.id === id).created_by, `user:${admin}`, 'the creator, not the follower');
+
+  assert.is((await cluster.call(2, 'DELETE', `/api-keys/${id}`, { token: adminToken })).status, 204);
+  for (const i of [0, 1]) await eventually(() => cluster.call(i, 'GET', '/journal/stats', { token: key }), (r) => r.status === 401, `node ${i} refusing the revoked key`);
+  assert.is((await cluster.call(1, 'DELETE', `/api-keys/${id}`, { token: adminToken })).status, 204, 'revoking again changes nothing');
+  const trailOf = async (i: number) => {
+    const r = await cluster.call(i, 'GET', `/audit?kind=api-key&subject=${id}&limit=10`, { token: adminToken });
+    return (r.body.items as Array<{ type: string; actor: string }>).map((e) => `${e.type} ${e.actor}`);
+  };
+  assert.equal(await trailOf(0), [`ApiKeyCreated user:${admin}`, 'ApiKeyRevoked indexer']);
+  assert.equal(await trailOf(2), ['ApiKeyCreated indexer', `ApiKeyRevoked user:${admin}`]);
+});
+
 identity('a catalogue entry put on A is valid on B at once and on C; a changed definition reaches every node', async ({ cluster, adminToken }) => {
   const action = `probe-${cluster.runId}`;
   const agent = `agent-${cluster.runId}`;

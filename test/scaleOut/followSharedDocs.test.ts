@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { decideFollowCatalogDoc, decideFollowGroupDoc, decideFollowUserDoc, userDocOf } from '../../src/scaleOut/followSharedDocs.js';
-import type { CatalogDoc, GroupDoc, UserDoc } from '../../src/indexer/sharedDocs.js';
+import { decideFollowApiKeyDoc, decideFollowCatalogDoc, decideFollowGroupDoc, decideFollowUserDoc, userDocOf } from '../../src/scaleOut/followSharedDocs.js';
+import type { ApiKeyDoc, CatalogDoc, GroupDoc, UserDoc } from '../../src/indexer/sharedDocs.js';
 import type { UserRow } from '../../src/projections/usersReads.js';
 import type { CatalogEntryDto } from '../../src/projections/catalogReads.js';
 import { contentEtag } from '../../src/projections/etag.js';
@@ -100,3 +100,21 @@ groups('another ETag (or none here) is a GroupConfigurationPut by indexer; the s
 });
 
 groups.run();
+
+const keys = suite('decideFollowApiKeyDoc');
+const keyDoc: ApiKeyDoc = { id: 'abcdef012345', name: 'ci', role: 'auditor', key_hash: 'f'.repeat(64), created_at: NOW, created_by: 'user:root', revoked_at: null };
+
+keys('a key unknown here is created by indexer, keeping its creator and time; a revoked one is created then revoked', () => {
+  assert.equal(decideFollowApiKeyDoc(keyDoc, undefined), [
+    { type: 'ApiKeyCreated', stream: 'api-key:abcdef012345', actor: 'indexer', data: { id: 'abcdef012345', name: 'ci', role: 'auditor', keyHash: 'f'.repeat(64), createdBy: 'user:root', createdAt: NOW } },
+  ]);
+  assert.equal(types(decideFollowApiKeyDoc({ ...keyDoc, revoked_at: NOW + 1 }, undefined)), ['ApiKeyCreated indexer', 'ApiKeyRevoked indexer']);
+});
+
+keys('a known key is revoked once; an equal one is nothing', () => {
+  assert.equal(decideFollowApiKeyDoc(keyDoc, { revoked_at: null }), []);
+  assert.equal(types(decideFollowApiKeyDoc({ ...keyDoc, revoked_at: NOW + 1 }, { revoked_at: null })), ['ApiKeyRevoked indexer']);
+  assert.equal(decideFollowApiKeyDoc({ ...keyDoc, revoked_at: NOW + 1 }, { revoked_at: NOW }), []);
+});
+
+keys.run();
