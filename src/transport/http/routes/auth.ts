@@ -15,7 +15,7 @@ const doc = describeTag('authentication');
 const loginFailures = {
   401: { description: 'unknown principal or wrong credentials; an agent 401 carries `message`: "Invalid key" or "Agent does not exist"' },
   429: { description: 'too many failed logins (`Retry-After`)' },
-  503: { description: 'too many credential checks waiting, or (scale-out) an agent unknown to this node cannot be looked up in the indexer right now (`Retry-After`)' },
+  503: { description: 'too many credential checks waiting, or (scale-out) an agent or user unknown to this node cannot be looked up in the indexer right now (`Retry-After`)' },
 };
 
 /** The `message` of an agent's 401, as the existing Wazuh agent reads it (it then stops retrying). */
