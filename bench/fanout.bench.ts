@@ -7,7 +7,10 @@
  * RSS per connection; unicast latency under that load. Beside it, in the same run, the raw
  * node:http SSE baseline (bench/baseline/sseBaseline.ts) holding the same N streams.
  *
- * Run: node --import tsx bench/fanout.bench.ts [--agents 1000,10000] [--big] [--repeats 10] [--unicasts 200]
+ * Then the same server over TLS (the default of `npm start`), from a fresh copy of the fixture, beside
+ * the plain run: RSS per stream and latencies as ratios to plain (`--plain-only` skips it).
+ *
+ * Run: node --import tsx bench/fanout.bench.ts [--agents 1000,10000] [--big] [--repeats 10] [--unicasts 200] [--plain-only]
  *   --big (or FANOUT_BIG=1) adds 19,900 agents: the container's hard RLIMIT_NOFILE is 20,000, so one
  *   server process cannot hold 20,000 sockets plus its own files.
  * Agents are registered and logged in once through the public API and cached (bench/fanout/fixture.ts).
@@ -30,11 +33,13 @@ const opts = parseArgs({
     big: { type: 'boolean', default: process.env.FANOUT_BIG === '1' },
     repeats: { type: 'string', default: '10' },
     unicasts: { type: 'string', default: '200' },
+    'plain-only': { type: 'boolean', default: false },
   },
 }).values;
 const SIZES = [...opts.agents!.split(',').map(Number), ...(opts.big ? [19_900] : [])];
 const REPEATS = Number(opts.repeats);
 const UNICASTS = Number(opts.unicasts);
+const TLS = !opts['plain-only'];
 const WORKERS = 2;
 const WAIT_MS = 60_000;
 
@@ -63,7 +68,9 @@ function startWorker(): Worker {
 // ---------------------------------------------------------------- the two servers under test
 
 interface Target {
-  name: 'comms-api' | 'baseline';
+  name: 'comms-api' | 'comms-api TLS' | 'baseline';
+  /** Streams over TLS (the server's generated self-signed pair, the default of `npm start`). */
+  tls: boolean;
   pid: number;
   port: number;
   path: string;
@@ -85,6 +92,7 @@ async function startBaseline(): Promise<Target> {
   };
   return {
     name: 'baseline',
+    tls: false,
     pid: b.proc.pid!,
     port,
     path: '/stream?agent={uuid}',
@@ -97,15 +105,16 @@ async function startBaseline(): Promise<Target> {
   };
 }
 
-async function startOurs(dataDir: string): Promise<Target> {
-  const s = await startCommsApi(dataDir);
+async function startOurs(dataDir: string, tls: boolean): Promise<Target> {
+  const s = await startCommsApi(dataDir, tls ? { COMMS_API_INSECURE_HTTP: '0' } : {});
   const issue = async (target: Record<string, string>) => {
     const r = await s.admin<{ id: string }>('POST', '/api/v1/commands', { action: { name: 'restart', args: {} }, target });
     if (r.status !== 201) throw new Error(`issue: ${r.status} ${JSON.stringify(r.body)}`);
     return r.body.id;
   };
   return {
-    name: 'comms-api',
+    name: tls ? 'comms-api TLS' : 'comms-api',
+    tls,
     pid: s.pid,
     port: s.port,
     path: '/api/v1/commands',
@@ -133,7 +142,7 @@ async function probe(target: Target, agent: BenchAgent, address: string) {
   const waiting = new Map<string, (at: number) => void>();
   let dropped = false;
   const socket: net.Socket = await openRawStream(
-    { host: '127.0.0.1', port: target.port, path: target.path.replace('{uuid}', agent.uuid), token: agent.token, localAddress: address },
+    { host: '127.0.0.1', port: target.port, path: target.path.replace('{uuid}', agent.uuid), token: agent.token, localAddress: address, tls: target.tls },
     (id, at) => {
       seen.set(id, at);
       waiting.get(id)?.(at);
@@ -175,7 +184,7 @@ async function measure(target: Target, agents: BenchAgent[], workers: Worker[]):
   const parts = workers.map((_, w) => middle.slice(w * share, (w + 1) * share));
   const connected = await Promise.all(
     workers.map((w, i) =>
-      w.ask({ type: 'connect', host: '127.0.0.1', port: target.port, path: target.path, agents: parts[i]!, offset: 1 + i * share, concurrency: 64 }, 'connected'),
+      w.ask({ type: 'connect', host: '127.0.0.1', port: target.port, path: target.path, agents: parts[i]!, offset: 1 + i * share, concurrency: 64, tls: target.tls }, 'connected'),
     ),
   );
   for (const c of connected) if (c.failed > 0) throw new Error(`${target.name}: ${c.failed} streams refused (${c.error})`);
@@ -243,6 +252,21 @@ function rows(n: number, ours: Figures, base: Figures): Row[] {
   return out;
 }
 
+/** The TLS streams beside the plain ones of the same server build, same run (issue 13: ≤ 1.5× per stream). */
+function tlsRows(n: number, tls: Figures, plain: Figures): Row[] {
+  const c = `${n.toLocaleString('en')} agents, TLS vs plain`;
+  const row = (metric: string, value: number, baseline: number, target?: { text: string; met: boolean }): Row => ({
+    bench: 'fanout', case: c, metric, value, baseline, ratio: value / baseline, ...(target ? { target: target.text, met: target.met } : {}),
+  });
+  return [
+    row('RSS per stream KB', tls.rssPerConnKb, plain.rssPerConnKb, { text: '≤ 150 % of plain', met: tls.rssPerConnKb <= 1.5 * plain.rssPerConnKb }),
+    row('broadcast last (probe) ms p50', percentile(tls.lastProbe, 50), percentile(plain.lastProbe, 50)),
+    row('broadcast last (probe) ms p99', percentile(tls.lastProbe, 99), percentile(plain.lastProbe, 99)),
+    row('unicast ms p50', percentile(tls.unicast, 50), percentile(plain.unicast, 50)),
+    row('unicast ms p99', percentile(tls.unicast, 99), percentile(plain.unicast, 99)),
+  ];
+}
+
 async function main(): Promise<void> {
   const workers = Array.from({ length: WORKERS }, startWorker);
   const all: Row[] = [];
@@ -254,9 +278,21 @@ async function main(): Promise<void> {
         const baseline = await startBaseline();
         const base = await measure(baseline, fx.agents, workers).finally(() => baseline.stop());
         process.stderr.write(`fan-out: ${n} agents, comms-api\n`);
-        const server = await startOurs(fx.dataDir);
+        const server = await startOurs(fx.dataDir, false);
         const ours = await measure(server, fx.agents, workers).finally(() => server.stop());
         all.push(...rows(n, ours, base));
+        if (TLS) {
+          // a fresh copy: the plain run's broadcasts are still unreported, and would be re-offered on connect
+          const fresh = await agentsFixture(n);
+          try {
+            process.stderr.write(`fan-out: ${n} agents, comms-api over TLS\n`);
+            const secure = await startOurs(fresh.dataDir, true);
+            const overTls = await measure(secure, fresh.agents, workers).finally(() => secure.stop());
+            all.push(...tlsRows(n, overTls, ours));
+          } finally {
+            rmSync(join(fresh.dataDir, '..'), { recursive: true, force: true });
+          }
+        }
       } finally {
         rmSync(join(fx.dataDir, '..'), { recursive: true, force: true });
       }

@@ -14,7 +14,7 @@ const [pattern, ...rest] = process.argv.slice(2);
 const filter = pattern ? new RegExp(pattern) : null;
 
 process.stdout.write('== build\n');
-const build = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+const build = spawnSync(process.execPath, [join(root, 'scripts/build.mjs')], { cwd: root, stdio: 'inherit' });
 if (build.status !== 0) process.exit(build.status ?? 1);
 
 const files = readdirSync(join(root, 'bench'))

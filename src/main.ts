@@ -152,14 +152,15 @@ async function startLocked(
   const drain = createDrain({ journal, config, logger, clients });
   // Scale-out (with an indexer URL): follow the shared indices, find other nodes' agents and commands.
   const scaleOut = clients.scaleOutIndexer
-    ? createScaleOut({ journal, hub, indexer: clients.scaleOutIndexer, onError: (message, err) => logger.warn({ err }, message) })
+    ? createScaleOut({ journal, hub, store: packages, indexer: clients.scaleOutIndexer, onError: (message, err) => logger.warn({ err }, message) })
     : null;
   // Cluster mode: users, the catalogue and group configurations are shared through their indices.
   const shared = clients.scaleOutIndexer
     ? createSharedState({ journal, indexer: clients.scaleOutIndexer, onError: (message, err) => logger.warn({ err }, message) })
     : null;
   const local = {
-    issueCommand: issueCommand(journal),
+    // cluster mode: the commands index takes a command before it is journaled and acknowledged
+    issueCommand: issueCommand({ ...journal, ...(scaleOut ? { publisher: scaleOut.commandPublisher } : {}) }),
     recordCommandResult: recordCommandResult(journal),
     deleteAgent: deleteAgent(journal),
     registerAgent: registerAgent({ ...journal, hashKey: agentKeys.hash }),
@@ -211,8 +212,9 @@ async function startLocked(
       ingestStateless: ingestStatelessEvents(journal),
       ingestStateful: scaledOut.ingestStateful,
       putGroupConfiguration: clustered.putGroupConfiguration,
-      storePackage: storePackage({ ...journal, store: packages }),
-      deletePackage: deletePackage({ ...journal, store: packages }),
+      // cluster mode: content, names and tombstones go to the shared package store before the journal
+      storePackage: storePackage({ ...journal, store: packages, ...(scaleOut ? { publisher: scaleOut.packagePublisher } : {}) }),
+      deletePackage: deletePackage({ ...journal, store: packages, ...(scaleOut ? { publisher: scaleOut.packagePublisher } : {}) }),
       discardDeadLetter: discardDeadLetter(journal),
     },
     drain,

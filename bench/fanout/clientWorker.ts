@@ -7,7 +7,7 @@ import type net from 'node:net';
 import { openRawStream, SOURCE_ADDRESSES } from './rawSse.js';
 
 export type WorkerRequest =
-  | { type: 'connect'; host: string; port: number; path: string; agents: Array<{ uuid: string; token?: string }>; offset: number; concurrency: number }
+  | { type: 'connect'; host: string; port: number; path: string; agents: Array<{ uuid: string; token?: string }>; offset: number; concurrency: number; tls?: boolean }
   | { type: 'wait'; id: string; count: number; timeoutMs: number }
   | { type: 'close' };
 
@@ -55,7 +55,7 @@ async function connect(m: Extract<WorkerRequest, { type: 'connect' }>): Promise<
       const localAddress = SOURCE_ADDRESSES[(m.offset + i) % SOURCE_ADDRESSES.length];
       try {
         const path = m.path.replace('{uuid}', encodeURIComponent(a.uuid));
-        sockets.push(await openRawStream({ host: m.host, port: m.port, path, token: a.token, localAddress }, onCommand, onClose));
+        sockets.push(await openRawStream({ host: m.host, port: m.port, path, token: a.token, localAddress, tls: m.tls === true }, onCommand, onClose));
         ok += 1;
       } catch (err) {
         failed += 1;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { checkArgs, InvalidArgsError } from '../catalog/argsSchema.js';
 import type { Db } from '../journal/database.js';
-import type { Entry } from '../journal/entries.js';
+import type { Entry, EntryOf } from '../journal/entries.js';
 import type { GroupCommit } from '../journal/groupCommit.js';
 import { asCommandId, GroupName, type CommandId } from '../journal/ids.js';
 import { findCatalogEntry, type CatalogEntryDto } from '../projections/catalogReads.js';
@@ -36,6 +36,32 @@ export interface IssuedCommand {
   targets: number;
   issued_at: string;
   expires_at: string;
+  /** `journaled`: in this node's journal (one node); `indexed`: also in the shared commands index (cluster mode). */
+  durability: 'journaled' | 'indexed';
+}
+
+export type Publication = { ok: true } | { ok: false; reason: string };
+
+/**
+ * Cluster mode (a port scale-out implements): the shared commands index, where an issued command
+ * must be before it is acknowledged, so any node can deliver it even if this one dies.
+ */
+export interface CommandPublisher {
+  /** Writes the command's documents; resolves within a bounded time, refused or not. */
+  publish(issued: EntryOf<'CommandIssued'>, time: number): Promise<Publication>;
+  /** The journal refused a published command: its documents are marked cancelled (best effort). */
+  retract(issued: EntryOf<'CommandIssued'>, reason: string): Promise<void>;
+}
+
+/** Cluster mode: the commands index did not take the command in time; it was cancelled, nothing goes out. */
+export class CommandNotDurableError extends StatusError {
+  readonly status = 503;
+  override readonly headers = { 'Retry-After': '5' };
+  override readonly problem: Record<string, unknown>;
+  constructor(id: CommandId, reason: string) {
+    super(`the commands index did not take command ${id} (${reason}); it was cancelled and will not be delivered: issue it again`);
+    this.problem = { command: id, cancelled: true };
+  }
 }
 
 export const DEFAULT_ACTION_VERSION = '1';
@@ -134,15 +160,58 @@ export function createTargetResolver(db: Db): ResolveTarget {
   };
 }
 
-export function issueCommand(deps: { db: Db; commit: GroupCommit }) {
+/**
+ * Pure decision (cluster mode): a command the commands index did not take is journaled as issued
+ * and cancelled at once (actor `system`, with the reason), so the history says what was tried and
+ * no node ever offers it. A `set-group` refused so changes no group.
+ */
+export function decideRefusedCommand(issued: EntryOf<'CommandIssued'>, reason: string): Entry[] {
+  const { id, agents } = issued.data;
+  return [issued, ...agents.map((agent): Entry => ({ type: 'CommandCancelled', stream: id, actor: 'system', data: { id, agent, reason } }))];
+}
+
+const answer = (d: EntryOf<'CommandIssued'>['data'], durability: IssuedCommand['durability']): IssuedCommand => ({
+  id: asCommandId(d.id),
+  targets: d.agents.length,
+  issued_at: new Date(d.issuedAt).toISOString(),
+  expires_at: new Date(d.expiresAt).toISOString(),
+  durability,
+});
+
+/**
+ * IssueCommand. On one node the command is journaled and answered (`journaled`). With a
+ * `publisher` (cluster mode) it is decided first, its documents are written to the commands index,
+ * and only then journaled and answered (`indexed`): a node killed after answering cannot keep it
+ * from the agents. A refusal is journaled as a cancelled command and answered 503.
+ */
+export function issueCommand(deps: { db: Db; commit: GroupCommit; publisher?: CommandPublisher; now?: () => number }) {
   const resolve = createTargetResolver(deps.db);
   const packageExists = (name: string) => findPackage(deps.db, name) !== undefined;
-  return (cmd: IssueCommand, actor: string): Promise<IssuedCommand> =>
-    deps.commit.run((tx) => {
-      const id = newCommandId(tx.now);
-      const def = findCatalogEntry(deps.db, cmd.action.name);
-      const [issued] = decideIssueCommand(cmd, def, resolve, { id, now: tx.now, actor, packageExists }).map(tx.append);
-      const d = (issued as Extract<typeof issued, { type: 'CommandIssued' }>).data;
-      return { id, targets: d.agents.length, issued_at: new Date(d.issuedAt).toISOString(), expires_at: new Date(d.expiresAt).toISOString() };
-    });
+  const decide = (cmd: IssueCommand, actor: string, now: number): Entry[] =>
+    decideIssueCommand(cmd, findCatalogEntry(deps.db, cmd.action.name), resolve, { id: newCommandId(now), now, actor, packageExists });
+  const { publisher } = deps;
+  if (!publisher) {
+    return (cmd: IssueCommand, actor: string): Promise<IssuedCommand> =>
+      deps.commit.run((tx) => {
+        const [issued] = decide(cmd, actor, tx.now).map(tx.append);
+        return answer((issued as EntryOf<'CommandIssued'>).data, 'journaled');
+      });
+  }
+  const now = deps.now ?? Date.now;
+  return async (cmd: IssueCommand, actor: string): Promise<IssuedCommand> => {
+    const entries = decide(cmd, actor, now());
+    const issued = entries[0] as EntryOf<'CommandIssued'>;
+    const published = await publisher.publish(issued, issued.data.issuedAt);
+    if (!published.ok) {
+      await deps.commit.run((tx) => decideRefusedCommand(issued, published.reason).forEach(tx.append));
+      throw new CommandNotDurableError(issued.data.id as CommandId, published.reason);
+    }
+    try {
+      await deps.commit.run((tx) => entries.forEach(tx.append));
+    } catch (err) {
+      await publisher.retract(issued, `the journal of the issuing node refused it: ${(err as Error).message}`);
+      throw err;
+    }
+    return answer(issued.data, 'indexed');
+  };
 }

@@ -51,6 +51,7 @@ export interface FollowedDoc<T> {
 const Hit = z.object({ _id: z.string(), _seq_no: z.number().optional(), _source: z.unknown() });
 const SearchAnswer = z.object({ hits: z.object({ hits: z.array(Hit) }) });
 const GetAnswer = z.object({ found: z.boolean(), _source: z.unknown().optional() });
+const MgetAnswer = z.object({ docs: z.array(z.object({ _id: z.string(), found: z.boolean().optional(), _source: z.unknown().optional() })) });
 
 /** Reads of the shared indices, for scale-out: real-time gets and sequence-number searches. */
 export function createIndexReader(indexer: Pick<IndexerClient, 'client'>) {
@@ -88,6 +89,18 @@ export function createIndexReader(indexer: Pick<IndexerClient, 'client'>) {
   return {
     agent: (uuid: string) => get(AGENTS_INDEX, uuid, AgentDoc),
     commandTarget: (command: string, agent: string) => get(COMMANDS_INDEX, `${command}:${agent}`, CommandDoc),
+    /** The documents of these (command, agent) targets, real-time (no refresh lag); missing ones are left out. */
+    async commandTargets(targets: ReadonlyArray<{ command: string; agent: string }>, timeoutMs: number): Promise<IndexerResult<CommandDoc[]>> {
+      if (targets.length === 0) return { ok: true, value: [] };
+      try {
+        const r = await client.mget({ index: COMMANDS_INDEX, body: { ids: targets.map((t) => `${t.command}:${t.agent}`) } } as never, { requestTimeout: timeoutMs });
+        const answer = MgetAnswer.safeParse(r.body);
+        if (!answer.success) return { ok: false, retryable: true, reason: 'indexer sent an unreadable mget answer' };
+        return { ok: true, value: answer.data.docs.flatMap((d) => { const doc = d.found ? CommandDoc.safeParse(d._source) : undefined; return doc?.success ? [doc.data] : []; }) };
+      } catch (err) {
+        return failure(err);
+      }
+    },
     /** Up to `size` documents changed after sequence number `after`, in sequence order. */
     changedAfter<T>(index: string, after: number, size: number, schema: z.ZodType<T>) {
       return search(index, { size, query: { range: { _seq_no: { gt: after } } }, sort: [{ _seq_no: 'asc' }] }, schema);

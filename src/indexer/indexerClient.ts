@@ -89,7 +89,8 @@ export function createIndexerClient(opts: IndexerClientOptions) {
         }
       }),
     health: (): Promise<IndexerHealth> => timed('health', health),
-    bulk: (lines: readonly string[], refresh?: 'wait_for' | boolean): Promise<IndexerResult<BulkItemResult[]>> => timed('bulk', () => bulk(lines, refresh)),
+    bulk: (lines: readonly string[], refresh?: 'wait_for' | boolean, timeoutMs?: number): Promise<IndexerResult<BulkItemResult[]>> =>
+      timed('bulk', () => bulk(lines, refresh, timeoutMs)),
     async close(): Promise<void> {
       await client.close();
     },
@@ -106,11 +107,13 @@ export function createIndexerClient(opts: IndexerClientOptions) {
   }
   /**
    * One `_bulk` request of pre-serialised NDJSON lines; per-item results in request order.
-   * `refresh: 'wait_for'` when the caller needs the documents searchable at once.
+   * `refresh: 'wait_for'` when the caller needs the documents searchable at once; `timeoutMs`
+   * bounds this request (and how long the primary shard may be waited for) below the client's default.
    */
-  async function bulk(lines: readonly string[], refresh?: 'wait_for' | boolean): Promise<IndexerResult<BulkItemResult[]>> {
+  async function bulk(lines: readonly string[], refresh?: 'wait_for' | boolean, timeoutMs?: number): Promise<IndexerResult<BulkItemResult[]>> {
     try {
-      const r = await client.bulk({ body: lines as string[], ...(refresh !== undefined ? { refresh } : {}) } as never);
+      const params = { body: lines as string[], ...(refresh !== undefined ? { refresh } : {}), ...(timeoutMs !== undefined ? { timeout: `${Math.max(1, Math.floor(timeoutMs))}ms` } : {}) };
+      const r = await client.bulk(params as never, timeoutMs !== undefined ? { requestTimeout: timeoutMs } : {});
       const answer = BulkAnswer.safeParse(r.body);
       if (!answer.success) return { ok: false, retryable: true, reason: 'indexer sent an unreadable bulk answer' };
       return {

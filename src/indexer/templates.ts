@@ -5,6 +5,10 @@
 export const AGENTS_INDEX = 'comms-agents';
 export const COMMANDS_INDEX = 'comms-commands';
 export const STATES_PREFIX = 'wazuh-states-';
+/** Packages of the cluster: one document per name (`<name>`), a tombstone after a deletion. */
+export const PACKAGES_INDEX = 'comms-packages';
+/** Package content: fixed-size chunks, `<sha256>:<n>` (content-addressed, shared by every name with those bytes). */
+export const PACKAGE_CHUNKS_INDEX = 'comms-package-chunks';
 /** Signed journal heads of every node: one document per node and head (`<node>:<n>`). */
 export const HEADS_INDEX = 'comms-journal-heads';
 /** Cluster mode: users (with their password hash), catalogue entries and group configurations, one document each. */
@@ -57,6 +61,25 @@ export const TEMPLATES: readonly IndexTemplate[] = [
       result: { type: 'object', enabled: false },
       seq: { type: 'long' },
     },
+  }),
+  template(PACKAGES_INDEX, PACKAGES_INDEX, {
+    dynamic: false,
+    properties: {
+      name: { type: 'keyword' },
+      sha256: { type: 'keyword' },
+      size: { type: 'long' },
+      chunks: { type: 'integer' },
+      chunk_size: { type: 'integer' },
+      uploaded_at: { type: 'date' },
+      uploaded_by: { type: 'keyword' },
+      deleted: { type: 'boolean' },
+      updated_at: { type: 'date' },
+    },
+  }),
+  // the bytes are base64 in `data` (a binary field: stored in _source, never indexed)
+  template(PACKAGE_CHUNKS_INDEX, PACKAGE_CHUNKS_INDEX, {
+    dynamic: false,
+    properties: { sha256: { type: 'keyword' }, n: { type: 'integer' }, data: { type: 'binary' } },
   }),
   template(HEADS_INDEX, HEADS_INDEX, {
     dynamic: false,

@@ -115,8 +115,11 @@ export const CommandFailed = entry(
   perAgent.extend({ code: z.number().optional(), message: z.string().optional(), result: z.unknown().optional() }),
 );
 export const CommandExpired = entry('CommandExpired', perAgent);
-/** An operator cancelled the command: this target, not finished yet, will not be offered again. */
-export const CommandCancelled = entry('CommandCancelled', perAgent);
+/**
+ * An operator cancelled the command: this target, not finished yet, will not be offered again.
+ * `reason` when the system did (cluster mode: the commands index did not take the command in time).
+ */
+export const CommandCancelled = entry('CommandCancelled', perAgent.extend({ reason: z.string().max(1000).optional() }));
 /**
  * Scale-out (actor `indexer`): a command issued on another node, read from the commands index
  * because one of its targets is served by this node; only those targets are imported.

@@ -16,7 +16,14 @@ const SHA256 = /^[0-9a-f]{64}$/;
 
 export type Received =
   | { ok: true; size: number; sha256: string; release(): void }
-  | { ok: false; reason: 'too_large'; limit: number };
+  | { ok: false; reason: 'too_large'; limit: number }
+  | { ok: false; reason: 'mismatch'; size: number; sha256: string };
+
+/** What a copy of known content must hash to (a package fetched from the cluster's index). */
+export interface ExpectedContent {
+  size: number;
+  sha256: string;
+}
 
 /**
  * The package files under `<data>/packages/`: content-addressed blobs (`blobs/<sha256>`), so a
@@ -46,8 +53,11 @@ export function createPackageStore(dir: string) {
     }
   }
 
-  /** Streams `source` into the store, refusing it as soon as it passes `limit` bytes. */
-  async function receive(source: AsyncIterable<Buffer>, limit: number): Promise<Received> {
+  /**
+   * Streams `source` into the store, refusing it as soon as it passes `limit` bytes; with `expect`,
+   * also refusing bytes whose size or sha256 differ (nothing is kept then).
+   */
+  async function receive(source: AsyncIterable<Buffer>, limit: number, expect?: ExpectedContent): Promise<Received> {
     const temp = join(tmp, randomUUID());
     const fh = await open(temp, 'wx', 0o644);
     const hash = createHash('sha256');
@@ -63,6 +73,7 @@ export function createPackageStore(dir: string) {
       await fh.sync();
       await fh.close();
       const sha256 = hash.digest('hex');
+      if (expect && (expect.sha256 !== sha256 || expect.size !== size)) return { ok: false, reason: 'mismatch', size, sha256 };
       inFlight.set(sha256, (inFlight.get(sha256) ?? 0) + 1);
       await rename(temp, blobPath(sha256));
       await syncDir(blobs);
@@ -97,6 +108,25 @@ export function createPackageStore(dir: string) {
     async collect(sha256: string, stillReferenced: (sha256: string) => boolean): Promise<void> {
       if (inFlight.has(sha256) || stillReferenced(sha256)) return;
       await unlink(blobPath(sha256)).catch(() => undefined);
+    },
+    /** The blob's bytes in pieces of `pieceBytes` (the last one shorter), read as they are consumed. */
+    async *readBlob(sha256: string, pieceBytes: number): AsyncGenerator<Buffer> {
+      const fh = await open(blobPath(sha256), 'r');
+      try {
+        for (;;) {
+          const buf = Buffer.allocUnsafe(pieceBytes);
+          let filled = 0;
+          while (filled < pieceBytes) {
+            const { bytesRead } = await fh.read(buf, filled, pieceBytes - filled, null);
+            if (bytesRead === 0) break;
+            filled += bytesRead;
+          }
+          if (filled > 0) yield filled === pieceBytes ? buf : buf.subarray(0, filled);
+          if (filled < pieceBytes) return;
+        }
+      } finally {
+        await fh.close();
+      }
     },
     /** Blobs on disk (tests, maintenance). */
     blobNames: (): string[] => readdirSync(blobs),

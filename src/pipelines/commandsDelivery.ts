@@ -27,6 +27,16 @@ export interface CommandsDeliveryDeps {
 }
 
 /**
+ * Targets cancelled in the same commit as their command (cluster mode: a command the commands
+ * index refused is journaled issued and cancelled at once): never broadcast. Null when none.
+ */
+function cancelledInCommit(entries: readonly StoredEntry[]): Set<string> | null {
+  let set: Set<string> | null = null;
+  for (const e of entries) if (e.type === 'CommandCancelled') (set ??= new Set()).add(`${e.data.id}:${e.data.agent}`);
+  return set;
+}
+
+/**
  * Commands pipeline: committed CommandIssued (and, scaled out, CommandImported) entries → the SSE hub (one frame per command,
  * written to every target stream); deliveries reported by the hub → batched CommandDelivered
  * entries. AgentDeleted closes the agent's streams. Cold: nothing happens until main subscribes.
@@ -40,9 +50,11 @@ export function createCommandsDeliveryPipeline(deps: CommandsDeliveryDeps): Obse
   // One emission per commit, looped here: a commit of 10,000 CommandDelivered entries is not 10,000 emissions.
   const push$ = committed$.pipe(
     tap((entries) => {
+      const cancelled = cancelledInCommit(entries);
       for (const e of entries) {
         if (e.type === 'CommandIssued' || e.type === 'CommandImported') {
-          deps.hub.broadcast(agentCommandFromEntry(e.data), e.seq, e.data.agents);
+          const agents = cancelled ? e.data.agents.filter((a) => !cancelled.has(`${e.data.id}:${a}`)) : e.data.agents;
+          if (agents.length > 0) deps.hub.broadcast(agentCommandFromEntry(e.data), e.seq, agents);
           deps.considerDeadline(e.data.expiresAt);
         } else if (e.type === 'AgentDeleted') {
           deps.hub.disconnect(e.data.uuid);

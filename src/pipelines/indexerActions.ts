@@ -1,4 +1,4 @@
-import type { StoredEntry } from '../journal/entries.js';
+import type { EntryOf, StoredEntry } from '../journal/entries.js';
 import type { JournalRow } from '../journal/readEntries.js';
 import { rowToEntry } from '../journal/readEntries.js';
 import { INDEXER_ACTOR } from '../indexer/indexedDocs.js';
@@ -22,7 +22,8 @@ export interface IndexAction {
   seq: number;
   index: string;
   id: string;
-  op: 'index' | 'update' | 'delete';
+  /** `create`: the document may already be there (written by scale-out before journaling): 409 is done. */
+  op: 'index' | 'create' | 'update' | 'delete';
   lines: string[];
   bytes: number;
   stateful?: StatefulRef;
@@ -54,7 +55,7 @@ function action(seq: number, op: IndexAction['op'], index: string, id: string, s
   const meta = op === 'update' ? { update: { _index: index, _id: id, retry_on_conflict: 3 } } : { [op]: { _index: index, _id: id } };
   const lines = [JSON.stringify(meta)];
   if (op === 'update') lines.push(JSON.stringify({ doc: source, doc_as_upsert: true }));
-  else if (op === 'index') lines.push(JSON.stringify(source));
+  else if (op === 'index' || op === 'create') lines.push(JSON.stringify(source));
   const bytes = lines.reduce((n, l) => n + Buffer.byteLength(l) + 1, 0);
   return { seq, index, id, op, lines, bytes, ...(stateful ? { stateful } : {}) };
 }
@@ -80,6 +81,35 @@ function commandState(e: StoredEntry, state: string, extra: Record<string, unkno
     seq: e.seq,
     ...extra,
   });
+}
+
+/**
+ * The commands index documents of an issued command, one per target (`<command>:<agent>`, state
+ * `pending`). Written by the indexer pipeline, and in cluster mode first by scale-out before the
+ * command is journaled (`seq` unknown then): the pipeline's later `create` finds them and is done.
+ */
+export function commandIssuedDocs(
+  d: EntryOf<'CommandIssued'>['data'],
+  actor: string,
+  time: number,
+  seq?: number,
+): Array<{ id: string; doc: Record<string, unknown> }> {
+  return d.agents.map((agent) => ({
+    id: commandDocId(d.id, agent),
+    doc: {
+      command_id: d.id,
+      agent,
+      state: 'pending',
+      action: { name: d.action.name, version: d.action.version, args: asObject(d.action.args) },
+      target: d.target,
+      issued_at: iso(d.issuedAt),
+      expires_at: iso(d.expiresAt),
+      updated_at: iso(time),
+      actor,
+      issued_by: actor,
+      ...(seq !== undefined ? { seq } : {}),
+    },
+  }));
 }
 
 function outcomeFields(d: { code?: number | undefined; message?: string | undefined; result?: unknown }): Record<string, unknown> {
@@ -128,21 +158,7 @@ export function indexActions(e: StoredEntry): IndexAction[] {
       // a tombstone, not a delete: other nodes follow the index and must see the deletion
       return [action(e.seq, 'index', AGENTS_INDEX, e.data.uuid, { uuid: e.data.uuid, deleted: true, deleted_at: iso(e.time), updated_at: iso(e.time), seq: e.seq })];
     case 'CommandIssued':
-      return e.data.agents.map((agent) =>
-        action(e.seq, 'index', COMMANDS_INDEX, commandDocId(e.data.id, agent), {
-          command_id: e.data.id,
-          agent,
-          state: 'pending',
-          action: { name: e.data.action.name, version: e.data.action.version, args: asObject(e.data.action.args) },
-          target: e.data.target,
-          issued_at: iso(e.data.issuedAt),
-          expires_at: iso(e.data.expiresAt),
-          updated_at: iso(e.time),
-          actor: e.actor,
-          issued_by: e.actor,
-          seq: e.seq,
-        }),
-      );
+      return commandIssuedDocs(e.data, e.actor, e.time, e.seq).map(({ id, doc }) => action(e.seq, 'create', COMMANDS_INDEX, id, doc));
     case 'CommandDelivered':
       return [commandState(e, 'delivered')];
     case 'CommandsDelivered':
@@ -154,7 +170,7 @@ export function indexActions(e: StoredEntry): IndexAction[] {
     case 'CommandExpired':
       return [commandState(e, 'expired')];
     case 'CommandCancelled':
-      return [commandState(e, 'cancelled')];
+      return [commandState(e, 'cancelled', e.data.reason !== undefined ? { message: e.data.reason } : {})];
     default: {
       // passed over on purpose: a new entry type is handled above or named in PassedOver
       const passedOver: PassedOver = e.type;

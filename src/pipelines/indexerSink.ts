@@ -51,7 +51,9 @@ export function planBulks(rows: readonly JournalRow[], limits: BulkLimits, nextU
   return units;
 }
 
-const isDone = (a: IndexAction, r: BulkItemResult) => (r.status >= 200 && r.status < 300) || (a.op === 'delete' && r.status === 404);
+/** 2xx; a delete of a missing document; a create of a document that is already there (scale-out wrote it first). */
+export const isDone = (op: IndexAction['op'], status: number): boolean =>
+  (status >= 200 && status < 300) || (op === 'delete' && status === 404) || (op === 'create' && status === 409);
 const isRetryable = (r: BulkItemResult) => r.status === 429 || r.status === 408 || r.status >= 500;
 
 export function indexerItem(a: IndexAction): string {
@@ -116,7 +118,7 @@ export function createIndexerSink(opts: {
       const poison: Poison[] = [];
       unit.actions.forEach((a, i) => {
         const answer = r.value[i] ?? { status: 500, error: { type: 'missing', reason: 'no answer for this item' } };
-        if (isDone(a, answer)) a.outcome = { status: answer.status, result: answer.result ?? 'ok' };
+        if (isDone(a.op, answer.status)) a.outcome = { status: answer.status, result: answer.result ?? 'ok' };
         else if (isRetryable(answer)) retry.push(a);
         else {
           const reason = describeItemError(answer);

@@ -43,6 +43,8 @@ export interface PipelineDeps<U extends Unit> {
   checkpointEvery?: 'unit' | 'page';
   /** Longest sleep when caught up (a commit wakes the pipeline sooner). */
   idleMs?: number;
+  /** How long a checkpoint moved past skipped entries only may wait before it is stored (ms, default 250). */
+  skipStoreMs?: number;
   backoff?: BackoffOptions;
   /** Consecutive failures after which the state is `down` rather than `retrying`. */
   downAfter?: number;
@@ -107,10 +109,31 @@ export function createPullPipeline<U extends Unit>(deps: PipelineDeps<U>): Pipel
   const counters = { delivered_events: 0, delivered_batches: 0, dead_lettered: 0, retries: 0 };
   const recent: Array<{ at: number; events: number }> = [];
 
+  let stored = checkpoint;
   const moveCheckpoint = (seq: number): void => {
     if (seq <= checkpoint) return;
     checkpoints.advance(cpName, seq);
+    checkpoint = stored = seq;
+  };
+  // Passing entries the sink does not take (commands, deliveries, registrations…) moves the checkpoint
+  // in memory at once and on disk at most every `skipStoreMs`: each write is a transaction and an fsync
+  // of its own, and one after every commit doubled the fsyncs of the command path. A crash only makes
+  // the pipeline read those skipped entries again.
+  let storeTimer: ReturnType<typeof setTimeout> | undefined;
+  const storeSkipped = (): void => {
+    if (storeTimer) clearTimeout(storeTimer);
+    storeTimer = undefined;
+    if (checkpoint <= stored) return;
+    checkpoints.advance(cpName, checkpoint);
+    stored = checkpoint;
+  };
+  const skipTo = (seq: number): void => {
+    if (seq <= checkpoint) return;
     checkpoint = seq;
+    if (!storeTimer) {
+      storeTimer = setTimeout(storeSkipped, deps.skipStoreMs ?? 250);
+      storeTimer.unref?.();
+    }
   };
   const announce = (): void => {
     for (const l of ackListeners) l(checkpoint);
@@ -206,7 +229,7 @@ export function createPullPipeline<U extends Unit>(deps: PipelineDeps<U>): Pipel
     if (units.length === 0) {
       return from(Promise.resolve(page.throughSeq)).pipe(
         tap((seq) => {
-          moveCheckpoint(seq);
+          skipTo(seq);
           announce();
         }),
       );
@@ -236,7 +259,12 @@ export function createPullPipeline<U extends Unit>(deps: PipelineDeps<U>): Pipel
     return of(checkpoint).pipe(
       expand((after) => page$(after)),
       ignoreElements(),
-      tap({ finalize: unsubscribe }),
+      tap({
+        finalize: () => {
+          unsubscribe();
+          storeSkipped();
+        },
+      }),
     );
   }).pipe(
     retry({

@@ -1,7 +1,7 @@
 import type { EngineClient } from '../engine/engineClient.js';
 import type { IndexerClient } from '../indexer/indexerClient.js';
 import { engineItemBody, type EngineItem } from './engineFormat.js';
-import { describeItemError, type IndexerItem } from './indexerSink.js';
+import { describeItemError, isDone, type IndexerItem } from './indexerSink.js';
 
 /** Sending one dead-lettered item again, outside the pipeline. */
 export type ResendResult =
@@ -25,7 +25,7 @@ export function createIndexerResender(client: IndexerClient): Resender {
     if (!r.ok) return { ok: false, retryable: r.retryable, reason: r.reason };
     const answer = r.value[0];
     if (!answer) return { ok: false, retryable: true, reason: 'indexer sent no item answer' };
-    if ((answer.status >= 200 && answer.status < 300) || (it.op === 'delete' && answer.status === 404)) {
+    if (isDone(it.op, answer.status)) {
       return { ok: true, status: answer.status, result: answer.result ?? 'ok' };
     }
     const retryable = answer.status === 429 || answer.status >= 500;

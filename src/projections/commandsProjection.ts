@@ -241,8 +241,8 @@ export function createCommandsProjection(db: Db): Projection {
           s.finished.run('expired', e.time, null, null, null, e.data.agent, e.data.id);
           return changed(e, 'expired');
         case 'CommandCancelled':
-          s.finished.run('cancelled', e.time, null, null, null, e.data.agent, e.data.id);
-          return changed(e, 'cancelled');
+          s.finished.run('cancelled', e.time, null, e.data.reason ?? null, null, e.data.agent, e.data.id);
+          return changed(e, 'cancelled', { message: e.data.reason });
         case 'CommandImported':
           return imported(e);
         case 'CommandStateObserved':

@@ -14,13 +14,21 @@ import type { Journal } from '../journal/journal.js';
 import { agentRevokedAt, findAgent } from '../projections/agentsReads.js';
 import { findCatalogEntry } from '../projections/catalogReads.js';
 import { findPackage } from '../projections/packagesReads.js';
-import { nextDeadline } from '../projections/commandsReads.js';
+import { nextDeadline, pendingCommands } from '../projections/commandsReads.js';
 import { findIndexedAgent } from './indexedAgents.js';
 import { AgentDoc, CommandDoc, createIndexReader, type RegisteredAgentDoc } from '../indexer/indexedDocs.js';
 import type { IndexerClient } from '../indexer/indexerClient.js';
-import { AGENTS_INDEX, COMMANDS_INDEX } from '../indexer/templates.js';
+import { AGENTS_INDEX, COMMANDS_INDEX, PACKAGES_INDEX } from '../indexer/templates.js';
 import { createFollowerPositions } from '../journal/followerPositions.js';
 import { createIndexFollower } from './indexFollower.js';
+import { createCommandPublisher } from './publishCommands.js';
+import { createSharedPackages } from './sharedPackages.js';
+import { PackageDoc } from '../indexer/packageDocs.js';
+import type { PackageStore } from '../packages/packageStore.js';
+
+/** How many of an agent's open targets are checked at connect, and for how long at most. */
+const SETTLE_MAX = 500;
+const SETTLE_TIMEOUT_MS = 2_000;
 
 /** What the HTTP layer asks of the shared indices when several nodes share one OpenSearch cluster. */
 export interface ScaleOutLookups {
@@ -33,10 +41,21 @@ export interface ScaleOutLookups {
   /** An agent opened a stream or a long-poll here: its open commands issued on other nodes are imported. */
   agentConnected(agent: string): Promise<void>;
   /**
+   * Before an agent's backlog is read here: its targets open on this node are checked against the
+   * commands index (real-time), so one finished or delivered through another node moments ago is
+   * not offered again. Bounded; with the indexer unreachable the local state answers.
+   */
+  settleAgent(agent: string): Promise<void>;
+  /**
    * Before an operator acts on an agent (delete, command): an agent registered on another node is
    * imported. Best effort: with the indexer unreachable, the local decision answers alone.
    */
   ensureAgent(uuid: string): Promise<void>;
+  /**
+   * Before a package is sent: a name known only to the index is imported, and content missing here
+   * is fetched from the index's chunks (sha256 checked). 503 when neither this node nor the index can give it.
+   */
+  ensurePackage(name: string): Promise<void>;
 }
 
 /** The write-side handlers whose targets may be known only to another node. */
@@ -61,6 +80,8 @@ export interface ScaleOutDeps {
   hub: ConnectedAgents;
   /** Scale-out's own indexer client (src/clients.ts: the configured URL, TLS and credentials), closed by the root. */
   indexer: IndexerClient;
+  /** The local package files: content fetched from the cluster's package store lands there. */
+  store: PackageStore;
   onError(message: string, err?: unknown): void;
   /** Commands index polling interval while agents are connected here or commands are open. */
   commandsIntervalMs?: number;
@@ -101,6 +122,18 @@ export function createScaleOut(deps: ScaleOutDeps) {
     active: () => true,
     intervalMs: deps.agentsIntervalMs ?? 1000,
     onError: (err) => deps.onError('following the agents index failed', err),
+  });
+
+  const packages = createSharedPackages({ db, commit: journal.commit, store: deps.store, indexer: deps.indexer, onError: deps.onError });
+  const packagesFollower = createIndexFollower({
+    name: 'index:packages',
+    changedAfter: (after, size) => reader.changedAfter(PACKAGES_INDEX, after, size, PackageDoc),
+    apply: (docs) => packages.follow(docs),
+    positions,
+    commit: journal.commit,
+    active: () => true,
+    intervalMs: deps.agentsIntervalMs ?? 1000,
+    onError: (err) => deps.onError('following the packages index failed', err),
   });
 
   const importOne = importAgent(journal);
@@ -148,6 +181,14 @@ export function createScaleOut(deps: ScaleOutDeps) {
       const doc = await indexedIfReachable(uuid);
       if (doc) await importOne(doc);
     },
+    ensurePackage: (name) => packages.ensureContent(name),
+    async settleAgent(agent) {
+      const open = pendingCommands(db, agent, Date.now()).map((p) => ({ command: p.command.id, agent }));
+      const r = await reader.commandTargets(open.slice(0, SETTLE_MAX), SETTLE_TIMEOUT_MS);
+      if (!r.ok) return deps.onError(`the indexer cannot be asked about the open commands of agent ${agent}; offering them as known here`, new Error(r.reason));
+      // not "connected": a delivery made on another node is observed too (a long-poll must not answer it again)
+      if (r.value.length > 0) await followCommands(r.value, () => false);
+    },
     async agentConnected(agent) {
       if (!findAgent(db, agent)) return;
       const r = await reader.openTargetsOf(agent, Date.now());
@@ -157,11 +198,23 @@ export function createScaleOut(deps: ScaleOutDeps) {
     },
   };
 
+  /** An `upgrade` naming a package uploaded on another node: its name is imported first (best effort). */
+  async function importNamedPackage(cmd: Parameters<ScaledOutCommands['issueCommand']>[0]): Promise<void> {
+    const name = (cmd.action.args as { package?: unknown } | undefined)?.package;
+    if (cmd.action.name !== 'upgrade' || typeof name !== 'string' || findPackage(db, name)) return;
+    try {
+      await packages.ensureKnown(name);
+    } catch (err) {
+      deps.onError(`the cluster's package store cannot be asked about ${name}; deciding locally`, err);
+    }
+  }
+
   /** The handlers, preceded by the imports they need: the agent an operator names, the command an agent reports on. */
   function adapt<C extends ScaledOutCommands>(local: C): C {
     return {
       ...local,
       issueCommand: async (cmd, actor) => {
+        await importNamedPackage(cmd);
         // bad input writes nothing: the action, target type and args are checked before any import
         decideIssueCommand(cmd, findCatalogEntry(db, cmd.action.name), () => [], { id: asCommandId('check'), now: Date.now(), actor, packageExists: (n) => findPackage(db, n) !== undefined });
         if (cmd.target.type === 'agent' && cmd.target.id) await lookups.ensureAgent(cmd.target.id);
@@ -189,12 +242,17 @@ export function createScaleOut(deps: ScaleOutDeps) {
   return {
     lookups,
     adapt,
-    run$: merge(commands.run$, agents.run$) as Observable<never>,
-    status: () => ({ commands: commands.status(), agents: agents.status() }),
+    /** Cluster mode's `POST /commands`: the commands index takes a command before it is journaled and answered. */
+    commandPublisher: createCommandPublisher({ indexer: deps.indexer }),
+    /** Cluster mode's package uploads and deletions: the shared package store takes them before they are journaled. */
+    packagePublisher: packages.publisher,
+    run$: merge(commands.run$, agents.run$, packagesFollower.run$) as Observable<never>,
+    status: () => ({ commands: commands.status(), agents: agents.status(), packages: packagesFollower.status() }),
     /** Stops following (requests still in flight may look things up until the root closes the client). */
     stop(): void {
       commands.stop();
       agents.stop();
+      packagesFollower.stop();
     },
   };
 }

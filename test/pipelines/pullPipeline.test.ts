@@ -77,6 +77,24 @@ pipeline('delivers in journal order, passes over other entries and checkpoints a
   sub.unsubscribe();
 });
 
+pipeline('entries it only passes over move the checkpoint in memory at once, on disk within skipStoreMs and when it stops', async ({ journal }) => {
+  const { sink, delivered } = scriptedSink(() => ({ ok: true }));
+  const p = createPullPipeline({ db: journal.db, onCommitted: journal.onCommitted, sink, skipStoreMs: 60_000 });
+  const sub = p.run$.subscribe();
+  const seqs = await append(journal, [other(1), other(2)]);
+  await eventually(async () => p.status(), (s) => s.checkpoint === seqs[1] && s.lag === 0);
+  assert.is(checkpoint(journal), 0, 'not stored yet: a write and an fsync per passed-over commit is what this saves');
+  sub.unsubscribe();
+  assert.is(checkpoint(journal), seqs[1], 'stored when the pipeline stops');
+  assert.equal(delivered, []);
+
+  const again = createPullPipeline({ db: journal.db, onCommitted: journal.onCommitted, sink, skipStoreMs: 20 });
+  const sub2 = again.run$.subscribe();
+  const [later] = await append(journal, [other(3)]);
+  await eventually(async () => checkpoint(journal), (cp) => cp === later);
+  sub2.unsubscribe();
+});
+
 pipeline('a retryable failure is retried with back-off and the checkpoint waits for it', async ({ journal }) => {
   const seqs = await append(journal, [event('a', 1), event('a', 2)]);
   let failing = true;

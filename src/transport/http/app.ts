@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import Router from '@koa/router';
 import Koa, { type Middleware } from 'koa';
 import { createTokenCheck, requireRole } from './auth.js';
-import { connectAgent, createCommandStreamHandover } from '../sse/commandStream.js';
+import { connectAgent, createCommandStreamHandover, settleAgent } from '../sse/commandStream.js';
 import type { HttpDeps } from './deps.js';
 import { problemJson } from './problem.js';
 import { agentsRoutes } from './routes/agents.js';
@@ -82,6 +82,7 @@ export function createApp(deps: HttpDeps): HttpApp {
     hub: deps.hub,
     pendingCommands: deps.reads.pendingCommands,
     agentConnected: (agent) => connectAgent(deps, agent),
+    settleAgent: (agent) => settleAgent(deps, agent),
     log,
   });
   const handler = (req: IncomingMessage, res: ServerResponse): void => {

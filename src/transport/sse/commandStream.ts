@@ -12,15 +12,26 @@ export interface CommandStreamDeps {
   pendingCommands(agent: string, now: number): PendingCommand[];
   /** An agent opened a stream here (scale-out imports its commands issued on other nodes). */
   agentConnected(agent: string): void;
+  /** Before the backlog is read (scale-out: targets finished or delivered on other nodes are learnt first). */
+  settleAgent?(agent: string): Promise<void>;
+}
+
+/** Scale-out: what other nodes did with the agent's open targets, learnt before its backlog is read (never fails). */
+export function settleAgent(deps: { scaleOut: { settleAgent(agent: string): Promise<void> } | null; logger: Pick<Logger, 'warn'> }, agent: string): Promise<void> {
+  return deps.scaleOut?.settleAgent(agent).catch((err: unknown) => deps.logger.warn({ err, agent }, 'checking the agent’s open commands failed')) ?? Promise.resolve();
 }
 
 /** Scale-out: commands issued on other nodes reach the agent's stream through the journal (CommandImported). */
-export function connectAgent(deps: { scaleOut: { agentConnected(agent: string): Promise<void> } | null; logger: Logger }, agent: string): void {
+export function connectAgent(deps: { scaleOut: { agentConnected(agent: string): Promise<void> } | null; logger: Pick<Logger, 'warn'> }, agent: string): void {
   deps.scaleOut?.agentConnected(agent).catch((err: unknown) => deps.logger.warn({ err, agent }, 'importing the agent’s commands failed'));
 }
 
 /** Gives `res` to the hub as the agent's stream: its unreported commands first (read in the same tick), then live ones. */
-export function openCommandStream(deps: CommandStreamDeps, agent: string, res: ServerResponse, expiresAtMs?: number): void {
+export async function openCommandStream(deps: CommandStreamDeps, agent: string, res: ServerResponse, expiresAtMs?: number): Promise<void> {
+  if (deps.settleAgent) {
+    await deps.settleAgent(agent);
+    if (res.destroyed || res.writableEnded) return; // the agent left meanwhile
+  }
   // the stream ends with `event: reauth` when its token expires (or the agent is revoked)
   deps.hub.open(agent, res, deps.pendingCommands(agent, Date.now()), expiresAtMs);
   deps.agentConnected(agent);
@@ -51,7 +62,7 @@ export function createCommandStreamHandover(
     const incoming = req.headers['x-request-id'];
     const id = requestIdOf(typeof incoming === 'string' ? incoming : undefined);
     res.setHeader('X-Request-Id', id);
-    openCommandStream(deps, principal.sub, res, principal.expiresAt);
+    await openCommandStream(deps, principal.sub, res, principal.expiresAt);
     const path = (req.url ?? deps.path).split('?')[0]!;
     const ms = performance.now() - started;
     requestContext.run({ reqId: id }, () => logRequest(deps.log, { method: 'GET', route: deps.path, path, status: 200, ms, principal }));

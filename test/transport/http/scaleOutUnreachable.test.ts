@@ -24,15 +24,19 @@ down.after(async (ctx) => {
   await ctx.w.stop();
 });
 
-down('local agents work as on a lone node; registering still works', async (ctx) => {
+down('local agents log in and register as on a lone node; a command is 503 (the cluster could not have it) and cancelled', async (ctx) => {
   const { w } = ctx;
   const r = await call('POST', `${w.api}/agents`, { token: w.operator, json: { uuid: 'local-1', key: AGENT_KEY } });
   assert.is(r.status, 201, r.text);
   const token = await login(w.api, { uuid: 'local-1', key: AGENT_KEY });
   const issued = await w.issue({ action: { name: 'restart', args: {} }, target: { type: 'agent', id: 'local-1' } });
-  assert.is(issued.status, 201, issued.text);
-  const result = await call('POST', `${w.api}/commands/${issued.body.id}/result`, { token, json: { status: 'success' } });
-  assert.is(result.status, 204, result.text);
+  assert.is(issued.status, 503, issued.text);
+  assert.is(issued.headers.get('content-type'), 'application/problem+json');
+  assert.is(issued.headers.get('retry-after'), '5');
+  const id = issued.body.command as string;
+  assert.equal(journalRows(w.journal, ['CommandIssued', 'CommandCancelled']).filter((e) => e.data.id === id).map((e) => `${e.type} ${e.actor}`), ['CommandIssued user:olivia', 'CommandCancelled system']);
+  const result = await call('POST', `${w.api}/commands/${id}/result`, { token, json: { status: 'success' } });
+  assert.is(result.status, 409, 'the cancelled command takes no result');
 });
 
 down('what only the index could tell gets 503 problem+json with Retry-After, and journals nothing', async (ctx) => {

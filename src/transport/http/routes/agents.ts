@@ -84,7 +84,15 @@ describe({
   responses: { 204: { description: 'deleted' } },
 });
 
-export function agentsRoutes(deps: HttpDeps, guard: (...roles: Array<'agent' | 'operator' | 'auditor'>) => Middleware[]): Router {
+/** The ports these routes use, bound once by the composition root (main.ts passes its HttpDeps). */
+export type AgentsRouteDeps = {
+  commands: Pick<HttpDeps['commands'], 'deleteAgent' | 'registerAgent'>;
+  hub: Pick<HttpDeps['hub'], 'disconnect' | 'isConnected'>;
+  presence: Pick<HttpDeps['presence'], 'forget' | 'lastSeen'>;
+  reads: Pick<HttpDeps['reads'], 'findAgent' | 'listAgents'>;
+};
+
+export function agentsRoutes(deps: AgentsRouteDeps, guard: (...roles: Array<'agent' | 'operator' | 'auditor'>) => Middleware[]): Router {
   const router = new Router();
   const view = (row: AgentRow) =>
     agentView(row, { connected: deps.hub.isConnected(row.uuid), seenAt: deps.presence.lastSeen(row.uuid) }, Date.now());

@@ -90,7 +90,13 @@ describe({
 
 type Guard = (...roles: Array<'agent' | 'operator' | 'auditor'>) => Middleware[];
 
-export function auditRoutes(deps: HttpDeps, guard: Guard): Router {
+/** The ports these routes use, bound once by the composition root (main.ts passes its HttpDeps). */
+export type AuditRouteDeps = {
+  journal: Pick<HttpDeps['journal'], 'checkReceipt' | 'verify'>;
+  reads: Pick<HttpDeps['reads'], 'auditTrail'>;
+};
+
+export function auditRoutes(deps: AuditRouteDeps, guard: Guard): Router {
   const router = new Router();
 
   router.get('/journal/verify', ...guard('auditor'), (ctx) => {

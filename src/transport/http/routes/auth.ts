@@ -88,11 +88,22 @@ function createVerifiedCache(max = 50_000) {
 
 export type Login = (ctx: Context, body: z.infer<typeof LoginBody>) => Promise<{ sub: string; role: Role }>;
 
+/** The ports these routes use, bound once by the composition root (main.ts passes its HttpDeps). */
+export type AuthRouteDeps = Pick<HttpDeps, 'issueToken' | 'scaleOut' | 'sharedUsers'> & {
+  agentKeys: Pick<HttpDeps['agentKeys'], 'hash' | 'verify'>;
+  commands: Pick<HttpDeps['commands'], 'rehashAgentKey'>;
+  config: Pick<HttpDeps['config'], 'trustedProxies'>;
+  logger: Pick<HttpDeps['logger'], 'warn'>;
+  metrics: Pick<HttpDeps['metrics'], 'observeLogin'>;
+  reads: Pick<HttpDeps['reads'], 'findAgent' | 'findUser'>;
+  throttle: Pick<HttpDeps['throttle'], 'begin'>;
+};
+
 /**
  * The one credential check (throttled, scrypt behind a cache), shared by `/login`,
  * `/authentication` and the enrollment routes: resolves with the principal, or throws 401/429.
  */
-export function createLogin(deps: HttpDeps): Login {
+export function createLogin(deps: AuthRouteDeps): Login {
   const cache = createVerifiedCache();
   const clientAddress = clientAddressOf(deps.config.trustedProxies);
 
@@ -193,7 +204,7 @@ export function createLogin(deps: HttpDeps): Login {
   return login;
 }
 
-export function authRoutes(deps: HttpDeps, guard: (...roles: Role[]) => Middleware[], login: Login): Router {
+export function authRoutes(deps: AuthRouteDeps, guard: (...roles: Role[]) => Middleware[], login: Login): Router {
   const router = new Router();
 
   router.post('/login', async (ctx) => {

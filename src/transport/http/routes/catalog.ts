@@ -42,7 +42,13 @@ describe({
 
 type Guard = (...roles: Array<'agent' | 'operator' | 'auditor'>) => Middleware[];
 
-export function catalogRoutes(deps: HttpDeps, guard: Guard): Router {
+/** The ports these routes use, bound once by the composition root (main.ts passes its HttpDeps). */
+export type CatalogRouteDeps = {
+  commands: Pick<HttpDeps['commands'], 'putCatalogEntry'>;
+  reads: Pick<HttpDeps['reads'], 'findCatalogEntry' | 'listCatalog'>;
+};
+
+export function catalogRoutes(deps: CatalogRouteDeps, guard: Guard): Router {
   const router = new Router();
 
   router.get('/catalog', ...guard('operator'), (ctx) => {

@@ -6,7 +6,7 @@ import { CommandResult } from '../../../commands/recordCommandResult.js';
 import { asAgentId, CommandId } from '../../../journal/ids.js';
 import { HistoryQuery } from '../../../queries/commandHistory.js';
 import type { PendingCommand } from '../../../projections/commandsReads.js';
-import { connectAgent, openCommandStream } from '../../sse/commandStream.js';
+import { connectAgent, openCommandStream, settleAgent } from '../../sse/commandStream.js';
 import { principalOf } from '../auth.js';
 import { readJson } from '../body.js';
 import type { HttpDeps } from '../deps.js';
@@ -34,7 +34,13 @@ const AgentCommand = z.object({
 });
 const TargetStateName = z.enum(['pending', 'delivered', 'success', 'failure', 'expired', 'cancelled']);
 const IdParams = z.object({ id: CommandId });
-const Issued = z.object({ id: z.string(), targets: z.number().int(), issued_at: z.string(), expires_at: z.string() });
+const Issued = z.object({
+  id: z.string(),
+  targets: z.number().int(),
+  issued_at: z.string(),
+  expires_at: z.string(),
+  durability: z.enum(['journaled', 'indexed']),
+});
 const CommandDetails = AgentCommand.extend({
   issued_by: z.string(),
   seq: z.number().int(),
@@ -103,9 +109,19 @@ describe({
     '`args` are validated against the catalogue (400 naming the field), the target type must be allowed by the ' +
     'action. A group is expanded to its members when the command is issued; `all` is every registered agent. A target ' +
     'that resolves to no agent (unknown agent, group without members) is 400. `timeout` (seconds) defaults to the ' +
-    "action's `default_timeout`; `version` defaults to \"1\". `set-group` replaces the target agents' groups at issue time.",
+    "action's `default_timeout`; `version` defaults to \"1\". `set-group` replaces the target agents' groups at issue time. " +
+    'Durability: on one node (no indexer) the answer comes once the command is in the journal (`durability: \"journaled\"`). ' +
+    'In cluster mode (an indexer URL) it comes once every target\'s document is also in the shared commands index ' +
+    '(`durability: \"indexed\"`): any node can then deliver it, even if this one dies right after answering. When the index ' +
+    'does not take it within 5 s (refused, unreachable, retryable failures until then), the answer is 503 with `Retry-After` ' +
+    'and `command` (its id) in the problem: the command is journaled as issued and at once cancelled (actor `system`, the ' +
+    'reason as the message, in the history), so no node ever offers it; issue it again.',
   body: { schema: IssueCommand },
-  responses: { 201: { description: 'issued', schema: Issued, headers: { Location: 'the command' } }, 404: { description: 'unknown action' } },
+  responses: {
+    201: { description: 'issued', schema: Issued, headers: { Location: 'the command' } },
+    404: { description: 'unknown action' },
+    503: { description: 'cluster mode: the commands index did not take the command in time; it was cancelled (problem+json with `command`, `Retry-After`)' },
+  },
 });
 describe({
   method: 'get',
@@ -161,16 +177,28 @@ describe({
 
 const wantsEventStream = (ctx: Context): boolean => /\btext\/event-stream\b/i.test(ctx.get('Accept'));
 
-export function commandsRoutes(deps: HttpDeps, guard: Guard): Router {
+/** The ports these routes use, bound once by the composition root (main.ts passes its HttpDeps). */
+export type CommandsRouteDeps = Pick<HttpDeps, 'hub' | 'scaleOut'> & {
+  commands: Pick<HttpDeps['commands'], 'cancelCommand' | 'issueCommand' | 'markCommandDelivered' | 'recordCommandResult'>;
+  logger: Pick<HttpDeps['logger'], 'warn'>;
+  reads: Pick<HttpDeps['reads'], 'commandDetails' | 'commandHistory' | 'pendingCommands'>;
+};
+
+export function commandsRoutes(deps: CommandsRouteDeps, guard: Guard): Router {
   const router = new Router();
 
   /** SSE: the agent's unreported commands first (read in the same tick the stream is registered), then live ones. */
-  function openStream(ctx: Context): void {
+  async function openStream(ctx: Context): Promise<void> {
     const { sub: agent, expiresAt } = principalOf(ctx);
     if (deps.hub.closed()) throw new HttpError(503, 'Service Unavailable', 'the server is stopping', {}, { 'Retry-After': '5' });
     ctx.status = 200;
     ctx.respond = false;
-    openCommandStream({ hub: deps.hub, pendingCommands: deps.reads.pendingCommands, agentConnected: (a) => connectAgent(deps, a) }, agent, ctx.res, expiresAt);
+    await openCommandStream(
+      { hub: deps.hub, pendingCommands: deps.reads.pendingCommands, agentConnected: (a) => connectAgent(deps, a), settleAgent: (a) => settleAgent(deps, a) },
+      agent,
+      ctx.res,
+      expiresAt,
+    );
   }
 
   /**
@@ -190,6 +218,7 @@ export function commandsRoutes(deps: HttpDeps, guard: Guard): Router {
     ctx.res.once('close', () => gone.abort());
     // scale-out: the agent's commands issued on other nodes first; later ones come while it waits here
     await deps.scaleOut?.agentConnected(agent).catch((err: unknown) => deps.logger.warn({ err, agent }, 'importing the agent’s commands failed'));
+    await settleAgent(deps, agent);
     let items: PendingCommand[] = [];
     for (;;) {
       items = waiting();

@@ -25,7 +25,12 @@ describe({
   },
 });
 
-export function configurationRoutes(deps: HttpDeps, guard: (...roles: Role[]) => Middleware[]): Router {
+/** The ports these routes use, bound once by the composition root (main.ts passes its HttpDeps). */
+export type ConfigurationRouteDeps = {
+  reads: Pick<HttpDeps['reads'], 'agentConfiguration'>;
+};
+
+export function configurationRoutes(deps: ConfigurationRouteDeps, guard: (...roles: Role[]) => Middleware[]): Router {
   const router = new Router();
 
   router.get('/configuration', ...guard('agent'), (ctx) => {

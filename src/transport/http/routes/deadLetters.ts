@@ -56,7 +56,14 @@ doc('post', '/dead-letters/:id/discard', {
   },
 });
 
-export function deadLetterRoutes(deps: HttpDeps, guard: (...roles: Role[]) => Middleware[]): Router {
+/** The ports these routes use, bound once by the composition root (main.ts passes its HttpDeps). */
+export type DeadLettersRouteDeps = {
+  commands: Pick<HttpDeps['commands'], 'discardDeadLetter'>;
+  drain: Pick<HttpDeps['drain'], 'retryDeadLetter'>;
+  journal: Pick<HttpDeps['journal'], 'listDeadLetters'>;
+};
+
+export function deadLetterRoutes(deps: DeadLettersRouteDeps, guard: (...roles: Role[]) => Middleware[]): Router {
   const router = new Router();
 
   router.get('/dead-letters', ...guard('operator'), (ctx) => {

@@ -81,7 +81,14 @@ export function basicCredentials(header: string): { username: string; password: 
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-export function enrollmentRoutes(deps: HttpDeps, guard: (...roles: Role[]) => Middleware[], login: Login): Router {
+/** The ports these routes use, bound once by the composition root (main.ts passes its HttpDeps). */
+export type EnrollmentRouteDeps = Pick<HttpDeps, 'issueToken'> & {
+  agentKeys: Pick<HttpDeps['agentKeys'], 'verify'>;
+  commands: Pick<HttpDeps['commands'], 'registerAgent' | 'reportAgentFacts'>;
+  reads: Pick<HttpDeps['reads'], 'findAgent'>;
+};
+
+export function enrollmentRoutes(deps: EnrollmentRouteDeps, guard: (...roles: Role[]) => Middleware[], login: Login): Router {
   const router = new Router();
 
   router.post('/security/user/authenticate', async (ctx) => {

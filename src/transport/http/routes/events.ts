@@ -32,7 +32,13 @@ describe({
   },
 });
 
-export function eventsRoutes(deps: HttpDeps, guard: (...roles: Array<'agent' | 'operator' | 'auditor'>) => Middleware[]): Router {
+/** The ports these routes use, bound once by the composition root (main.ts passes its HttpDeps). */
+export type EventsRouteDeps = {
+  commands: Pick<HttpDeps['commands'], 'ingestStateless'>;
+  config: Pick<HttpDeps['config'], 'maxBodyBytes'>;
+};
+
+export function eventsRoutes(deps: EventsRouteDeps, guard: (...roles: Array<'agent' | 'operator' | 'auditor'>) => Middleware[]): Router {
   const router = new Router();
 
   router.post('/events/stateless', ...guard('agent'), async (ctx) => {

@@ -54,7 +54,13 @@ doc('get', '/groups', {
   },
 });
 
-export function groupsRoutes(deps: HttpDeps, guard: (...roles: Role[]) => Middleware[]): Router {
+/** The ports these routes use, bound once by the composition root (main.ts passes its HttpDeps). */
+export type GroupsRouteDeps = {
+  commands: Pick<HttpDeps['commands'], 'putGroupConfiguration'>;
+  reads: Pick<HttpDeps['reads'], 'groupConfiguration' | 'listGroups'>;
+};
+
+export function groupsRoutes(deps: GroupsRouteDeps, guard: (...roles: Role[]) => Middleware[]): Router {
   const router = new Router();
 
   router.get('/groups', ...guard('operator', 'auditor'), (ctx) => {

@@ -30,7 +30,10 @@ describe({
   },
 });
 
-export function healthRoutes(deps: HttpDeps): Router {
+/** The ports these routes use, bound once by the composition root (main.ts passes its HttpDeps). */
+export type HealthRouteDeps = Pick<HttpDeps, 'readiness'>;
+
+export function healthRoutes(deps: HealthRouteDeps): Router {
   const router = new Router();
   router.get('/health', (ctx) => {
     ctx.body = { status: 'ok' };

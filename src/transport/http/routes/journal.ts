@@ -107,7 +107,13 @@ describe({
   responses: { 200: { description: 'progress (the state may still be `running` for a moment)', schema: Progress } },
 });
 
-export function journalRoutes(deps: HttpDeps, guard: (...roles: Role[]) => Middleware[]): Router {
+/** The ports these routes use, bound once by the composition root (main.ts passes its HttpDeps). */
+export type JournalRouteDeps = {
+  drain: Pick<HttpDeps['drain'], 'indexerHealth' | 'pipelines' | 'replays'>;
+  journal: Pick<HttpDeps['journal'], 'quotaBytes' | 'stats'>;
+};
+
+export function journalRoutes(deps: JournalRouteDeps, guard: (...roles: Role[]) => Middleware[]): Router {
   const router = new Router();
 
   router.get('/journal/stats', ...guard('operator', 'auditor'), (ctx) => {

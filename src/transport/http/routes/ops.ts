@@ -61,8 +61,13 @@ function isLoopback(address: string | undefined): boolean {
   return address !== undefined && (address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.'));
 }
 
+/** The ports these routes use, bound once by the composition root (main.ts passes its HttpDeps). */
+export type OpsRouteDeps = {
+  metrics: Pick<HttpDeps['metrics'], 'contentType' | 'text'>;
+};
+
 /** Routes outside /api/v1: GET /metrics. */
-export function metricsRoutes(deps: HttpDeps, guard: (...roles: Role[]) => Middleware[]): Router {
+export function metricsRoutes(deps: OpsRouteDeps, guard: (...roles: Role[]) => Middleware[]): Router {
   const router = new Router();
   router.get('/metrics', directLoopbackOr(guard('metrics', 'operator')), async (ctx) => {
     ctx.body = await deps.metrics.text();

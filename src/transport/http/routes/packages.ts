@@ -27,6 +27,7 @@ const download = {
   304: { description: 'If-None-Match names the current content' },
   404: { description: 'no package of that name' },
   416: { description: 'the range starts past the end (`Content-Range: bytes */size`)' },
+  503: { description: 'cluster mode: the package is not on this node and the shared package store cannot give it now (`Retry-After`)' },
 };
 const downloadHeaders = [
   { name: 'Range', description: 'one byte range: bytes=a-b, bytes=a- or bytes=-n' },
@@ -40,12 +41,16 @@ describe({
   tags: ['packages'],
   auth: ['operator'],
   summary: 'Upload a package (streamed)',
-  description: 'The body is stored as sent; its size is limited by COMMS_API_MAX_PACKAGE_BYTES (default 1 GiB).',
+  description:
+    'The body is stored as sent; its size is limited by COMMS_API_MAX_PACKAGE_BYTES (default 1 GiB). In cluster mode ' +
+    '(an indexer URL) the answer comes once the content (1 MiB chunks) and the name are also in the shared package ' +
+    'store in OpenSearch, so every node serves it; 503 with `Retry-After` when that store cannot take it (nothing is changed).',
   params: NameParams,
   body: { contentTypes: PACKAGE_TYPES, binary: true },
   responses: {
     200: { description: 'replaced an existing package', schema: PackageResponse },
     201: { description: 'a new package', schema: PackageResponse },
+    503: { description: "cluster mode: the cluster's package store did not take it (`Retry-After`); nothing changed" },
   },
 });
 describe({
@@ -62,9 +67,9 @@ describe({
   tags: ['packages'],
   auth: ['operator'],
   summary: 'Delete a package (its content goes when no other name uses it)',
-  description: 'Agents asking for it afterwards get 404; an `upgrade` naming it is then 400.',
+  description: 'Agents asking for it afterwards get 404; an `upgrade` naming it is then 400 (in cluster mode on every node, within ~2 s).',
   params: NameParams,
-  responses: { 204: { description: 'deleted' } },
+  responses: { 204: { description: 'deleted' }, 503: { description: "cluster mode: the cluster's package store did not take the deletion (`Retry-After`); nothing changed" } },
 });
 describe({
   method: 'get',
@@ -87,7 +92,15 @@ describe({
   responses: download,
 });
 
-export function packagesRoutes(deps: HttpDeps, guard: (...roles: Role[]) => Middleware[]): Router {
+/** The ports these routes use, bound once by the composition root (main.ts passes its HttpDeps). */
+export type PackagesRouteDeps = Pick<HttpDeps, 'scaleOut'> & {
+  commands: Pick<HttpDeps['commands'], 'deletePackage' | 'storePackage'>;
+  config: Pick<HttpDeps['config'], 'maxPackageBytes'>;
+  packages: Pick<HttpDeps['packages'], 'blobPath' | 'blobSize'>;
+  reads: Pick<HttpDeps['reads'], 'findPackage' | 'listPackages'>;
+};
+
+export function packagesRoutes(deps: PackagesRouteDeps, guard: (...roles: Role[]) => Middleware[]): Router {
   const router = new Router();
 
   router.put('/packages/:name', ...guard('operator'), async (ctx) => {
@@ -120,19 +133,24 @@ export function packagesRoutes(deps: HttpDeps, guard: (...roles: Role[]) => Midd
     ctx.body = { packages: deps.reads.listPackages() };
   });
 
-  router.get('/upgrade/:name', ...guard('agent'), (ctx) => {
-    sendPackage(ctx, deps, NameParams.parse(ctx.params).name);
+  router.get('/upgrade/:name', ...guard('agent'), async (ctx) => {
+    await sendPackage(ctx, deps, NameParams.parse(ctx.params).name);
   });
 
-  router.get('/files', ...guard('agent'), (ctx) => {
-    sendPackage(ctx, deps, FilesQuery.parse(ctx.query).file_name);
+  router.get('/files', ...guard('agent'), async (ctx) => {
+    await sendPackage(ctx, deps, FilesQuery.parse(ctx.query).file_name);
   });
 
   return router;
 }
 
-/** Streams a stored package: ETag = "<sha256>", Range → 206, unsatisfiable → 416, If-None-Match → 304. */
-function sendPackage(ctx: Context, deps: HttpDeps, name: PackageName): void {
+/**
+ * Streams a stored package: ETag = "<sha256>", Range → 206, unsatisfiable → 416, If-None-Match → 304.
+ * In cluster mode a package this node does not hold yet is fetched from the shared store first.
+ */
+async function sendPackage(ctx: Context, deps: PackagesRouteDeps, name: PackageName): Promise<void> {
+  const local = deps.reads.findPackage(name);
+  if (deps.scaleOut && (!local || deps.packages.blobSize(local.sha256) === undefined)) await deps.scaleOut.ensurePackage(name);
   const pkg = deps.reads.findPackage(name);
   const size = pkg && deps.packages.blobSize(pkg.sha256);
   if (!pkg || size === undefined) throw new HttpError(404, 'Not Found', `no package named ${name}`);

@@ -56,7 +56,15 @@ describe({
 
 export const statusUrl = (batch: string): string => `${BASE_PATH}/events/stateful/${encodeURIComponent(batch)}`;
 
-export function statefulRoutes(deps: HttpDeps, guard: (...roles: Role[]) => Middleware[]): Router {
+/** The ports these routes use, bound once by the composition root (main.ts passes its HttpDeps). */
+export type StatefulRouteDeps = {
+  commands: Pick<HttpDeps['commands'], 'ingestStateful'>;
+  config: Pick<HttpDeps['config'], 'maxBodyBytes'>;
+  drain: Pick<HttpDeps['drain'], 'indexerEnabled' | 'waitIndexed'>;
+  reads: Pick<HttpDeps['reads'], 'findStatefulBatch'>;
+};
+
+export function statefulRoutes(deps: StatefulRouteDeps, guard: (...roles: Role[]) => Middleware[]): Router {
   const router = new Router();
 
   router.post('/events/stateful', ...guard('agent'), async (ctx) => {

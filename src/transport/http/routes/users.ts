@@ -63,8 +63,14 @@ describe({
 describe({ method: 'get', path: '/api-keys', tags, auth: ['operator'], summary: 'List API keys (never the keys themselves)', query: ListQuery, responses: { 200: { description: 'a page', schema: z.object({ api_keys: z.array(ApiKey), next_cursor: z.string().nullable() }) } } });
 describe({ method: 'delete', path: '/api-keys/:id', tags, auth: ['operator'], summary: 'Revoke an API key: refused at once', params: KeyParams, responses: { 204: { description: 'revoked' } } });
 
+/** The ports these routes use, bound once by the composition root (main.ts passes its HttpDeps). */
+export type UsersRouteDeps = {
+  commands: Pick<HttpDeps['commands'], 'createApiKey' | 'createUser' | 'revokeApiKey' | 'userLifecycle'>;
+  reads: Pick<HttpDeps['reads'], 'apiKeysPage' | 'findUser' | 'usersPage'>;
+};
+
 /** Users' lifecycle and API keys: every change journaled with the actor. */
-export function usersRoutes(deps: HttpDeps, guard: (...roles: Role[]) => Middleware[]): Router {
+export function usersRoutes(deps: UsersRouteDeps, guard: (...roles: Role[]) => Middleware[]): Router {
   const router = new Router();
 
   router.get('/users', ...guard('operator'), (ctx) => {
