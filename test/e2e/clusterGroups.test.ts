@@ -103,6 +103,7 @@ groups('an agent gets the same configuration and ETag from every node, and event
   const group = `db-${cluster.runId}`;
   const agent = `cfg-${cluster.runId}`;
   assert.is((await cluster.admin(2, 'POST', '/agents', { uuid: agent, key: AGENT_KEY, groups: [group] })).status, 201);
+  await eventually(() => cluster.osDoc('comms-agents', agent), (d) => d?.key_hash !== undefined, 'the agent in the agents index');
   const token = await cluster.login(1, { uuid: agent, key: AGENT_KEY });
   const stream = await cluster.sse(1, '/commands', { token });
   assert.is(stream.status, 200);
@@ -134,10 +135,10 @@ groups('a set-group issued on A reaches the agent streaming on C as event: confi
   const agent = `moved-${cluster.runId}`;
   assert.is((await putConfig(ctx, 1, to, { role: 'moved' }, ctx.emptyEtag)).status, 200);
   assert.is((await cluster.admin(1, 'POST', '/agents', { uuid: agent, key: AGENT_KEY, groups: [from] })).status, 201);
+  await eventually(() => cluster.osDoc('comms-agents', agent), (d) => d?.key_hash !== undefined, 'the agent in the agents index');
   const token = await cluster.login(2, { uuid: agent, key: AGENT_KEY });
   const stream = await cluster.sse(2, '/commands', { token });
   assert.is(stream.status, 200);
-  await eventually(() => cluster.osDoc('comms-agents', agent), (d) => d?.key_hash !== undefined, 'the agent in the agents index');
 
   const moved = await cluster.call(0, 'POST', '/commands', { token: ctx.token, json: { action: { name: 'set-group', args: { groups: [to] } }, target: { type: 'agent', id: agent } } });
   assert.is(moved.status, 201, moved.text);
