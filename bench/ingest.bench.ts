@@ -49,8 +49,8 @@ async function transport(dir: string, tls: boolean, rows: Row[]): Promise<void> 
   const dataDir = join(dir, `server-${name}`);
   const env = { COMMS_API_DATA_DIR: dataDir, COMMS_API_INSECURE_HTTP: tls ? '0' : '1', COMMS_API_HOST: '127.0.0.1', COMMS_API_PORT: '0', COMMS_API_LOG_LEVEL: 'warn', COMMS_API_MAX_BODY_BYTES: String(1 << 20) };
   const cli = join(ROOT, 'bin/comms-api.js');
-  await spawnReady(process.execPath, [cli, 'init'], /\{.*\}/, env).started;
-  const add = spawnReady(process.execPath, [cli, 'agents', 'add', '--uuid', 'bench', '--key', KEY], /\{.*\}/, env);
+  await spawnReady(process.execPath, [cli, 'init'], /\{[\s\S]*\}/, env).started;
+  const add = spawnReady(process.execPath, [cli, 'agents', 'add', '--uuid', 'bench', '--key', KEY], /\{[\s\S]*\}/, env);
   await add.started;
   const server = spawnReady(process.execPath, [cli, 'serve'], /serving on ([^\s"]+)/, env);
   const url = (await server.started)[1]!;

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const ROOT = new URL('..', import.meta.url).pathname;
@@ -9,6 +9,9 @@ export function spawnReady(cmd: string, args: string[], ready: RegExp, env: Reco
   const proc = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stderr!.on('data', (d) => (out += d));
+  // BENCH_OUTPUT=FILE keeps what the spawned processes print (e.g. with BENCH_SERVER_NODE_ARGS=--trace-gc)
+  const keep = process.env.BENCH_OUTPUT;
+  if (keep) for (const s of [proc.stdout!, proc.stderr!]) s.on('data', (d) => appendFileSync(keep, d));
   const started = new Promise<RegExpExecArray>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`not ready after 60 s:\n${out}`)), 60_000);
     proc.stdout!.on('data', (d) => {

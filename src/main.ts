@@ -6,6 +6,7 @@ import { deleteAgent } from './commands/deleteAgent.js';
 import { createExpiryScheduler, expireCommands } from './commands/expireCommands.js';
 import { ingestStatefulEvents } from './commands/ingestStatefulEvents.js';
 import { ingestStatelessEvents } from './commands/ingestStatelessEvents.js';
+import { createStatelessWriter } from './commands/statelessWriter.js';
 import { issueCommand } from './commands/issueCommand.js';
 import { cancelCommand } from './commands/cancelCommand.js';
 import { createUser } from './commands/createUser.js';
@@ -177,6 +178,8 @@ async function startLocked(
     putGroupConfiguration: putGroupConfiguration(journal),
   };
   const clustered = shared ? shared.adapt(sharedCommands) : sharedCommands;
+  // Large stateless batches are checked and written in a worker thread (the event loop stays free).
+  const statelessWriter = createStatelessWriter(journal);
   const deps: HttpDeps = {
     config,
     journal: {
@@ -209,7 +212,7 @@ async function startLocked(
       registerAgent: scaledOut.registerAgent,
       reportAgentFacts: reportAgentFacts(journal),
       deleteAgent: scaledOut.deleteAgent,
-      ingestStateless: ingestStatelessEvents(journal),
+      ingestStateless: ingestStatelessEvents({ ...journal, offload: statelessWriter }),
       ingestStateful: scaledOut.ingestStateful,
       putGroupConfiguration: clustered.putGroupConfiguration,
       // cluster mode: content, names and tombstones go to the shared package store before the journal
@@ -292,6 +295,7 @@ async function startLocked(
       await headsPublisher?.stop();
       await headsClient?.close().catch(() => {});
       await journal.close();
+      await statelessWriter.close();
       lock.release();
       logger.info('stopped');
     })();

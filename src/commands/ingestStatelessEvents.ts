@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Db } from '../journal/database.js';
 import type { Entry } from '../journal/entries.js';
-import type { GroupCommit } from '../journal/groupCommit.js';
+import type { GroupCommit, Tx } from '../journal/groupCommit.js';
 import type { AgentId } from '../journal/ids.js';
 import { checkAgentLine, isObject, type LineCheck, type NdjsonResult, parseNdjson, parseNdjsonYielding } from '../ndjson.js';
 import { StatusError } from '../errors.js';
@@ -51,14 +51,23 @@ function eventCount(parsed: NdjsonResult): number {
 /** Validates a stateless body; returns its number of events. */
 export const validateStatelessBody = (body: Buffer): number => eventCount(parseNdjson(body, statelessChecker().check));
 
-/** The same, in slices that leave the event loop free between them (request bodies of up to 10 MiB); also returns the agent line. */
-export async function parseStatelessBodyYielding(body: Buffer): Promise<{ events: number; agentLine: unknown }> {
-  const c = statelessChecker();
-  const events = eventCount(await parseNdjsonYielding(body, c.check));
-  return { events, agentLine: c.agentLine() };
+/** What a batch's checks found, before its turn to be written: its events, its agent line, the digest an Idempotency-Key remembers. */
+export interface CheckedBatch {
+  events: number;
+  agentLine: unknown;
+  /** sha256 (hex) of the body; '' without an Idempotency-Key. */
+  bodySha256: string;
 }
 
-export const validateStatelessBodyYielding = async (body: Buffer): Promise<number> => (await parseStatelessBodyYielding(body)).events;
+const digest = (body: Buffer, idempotencyKey: string | undefined): string =>
+  idempotencyKey ? createHash('sha256').update(body).digest('hex') : '';
+
+/** Checks a body in slices that leave the event loop free between them. */
+export async function checkStatelessBodyYielding(body: Buffer, idempotencyKey?: string): Promise<CheckedBatch> {
+  const c = statelessChecker();
+  const events = eventCount(await parseNdjsonYielding(body, c.check));
+  return { events, agentLine: c.agentLine(), bodySha256: digest(body, idempotencyKey) };
+}
 
 export const batchId = (seq: number): string => `stateless-${seq}`;
 
@@ -99,21 +108,32 @@ export function decideIngestStateless(
   return { entry: { type: 'StatelessEventsReceived', stream: cmd.agent, actor: `agent:${cmd.agent}`, data, body: cmd.body } };
 }
 
-export function ingestStatelessEvents(deps: { db: Db; commit: GroupCommit }) {
-  const findKey = deps.db.prepare<[string, string], PreviousBatch>(
-    'SELECT seq, events, body_sha256 FROM idempotency_keys WHERE agent = ? AND key = ?',
-  );
-  const reportFacts = reportFactsIn(deps.db);
-  return async (agent: AgentId, body: Buffer, idempotencyKey?: string): Promise<StatelessAck> => {
-    const { events, agentLine } = await parseStatelessBodyYielding(body);
-    const bodySha256 = idempotencyKey ? createHash('sha256').update(body).digest('hex') : '';
-    return deps.commit.run((tx) => {
-      const previous = idempotencyKey ? findKey.get(agent, idempotencyKey) : undefined;
-      const decision = decideIngestStateless(previous, { agent, body, bodySha256, events, idempotencyKey });
-      if ('replay' in decision) return decision.replay;
-      const stored = tx.append(decision.entry);
-      reportFacts(tx, agent, agentLine);
-      return { batch: batchId(stored.seq), seq: stored.seq, events, durability: 'journaled' };
-    });
+/** A checked batch's unit of work in the group transaction (on whichever connection writes it). */
+export function statelessBatchWriter(db: Db) {
+  const findKey = db.prepare<[string, string], PreviousBatch>('SELECT seq, events, body_sha256 FROM idempotency_keys WHERE agent = ? AND key = ?');
+  const reportFacts = reportFactsIn(db);
+  return (tx: Tx, agent: AgentId, body: Buffer, checked: CheckedBatch, idempotencyKey?: string): StatelessAck => {
+    const previous = idempotencyKey ? findKey.get(agent, idempotencyKey) : undefined;
+    const { events, bodySha256 } = checked;
+    const decision = decideIngestStateless(previous, { agent, body, bodySha256, events, idempotencyKey });
+    if ('replay' in decision) return decision.replay;
+    const stored = tx.append(decision.entry);
+    reportFacts(tx, agent, checked.agentLine);
+    return { batch: batchId(stored.seq), seq: stored.seq, events, durability: 'journaled' };
+  };
+}
+
+export type IngestStateless = (agent: AgentId, body: Buffer, idempotencyKey?: string) => Promise<StatelessAck>;
+
+/**
+ * Ingests a batch: checked in slices on this thread and written by the group commit; a body of
+ * `offload.minBytes` or more is handed to `offload` instead (checked and written in a worker thread).
+ */
+export function ingestStatelessEvents(deps: { db: Db; commit: GroupCommit; offload?: { minBytes: number; ingest: IngestStateless } | undefined }): IngestStateless {
+  const write = statelessBatchWriter(deps.db);
+  return async (agent, body, idempotencyKey) => {
+    if (deps.offload && body.length >= deps.offload.minBytes) return deps.offload.ingest(agent, body, idempotencyKey);
+    const checked = await checkStatelessBodyYielding(body, idempotencyKey);
+    return deps.commit.run((tx) => write(tx, agent, body, checked, idempotencyKey));
   };
 }

@@ -1,3 +1,5 @@
+import { MAX_JSON_DEPTH } from '../jsonDepth.js';
+
 /**
  * Index templates for every index this server writes. Shards: one; replicas: 0–1 (auto-expanded),
  * so a single test node is green and a cluster keeps a copy.
@@ -24,9 +26,12 @@ export interface IndexTemplate {
   body: { index_patterns: string[]; priority: number; template: Record<string, unknown>; _meta: Record<string, unknown> };
 }
 
-/** A template of this server's: one pattern, the shared settings, the given mappings. */
-function template(name: string, pattern: string, mappings: Record<string, unknown>): IndexTemplate {
-  return { name, body: { index_patterns: [pattern], priority: 200, _meta: { managed_by: 'comms-api' }, template: { settings, mappings } } };
+/** A template of this server's: one pattern, the shared settings (plus `extra`), the given mappings. */
+function template(name: string, pattern: string, mappings: Record<string, unknown>, extra: Record<string, unknown> = {}): IndexTemplate {
+  return {
+    name,
+    body: { index_patterns: [pattern], priority: 200, _meta: { managed_by: 'comms-api' }, template: { settings: { ...settings, ...extra }, mappings } },
+  };
 }
 
 export const TEMPLATES: readonly IndexTemplate[] = [
@@ -138,7 +143,8 @@ export const TEMPLATES: readonly IndexTemplate[] = [
       revoked_at: { type: 'date' },
     },
   }),
-  template('comms-wazuh-states', `${STATES_PREFIX}*`, { dynamic: true, date_detection: false }),
+  // stateful documents are taken as deep as the server's JSON nesting limit (OpenSearch maps 20 object levels by default)
+  template('comms-wazuh-states', `${STATES_PREFIX}*`, { dynamic: true, date_detection: false }, { 'mapping.depth.limit': MAX_JSON_DEPTH }),
 ];
 
 const indexPart = (s: string): string => s.toLowerCase().replace(/[^a-z0-9_-]/g, '-');

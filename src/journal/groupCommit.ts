@@ -44,6 +44,20 @@ interface Job {
   reject(err: unknown): void;
 }
 
+/** What a write done elsewhere (another connection, in a worker thread) answers: its value and the entries it committed. */
+export interface WrittenElsewhere<T> {
+  value: T;
+  entries: StoredEntry[];
+}
+
+/** A unit of work written by someone else in its turn: nothing is written here meanwhile. */
+interface Turn {
+  write: () => Promise<WrittenElsewhere<unknown>>;
+  resolve(value: unknown): void;
+  reject(err: unknown): void;
+}
+const isTurn = (q: Job | Turn): q is Turn => 'write' in q;
+
 /**
  * Group commit: every unit of work that arrives in the same event-loop turn runs in one
  * IMMEDIATE transaction (each under its own savepoint, so one failing job rolls back only
@@ -62,8 +76,10 @@ export function createGroupCommit(opts: GroupCommitOptions) {
   const savepoint = db.prepare('SAVEPOINT job');
   const release = db.prepare('RELEASE job');
   const rollbackTo = db.prepare('ROLLBACK TO job');
-  let queue: Job[] = [];
+  let queue: Array<Job | Turn> = [];
   let scheduled = false;
+  /** A turn is being written elsewhere: flushes wait until it settles (they never block on SQLite's lock). */
+  let away = false;
   let closed = false;
   let idle: Array<() => void> = [];
   const stats: GroupCommitStats = { commits: 0, jobs: 0, entries: 0, lastBatch: 0 };
@@ -100,21 +116,34 @@ export function createGroupCommit(opts: GroupCommitOptions) {
     });
   }
 
+  /** Why nothing may be written now (the data folder lock is lost, the journal is full), or null. */
+  function refusal(): Error | null {
+    const refused = opts.admit?.();
+    if (refused) return refused;
+    const size = sizeBytes();
+    return size >= quotaBytes ? new JournalFullError(size, quotaBytes) : null;
+  }
+
   function flush(): void {
     scheduled = false;
-    const batch = queue;
-    queue = [];
-    if (batch.length === 0) return settleIdle();
-    const refused = opts.admit?.();
+    if (away) return;
+    const cut = queue.findIndex(isTurn);
+    const batch = (cut === -1 ? queue : queue.slice(0, cut)) as Job[];
+    queue = cut === -1 ? [] : queue.slice(cut);
+    if (batch.length > 0) commitBatch(batch);
+    const turn = queue[0];
+    if (turn && isTurn(turn)) {
+      queue.shift();
+      return giveTurn(turn);
+    }
+    settleIdle();
+  }
+
+  function commitBatch(batch: Job[]): void {
+    const refused = refusal();
     if (refused) {
       for (const job of batch) job.reject(refused);
-      return settleIdle();
-    }
-    const size = sizeBytes();
-    if (size >= quotaBytes) {
-      const err = new JournalFullError(size, quotaBytes);
-      for (const job of batch) job.reject(err);
-      return settleIdle();
+      return;
     }
     const committed: StoredEntry[] = [];
     const started = performance.now();
@@ -128,27 +157,63 @@ export function createGroupCommit(opts: GroupCommitOptions) {
       if (db.inTransaction) rollbackTx.run();
       appender.reset();
       for (const job of batch) job.reject(err);
-      return settleIdle();
+      return;
     }
-    stats.commits += 1;
-    stats.jobs += batch.length;
-    stats.entries += committed.length;
-    stats.lastBatch = batch.length;
-    opts.onFlushed?.(batch.length, committed.length, performance.now() - started);
+    counted(batch.length, committed.length, performance.now() - started);
     batch.forEach((job, i) => {
       const o = outcomes[i]!;
       if (o.ok) job.resolve(o.value);
       else job.reject(o.value);
     });
     if (committed.length > 0) opts.onCommitted?.(committed);
-    settleIdle();
+  }
+
+  function counted(jobs: number, entries: number, ms: number): void {
+    stats.commits += 1;
+    stats.jobs += jobs;
+    stats.entries += entries;
+    stats.lastBatch = jobs;
+    opts.onFlushed?.(jobs, entries, ms);
+  }
+
+  /** Lets a turn write elsewhere; this side writes again once it settled, so the two never wait on each other's lock. */
+  function giveTurn(turn: Turn): void {
+    const refused = refusal();
+    if (refused) {
+      turn.reject(refused);
+      return flush();
+    }
+    away = true;
+    const started = performance.now();
+    Promise.resolve().then(turn.write).then(
+      ({ value, entries }) => {
+        counted(1, entries.length, performance.now() - started);
+        turn.resolve(value);
+        if (entries.length > 0) opts.onCommitted?.(entries);
+      },
+      (err: unknown) => turn.reject(err),
+    ).finally(() => {
+      away = false;
+      flush();
+    });
   }
 
   function settleIdle(): void {
-    if (queue.length > 0 || scheduled) return;
+    if (queue.length > 0 || scheduled || away) return;
     const waiting = idle;
     idle = [];
     for (const w of waiting) w();
+  }
+
+  function enqueue<T>(make: (resolve: (v: unknown) => void, reject: (err: unknown) => void) => Job | Turn): Promise<T> {
+    if (closed) return Promise.reject(new JournalClosedError());
+    return new Promise<T>((resolve, reject) => {
+      queue.push(make(resolve as (v: unknown) => void, reject));
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    });
   }
 
   return {
@@ -156,18 +221,20 @@ export function createGroupCommit(opts: GroupCommitOptions) {
     sizeBytes,
     /** Runs `work` in the next group transaction; resolves with its value once committed. */
     run<T>(work: Work<T>): Promise<T> {
-      if (closed) return Promise.reject(new JournalClosedError());
-      return new Promise<T>((resolve, reject) => {
-        queue.push({ work, resolve: resolve as (v: unknown) => void, reject });
-        if (!scheduled) {
-          scheduled = true;
-          setImmediate(flush);
-        }
-      });
+      return enqueue<T>((resolve, reject) => ({ work, resolve, reject }));
+    },
+    /**
+     * Gives `write` a turn of its own: it runs after what is queued before it has committed, and
+     * nothing is committed here until it settles (another connection, e.g. in a worker thread,
+     * writes meanwhile without either side blocking on SQLite's lock). Its entries are announced
+     * to `onCommitted` like this side's, in seq order.
+     */
+    turn<T>(write: () => Promise<WrittenElsewhere<T>>): Promise<T> {
+      return enqueue<T>((resolve, reject) => ({ write, resolve, reject }));
     },
     /** Resolves when nothing is queued any more. */
     flushed(): Promise<void> {
-      if (queue.length === 0 && !scheduled) return Promise.resolve();
+      if (queue.length === 0 && !scheduled && !away) return Promise.resolve();
       return new Promise((resolve) => idle.push(resolve));
     },
     /** Refuses new work, then commits what is queued. */

@@ -8,6 +8,7 @@ import type { StoredEntry } from './entries.js';
 import { createGroupCommit, type GroupCommitOptions, type Projection } from './groupCommit.js';
 import { createJournalReader } from './readEntries.js';
 import { createHeadSigner, type HeadSignerOptions } from './headSigner.js';
+import { createLargeBodyReader } from './largeBodies.js';
 
 export interface JournalOptions {
   dataDir: string;
@@ -38,6 +39,7 @@ export function openJournal(opts: JournalOptions) {
     ...(opts.admit ? { admit: opts.admit } : {}),
   });
   const heads = opts.heads ? createHeadSigner({ ...opts.heads, db }) : null;
+  const largeBodies = createLargeBodyReader(file);
   if (heads) listeners.add((entries) => heads.committed(entries.length));
   return {
     file,
@@ -48,6 +50,8 @@ export function openJournal(opts: JournalOptions) {
     quotaBytes: opts.quotaBytes,
     commit,
     reader: createJournalReader(db),
+    /** Large bodies read in a worker thread (the pipelines' pages), started on first use. */
+    largeBodies,
     checkpoints: createCheckpoints(db),
     deadLetters: createDeadLetterStore(db),
     stats: createJournalStats(db, file),
@@ -64,6 +68,7 @@ export function openJournal(opts: JournalOptions) {
       } catch {
         // busy past the timeout: the head is signed at the next start (which signs what it finds)
       }
+      await largeBodies.close();
       db.close();
     },
   };

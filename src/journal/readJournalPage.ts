@@ -13,29 +13,43 @@ export interface PageLimits {
  * One bounded page of journal rows after `afterSeq`, in seq order: the pipelines' source.
  * `types` narrows the rows returned to the ones the sink wants; `throughSeq` tells how far the
  * page looked (the last seq examined), so rows of other types are passed over without being read.
+ * The page is cut by the rows' sizes (SQLite reads a blob's length without its content), then only
+ * its rows are read: a 10 MB row past the cut is not read to be thrown away.
  */
-export function createPageReader(db: Db, types: readonly string[]) {
+export function createPageReader(db: Db, types: readonly string[], opts: { largeBodyBytes?: number } = {}) {
   const placeholders = types.map(() => '?').join(', ');
-  const rows = db.prepare<unknown[], JournalRow>(
-    `SELECT seq, type, stream, time, actor, data, body, hash FROM journal
+  const large = opts.largeBodyBytes ?? Number.MAX_SAFE_INTEGER;
+  const sizes = db.prepare<unknown[], { seq: number; size: number; body_bytes: number | null }>(
+    `SELECT seq, length(data) + coalesce(length(body), 0) AS size, length(body) AS body_bytes FROM journal
      WHERE seq > ? AND type IN (${placeholders}) ORDER BY seq`,
   );
+  const rows = db.prepare<unknown[], JournalRow>(
+    `SELECT seq, type, stream, time, actor, data, CASE WHEN length(body) >= ? THEN NULL ELSE body END AS body, hash FROM journal
+     WHERE seq > ? AND seq <= ? AND type IN (${placeholders}) ORDER BY seq`,
+  );
   const head = createHeadSeq(db);
-  return (afterSeq: number, limits: PageLimits): { rows: JournalRow[]; throughSeq: number } => {
+  /** `pending`: rows whose body (of `largeBodyBytes` or more) was left out, for the caller to read elsewhere. */
+  return (afterSeq: number, limits: PageLimits): { rows: JournalRow[]; throughSeq: number; pending: number[] } => {
     // The head is read first: a row committed after it is picked up by the next page.
     const headSeq = head();
-    const out: JournalRow[] = [];
+    let count = 0;
     let bytes = 0;
-    for (const row of rows.iterate(afterSeq, ...types)) {
+    let last = afterSeq;
+    let cut = false;
+    const pending: number[] = [];
+    for (const row of sizes.iterate(afterSeq, ...types)) {
       if (row.seq > headSeq) break;
-      const size = row.data.length + (row.body?.length ?? 0);
-      if (out.length > 0 && (out.length >= limits.rows || bytes + size > limits.bytes)) {
-        return { rows: out, throughSeq: out[out.length - 1]!.seq };
+      if (count > 0 && (count >= limits.rows || bytes + row.size > limits.bytes)) {
+        cut = true;
+        break;
       }
-      out.push(row);
-      bytes += size;
+      count += 1;
+      bytes += row.size;
+      last = row.seq;
+      if ((row.body_bytes ?? 0) >= large) pending.push(row.seq);
     }
-    return { rows: out, throughSeq: Math.max(afterSeq, headSeq) };
+    const page = count === 0 ? [] : rows.all(large, afterSeq, last, ...types);
+    return { rows: page, throughSeq: cut ? last : Math.max(afterSeq, headSeq), pending };
   };
 }
 export type PageReader = ReturnType<typeof createPageReader>;

@@ -57,7 +57,7 @@ export function createDrain(deps: {
   const observe = pipelineLogs(logger);
   const engineClient = deps.clients.engine;
   // the checkpoint once per page: under ingest, a write (and fsync) per engine request competed with it
-  const engine = createPullPipeline({ db, onCommitted: journal.onCommitted, sink: createEngineSink({ client: engineClient }), checkpointEvery: 'page', onError, ...observe('engine') });
+  const engine = createPullPipeline({ db, onCommitted: journal.onCommitted, sink: createEngineSink({ client: engineClient }), checkpointEvery: 'page', largeBodies: journal.largeBodies, onError, ...observe('engine') });
 
   const recordResults = createStatefulResultsWriter(db);
   const indexerClient = deps.clients.indexer;

@@ -24,6 +24,7 @@ import { type Backlog, createBacklogReader } from '../queries/backlog.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
 import { createDeadLetterStore, type Poison } from '../journal/deadLetters.js';
 import { createPageReader, type PageLimits } from '../journal/readJournalPage.js';
+import type { JournalRow } from '../journal/readEntries.js';
 import type { PipelineState, PipelineStatus, Sink, Unit } from './sink.js';
 
 export type { Delivery, PipelineState, PipelineStatus, Sink, Unit } from './sink.js';
@@ -55,6 +56,8 @@ export interface PipelineDeps<U extends Unit> {
   onTransition?: (from: Health, to: Health, status: PipelineStatus) => void;
   /** Told each item set aside as a dead letter. */
   onDeadLetter?: (sink: string, poison: Poison) => void;
+  /** Reads bodies of `minBytes` or more off the event loop (a worker thread); without it they are read with their page. */
+  largeBodies?: { minBytes: number; read(seq: number): Promise<Buffer | null> };
 }
 
 /** What an operator acts on: `running` and `caught-up` are both ok. */
@@ -83,7 +86,7 @@ export function createPullPipeline<U extends Unit>(deps: PipelineDeps<U>): Pipel
   const concurrency = deps.concurrency ?? 1;
   const perPage = deps.checkpointEvery === 'page';
   const cpName = checkpointName(sink.name);
-  const readPage = createPageReader(db, sink.types);
+  const readPage = createPageReader(db, sink.types, deps.largeBodies ? { largeBodyBytes: deps.largeBodies.minBytes } : {});
   const deadLetters = createDeadLetterStore(db);
   const checkpoints = createCheckpoints(db);
   const headSeq = createHeadSeq(db);
@@ -124,8 +127,13 @@ export function createPullPipeline<U extends Unit>(deps: PipelineDeps<U>): Pipel
     if (storeTimer) clearTimeout(storeTimer);
     storeTimer = undefined;
     if (checkpoint <= stored) return;
-    checkpoints.advance(cpName, checkpoint);
-    stored = checkpoint;
+    try {
+      checkpoints.advance(cpName, checkpoint);
+      stored = checkpoint;
+    } catch (err) {
+      // from a timer: a busy database (another process holding the write lock) must not end the server
+      deps.onError?.(`${sink.name} checkpoint not stored; stored with the next one`, err);
+    }
   };
   const skipTo = (seq: number): void => {
     if (seq <= checkpoint) return;
@@ -224,17 +232,32 @@ export function createPullPipeline<U extends Unit>(deps: PipelineDeps<U>): Pipel
       );
     }
     if (pipelineState.value === 'caught-up') pipelineState.value = 'running';
-    const units = sink.plan(page.rows);
+    if (page.pending.length === 0) return planned$(page.rows, page.throughSeq);
+    // large bodies are read in the worker thread, one after the other (each is up to the body limit)
+    return from(readLarge(page.rows, page.pending)).pipe(mergeMap((rows) => planned$(rows, page.throughSeq)));
+  }
+
+  async function readLarge(rows: JournalRow[], pending: readonly number[]): Promise<JournalRow[]> {
+    const bySeq = new Map(rows.map((r) => [r.seq, r]));
+    for (const seq of pending) {
+      const row = bySeq.get(seq);
+      if (row) row.body = await deps.largeBodies!.read(seq);
+    }
+    return rows;
+  }
+
+  function planned$(rows: JournalRow[], throughSeq: number): Observable<number> {
+    const units = sink.plan(rows);
     // Always hop through a promise: a long run of pages without work must not grow the stack.
     if (units.length === 0) {
-      return from(Promise.resolve(page.throughSeq)).pipe(
+      return from(Promise.resolve(throughSeq)).pipe(
         tap((seq) => {
           skipTo(seq);
           announce();
         }),
       );
     }
-    return deliverPage$(units, page.throughSeq);
+    return deliverPage$(units, throughSeq);
   }
 
   function statusNow(): PipelineStatus {

@@ -8,8 +8,9 @@ import { AGENT_KEY, runCli, spawnServer, tempDir } from '../support/server.js';
 
 /**
  * Guarantee: an acknowledged event is in the journal and survives kill -9 of the server.
- * 10,000 events in concurrent batches; the server is SIGKILLed mid-stream; after a restart every
- * batch that was answered 202 is in the journal exactly once and the hash chain verifies.
+ * 10,000 events in concurrent batches (a fifth of them large enough for the worker thread's
+ * path); the server is SIGKILLed mid-stream; after a restart every batch that was answered 202 is
+ * in the journal exactly once and the hash chain verifies.
  */
 const Durability = suite<{ dataDir: string }>('acknowledged events survive kill -9');
 Durability.before((ctx) => {
@@ -27,16 +28,26 @@ Durability('every batch answered 202 before the kill is in the journal exactly o
 
   const BATCHES = 200;
   const PER_BATCH = 50;
-  const acked = new Map<string, number>(); // marker → seq
+  // a first large batch starts the worker thread (the stream's large ones then race the small ones)
+  const first = await call('POST', `${server.api}/events/stateless`, {
+    token,
+    body: statelessBatch(PER_BATCH, { marker: 'large-0', pad: 'x'.repeat(6000) }),
+    type: 'application/x-ndjson',
+  });
+  assert.is(first.status, 202, first.text);
+
+  const acked = new Map<string, number>([['large-0', first.body.seq]]); // marker → seq
   let next = 0;
   let refused = 0;
   const worker = async () => {
     while (next < BATCHES) {
+      const large = next % 5 === 0;
       const marker = `b${next++}`;
       try {
         const r = await call('POST', `${server.api}/events/stateless`, {
           token,
-          body: statelessBatch(PER_BATCH, { marker }),
+          // every fifth batch is ~300 KB: checked and written by the worker thread on its own connection
+          body: statelessBatch(PER_BATCH, large ? { marker, pad: 'x'.repeat(6000) } : { marker }),
           type: 'application/x-ndjson',
         });
         if (r.status === 202) acked.set(marker, r.body.seq);
@@ -60,7 +71,7 @@ Durability('every batch answered 202 before the kill is in the journal exactly o
   const bySeq = new Map(rows.map((r) => [r.seq, r.body.toString()]));
   const counts = new Map<string, number>();
   for (const body of bySeq.values()) {
-    const marker = /"marker":"(b\d+)"/.exec(body)?.[1];
+    const marker = /"marker":"(b\d+|large-0)"/.exec(body)?.[1];
     if (marker) counts.set(marker, (counts.get(marker) ?? 0) + 1);
   }
   for (const [marker, seq] of acked) {

@@ -43,9 +43,11 @@ client('index templates are applied, and applying them twice changes nothing', a
   const created = await indexer.bulk([line({ index: { _index: index, _id: 'probe' } }), line({ probe: true })], 'wait_for');
   assert.ok(created.ok);
   const settings = await indexer.client.indices.getSettings({ index } as never);
-  const s = (settings.body as Record<string, { settings: { index: { number_of_shards: string; auto_expand_replicas: string } } }>)[index]!;
+  const s = (settings.body as Record<string, { settings: { index: { number_of_shards: string; auto_expand_replicas: string; mapping?: { depth?: { limit?: string } } } } }>)[index]!;
   assert.is(s.settings.index.number_of_shards, '1');
   assert.is(s.settings.index.auto_expand_replicas, '0-1');
+  // states are taken as deep as the server's JSON nesting limit (OpenSearch's default is 20)
+  assert.is(s.settings.index.mapping?.depth?.limit, '64');
 });
 
 client('a bulk answers per item: created, updated, deleted, not found and a mapping error', async ({ indexer, index }) => {

@@ -1,10 +1,13 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createAppender } from '../../src/journal/appendToJournal.js';
 import { openDatabase, type Db } from '../../src/journal/database.js';
-import type { Entry } from '../../src/journal/entries.js';
+import type { Entry, StoredEntry } from '../../src/journal/entries.js';
 import { JournalFullError } from '../../src/journal/errors.js';
-import { createGroupCommit, type GroupCommit } from '../../src/journal/groupCommit.js';
+import { createGroupCommit, type GroupCommit, type WrittenElsewhere } from '../../src/journal/groupCommit.js';
 import { verifyChain } from '../../src/journal/verifyChain.js';
 
 interface Ctx {
@@ -137,3 +140,120 @@ Quota('appends are refused with JournalFullError once the quota is reached', asy
 });
 
 Quota.run();
+
+interface TurnCtx extends Ctx {
+  dir: string;
+  /** A second connection to the same file (what the worker thread of large batches has). */
+  other: Db;
+  otherCommit: GroupCommit;
+  otherCommitted: StoredEntry[];
+}
+
+/** A write on the other connection that starts when the turn is given and ends when `release` is called. */
+function heldWrite(ctx: TurnCtx, stream: string) {
+  let release!: () => void;
+  const released = new Promise<void>((r) => (release = r));
+  let started = false;
+  const write = async (): Promise<WrittenElsewhere<number>> => {
+    started = true;
+    await released;
+    const seq = await ctx.otherCommit.run((tx) => tx.append(deleted(stream)).seq);
+    return { value: seq, entries: ctx.otherCommitted.splice(0) };
+  };
+  return { write, release, started: () => started };
+}
+
+const Turns = suite<TurnCtx>('group commit: turns written elsewhere');
+Turns.before.each((ctx) => {
+  ctx.dir = mkdtempSync(join(tmpdir(), 'comms-api-turns-'));
+  const file = join(ctx.dir, 'comms.db');
+  ctx.db = openDatabase(file);
+  ctx.other = openDatabase(file);
+  ctx.flushes = [];
+  ctx.committed = [];
+  ctx.otherCommitted = [];
+  ctx.commit = createGroupCommit({
+    db: ctx.db,
+    appender: createAppender(ctx.db),
+    projections: [],
+    quotaBytes: 1 << 30,
+    onFlushed: (jobs) => ctx.flushes.push(jobs),
+    onCommitted: (entries) => ctx.committed.push(...entries.map((e) => e.seq)),
+  });
+  ctx.otherCommit = createGroupCommit({
+    db: ctx.other,
+    appender: createAppender(ctx.other),
+    projections: [],
+    quotaBytes: 1 << 30,
+    onCommitted: (entries) => ctx.otherCommitted.push(...entries),
+  });
+});
+Turns.after.each((ctx) => {
+  ctx.db.close();
+  ctx.other.close();
+  rmSync(ctx.dir, { recursive: true, force: true });
+});
+
+Turns('work queued before a turn commits first; work queued during it waits until it settled; the chain is one', async (ctx) => {
+  const before = ctx.commit.run((tx) => tx.append(deleted('before')).seq);
+  const held = heldWrite(ctx, 'elsewhere');
+  const turn = ctx.commit.turn(held.write);
+  assert.is(await before, 1);
+  await new Promise((r) => setImmediate(r));
+  assert.ok(held.started(), 'the turn is given once the work before it committed');
+  let duringDone = false;
+  const during = ctx.commit.run((tx) => tx.append(deleted('during')).seq).then((seq) => ((duringDone = true), seq));
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+  assert.not.ok(duringDone, 'nothing is committed on this connection while the turn is away');
+  assert.not.ok(ctx.db.inTransaction);
+  held.release();
+  assert.is(await turn, 2);
+  assert.is(await during, 3);
+  assert.equal(ctx.committed, [1, 2, 3], 'the turn\'s entries are announced in seq order');
+  assert.equal(ctx.db.prepare('SELECT stream FROM journal ORDER BY seq').pluck().all(), ['before', 'elsewhere', 'during']);
+  assert.ok(verifyChain(ctx.db).ok);
+});
+
+Turns('a failing turn rejects its caller only, and the group commit goes on', async (ctx) => {
+  const turn = ctx.commit.turn(async () => {
+    throw new Error('the worker said no');
+  });
+  const after = ctx.commit.run((tx) => tx.append(deleted('after')).seq);
+  try {
+    await turn;
+    assert.unreachable();
+  } catch (e) {
+    assert.is((e as Error).message, 'the worker said no');
+  }
+  assert.is(await after, 1);
+});
+
+Turns('a full journal refuses a turn without giving it', async (ctx) => {
+  const full = createGroupCommit({ db: ctx.db, appender: createAppender(ctx.db), projections: [], quotaBytes: 1 });
+  let given = false;
+  try {
+    await full.turn(async () => {
+      given = true;
+      return { value: 0, entries: [] };
+    });
+    assert.unreachable();
+  } catch (e) {
+    assert.instance(e, JournalFullError);
+  }
+  assert.not.ok(given);
+});
+
+Turns('close waits for a turn that is away', async (ctx) => {
+  const held = heldWrite(ctx, 'elsewhere');
+  const turn = ctx.commit.turn(held.write);
+  await new Promise((r) => setImmediate(r));
+  let closed = false;
+  const closing = ctx.commit.close().then(() => (closed = true));
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+  assert.not.ok(closed);
+  held.release();
+  await closing;
+  assert.is(await turn, 1);
+});
+
+Turns.run();

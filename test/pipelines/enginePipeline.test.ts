@@ -129,4 +129,21 @@ drain('a dead-letter retry while the engine is still refusing answers 409, and 5
   assert.is(missing.status, 404);
 });
 
+drain('large batches (written and read in worker threads) reach the engine byte for byte, in order with small ones', async (ctx) => {
+  const big = (agent: string, tag: string) => {
+    const b = batch(agent, 1);
+    const pad = `{"tag":"${tag}","pad":"${'p'.repeat(600_000)}"}`;
+    return { body: `${b.body}{"module":"m","collector":"c"}\n${pad}\n`, lines: [...b.lines, pad] };
+  };
+  const sent: string[] = [];
+  for (const [i, b] of [big('agent-a', 'one'), batch('agent-a', 2), big('agent-a', 'two')].entries()) {
+    const r = await call('POST', `${ctx.server.api}/events/stateless`, { token: ctx.agents['agent-a']!, body: b.body, type: 'application/x-ndjson' });
+    assert.is(r.status, 202, `batch ${i}: ${r.text.slice(0, 200)}`);
+    sent.push(...b.lines);
+  }
+  const got = await eventually(() => received(ctx.engine), (r) => r.length >= sent.length, 60_000);
+  assert.is(got.length, sent.length);
+  assert.ok(got.every((line, i) => line === sent[i]), 'every line arrives as sent, in journal order');
+});
+
 drain.run();

@@ -189,6 +189,23 @@ stateful('a mapping conflict is dead-lettered, the pipeline goes on, and a retry
   assert.is(state.body.state, 'indexed');
 });
 
+stateful('a state nested to the server limit (64 levels) is indexed, not dead-lettered (OpenSearch maps 20 by default)', async (ctx) => {
+  let doc: Record<string, unknown> = { leaf: 'x' };
+  for (let i = 0; i < 63; i++) doc = { n: doc };
+  // journaled at once, then the batch's own state says what the indexer answered (no wait window to miss)
+  const r = await post(ctx, [AGENT_LINE, { id: 'deep-1', module: ctx.module, operation: 'create' }, doc], '?wait=0');
+  assert.is(r.status, 202, r.text);
+  const state = await eventually(
+    () => call('GET', `${ctx.server.url}${r.body.status_url}`, { token: ctx.agent }),
+    (s) => s.body.state !== 'journaled',
+    { ms: 120_000, what: 'the deep batch to be indexed' },
+  );
+  assert.is(state.body.state, 'indexed', state.text);
+  assert.equal(state.body.items.map((i: { id: string; status: number }) => [i.id, i.status]), [['deep-1', 201]]);
+  const deeper = await post(ctx, [AGENT_LINE, { id: 'deep-2', module: ctx.module, operation: 'create' }, { n: doc }]);
+  assert.is(deeper.status, 400, 'one level more is refused at the door');
+});
+
 stateful.run();
 
 const off = suite<{ server: TestServer }>('stateful events without an indexer');

@@ -1,5 +1,9 @@
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { call } from '../../support/client.js';
+import { eventually } from '../../support/eventually.js';
 import { bound, median, timedRequest } from '../../support/timing.js';
 import { startWorld, type World } from './management.support.js';
 
@@ -70,3 +74,91 @@ Large('ingesting 260,000 events: /health keeps answering; only the journal commi
 });
 
 Large.run();
+
+/** ~10 MB in ten events of ~1 MB each: quick to check, long to write. */
+function fewHugeEvents(mark: string): Buffer {
+  const event = `{"module":"m","collector":"c"}\n{"mark":"${mark}","s":"${'x'.repeat(1_000_000)}"}\n`;
+  return Buffer.from(`{"agent":{"name":"sim"}}\n${event.repeat(10)}`);
+}
+
+const postBatch = (w: World, agent: string, body: Buffer, key?: string) =>
+  call('POST', `${w.server.api}/events/stateless`, {
+    token: agent,
+    body,
+    type: 'application/x-ndjson',
+    ...(key ? { headers: { 'idempotency-key': key } } : {}),
+  });
+
+const Elsewhere = suite<{ w: World; agent: string }>('a large batch is written off the event loop');
+Elsewhere.before(async (ctx) => {
+  // no signed head falls due while a test holds the database's write lock (it would wait for it)
+  ctx.w = await startWorld({ 'agent-1': [] }, { COMMS_API_HEADS_EVERY_SECONDS: '86400' });
+  ctx.agent = ctx.w.agents['agent-1']!;
+});
+
+/** Waits until the node writes nothing on its own: the engine pipeline has passed every entry and stored its checkpoint. */
+async function quiet(w: World): Promise<void> {
+  await eventually(() => call('GET', `${w.server.api}/ready`), (r) => r.body.pipelines.engine.lag === 0, { what: 'the engine pipeline to pass every entry' });
+  await new Promise((r) => setTimeout(r, 1000)); // its checkpoint is stored within 250 ms
+}
+Elsewhere.after((ctx) => ctx.w.server.stop());
+
+Elsewhere('while its write waits for the database, /health is answered and the batch is not; then it is journaled byte for byte', async ({ w, agent }) => {
+  await quiet(w);
+  // another connection holds SQLite's write lock: the batch's write has to wait for it
+  const lock = new Database(join(w.server.dataDir, 'comms.db'));
+  lock.exec('BEGIN IMMEDIATE');
+  let settled = false;
+  let post: ReturnType<typeof postBatch>;
+  const body = fewHugeEvents('held');
+  try {
+    post = postBatch(w, agent, body);
+    void post.finally(() => (settled = true));
+    const started = Date.now();
+    let answered = 0;
+    // the check of ten lines is quick; the lock is held well past it
+    while (answered < 30 || Date.now() - started < 2000) {
+      const r = await call('GET', `${w.server.api}/health`);
+      assert.is(r.status, 200);
+      answered += 1;
+    }
+    assert.not.ok(settled, 'the batch is not acknowledged while it cannot be written');
+  } finally {
+    lock.exec('COMMIT');
+    lock.close();
+  }
+  const r = await post!;
+  assert.is(r.status, 202, r.text);
+  assert.is(r.body.events, 10);
+  const db = new Database(join(w.server.dataDir, 'comms.db'), { readonly: true });
+  try {
+    const row = db.prepare('SELECT type, stream, body FROM journal WHERE seq = ?').get(r.body.seq) as { type: string; stream: string; body: Buffer };
+    assert.is(row.type, 'StatelessEventsReceived');
+    assert.is(row.stream, 'agent-1');
+    assert.ok(row.body.equals(body), 'the journal keeps the agent\'s bytes exactly');
+  } finally {
+    db.close();
+  }
+});
+
+Elsewhere('large and small batches interleave in one chain; an Idempotency-Key holds across both paths', async ({ w, agent }) => {
+  const small = Buffer.from('{"agent":{}}\n{"module":"m","collector":"c"}\n{"i":1}\n');
+  const big = fewHugeEvents('first');
+  const [a, b, c] = await Promise.all([postBatch(w, agent, big, 'key-big'), postBatch(w, agent, small), postBatch(w, agent, fewHugeEvents('second'))]);
+  for (const r of [a, b, c]) assert.is(r.status, 202, r.text);
+  assert.is(new Set([a.body.seq, b.body.seq, c.body.seq]).size, 3);
+  const again = await postBatch(w, agent, big, 'key-big');
+  assert.is(again.status, 202);
+  assert.equal(again.body, a.body, 'the same key and bytes get the first answer');
+  const other = await postBatch(w, agent, fewHugeEvents('other'), 'key-big');
+  assert.is(other.status, 422, other.text);
+  assert.is(other.headers.get('content-type'), 'application/problem+json');
+  assert.is(other.body.batch, a.body.batch);
+  const smallUnderBigKey = await postBatch(w, agent, small, 'key-big');
+  assert.is(smallUnderBigKey.status, 422, 'the key remembers the large body on the small path too');
+  const verify = await call('GET', `${w.server.api}/journal/verify`, { token: w.auditor });
+  assert.is(verify.status, 200);
+  assert.is(verify.body.ok, true, verify.text);
+});
+
+Elsewhere.run();
