@@ -43,6 +43,7 @@ import { createPackageStore } from './packages/packageStore.js';
 import { createCommandsDeliveryPipeline } from './pipelines/commandsDelivery.js';
 import { createDrain } from './pipelines/drain.js';
 import { createScaleOut } from './scaleOut/scaleOut.js';
+import { createSharedState } from './scaleOut/sharedState.js';
 import { createConfigurationPusher } from './pipelines/configurationPush.js';
 import { createPresence } from './queries/presence.js';
 import { secureDataDir } from './security/dataDir.js';
@@ -154,6 +155,10 @@ async function startLocked(
   const scaleOut = clients.scaleOutIndexer
     ? createScaleOut({ journal, hub, store: packages, indexer: clients.scaleOutIndexer, onError: (message, err) => logger.warn({ err }, message) })
     : null;
+  // Cluster mode: users, the catalogue and group configurations are shared through their indices.
+  const shared = clients.scaleOutIndexer
+    ? createSharedState({ journal, indexer: clients.scaleOutIndexer, onError: (message, err) => logger.warn({ err }, message) })
+    : null;
   const local = {
     // cluster mode: the commands index takes a command before it is journaled and acknowledged
     issueCommand: issueCommand({ ...journal, ...(scaleOut ? { publisher: scaleOut.commandPublisher } : {}) }),
@@ -163,6 +168,16 @@ async function startLocked(
     ingestStateful: ingestStatefulEvents({ ...journal, newBatchId: () => `stateful-${randomUUID()}` }),
   };
   const scaledOut = scaleOut ? scaleOut.adapt(local) : local;
+  const sharedCommands = {
+    issueCommand: scaledOut.issueCommand,
+    createUser: createUser(journal),
+    userLifecycle: userLifecycle(journal),
+    createApiKey: createApiKey(journal),
+    revokeApiKey: revokeApiKey(journal),
+    putCatalogEntry: putCatalogEntry(journal),
+    putGroupConfiguration: putGroupConfiguration(journal),
+  };
+  const clustered = shared ? shared.adapt(sharedCommands) : sharedCommands;
   // Large stateless batches are checked and written in a worker thread (the event loop stays free).
   const statelessWriter = createStatelessWriter(journal);
   const deps: HttpDeps = {
@@ -184,22 +199,22 @@ async function startLocked(
     hub,
     presence,
     commands: {
-      issueCommand: scaledOut.issueCommand,
+      issueCommand: clustered.issueCommand,
       cancelCommand: cancelCommand(journal),
-      createUser: createUser(journal),
-      userLifecycle: userLifecycle(journal),
-      createApiKey: createApiKey(journal),
-      revokeApiKey: revokeApiKey(journal),
+      createUser: clustered.createUser,
+      userLifecycle: clustered.userLifecycle,
+      createApiKey: clustered.createApiKey,
+      revokeApiKey: clustered.revokeApiKey,
       recordCommandResult: scaledOut.recordCommandResult,
       markCommandDelivered: markDelivered,
       rehashAgentKey: rehashAgentKey(journal),
-      putCatalogEntry: putCatalogEntry(journal),
+      putCatalogEntry: clustered.putCatalogEntry,
       registerAgent: scaledOut.registerAgent,
       reportAgentFacts: reportAgentFacts(journal),
       deleteAgent: scaledOut.deleteAgent,
       ingestStateless: ingestStatelessEvents({ ...journal, offload: statelessWriter }),
       ingestStateful: scaledOut.ingestStateful,
-      putGroupConfiguration: putGroupConfiguration(journal),
+      putGroupConfiguration: clustered.putGroupConfiguration,
       // cluster mode: content, names and tombstones go to the shared package store before the journal
       storePackage: storePackage({ ...journal, store: packages, ...(scaleOut ? { publisher: scaleOut.packagePublisher } : {}) }),
       deletePackage: deletePackage({ ...journal, store: packages, ...(scaleOut ? { publisher: scaleOut.packagePublisher } : {}) }),
@@ -207,6 +222,7 @@ async function startLocked(
     },
     drain,
     scaleOut: scaleOut?.lookups ?? null,
+    sharedUsers: shared?.lookups ?? null,
     // Ready while writes are accepted: a sink that is down only makes its pipeline's state `down`.
     readiness: () => {
       const refused = writes!.reason();
@@ -216,7 +232,7 @@ async function startLocked(
         pipelines: drain.pipelines(),
         indexer: drain.indexerHealth(),
         // scale-out: each index follower's settled and highest `_seq_no`, and its consecutive failures
-        ...(scaleOut ? { followers: scaleOut.status() } : {}),
+        ...(scaleOut ? { followers: { ...scaleOut.status(), ...shared?.status() } } : {}),
       };
     },
   };
@@ -251,6 +267,7 @@ async function startLocked(
   announce(logger, { url, dataDir: config.dataDir, adminSocket: config.adminSocket, ...(metricsListener ? { metricsUrl: metricsListener.url } : {}) }, `comms-api serving on ${url}`);
   const drainRun = drain.run$.subscribe({ error: (err) => logger.error({ err }, 'drain pipelines stopped') });
   const scaleOutRun = scaleOut?.run$.subscribe({ error: (err) => logger.error({ err }, 'index followers stopped') });
+  const sharedRun = shared?.run$.subscribe({ error: (err) => logger.error({ err }, 'shared index followers stopped') });
 
   let stopping: Promise<void> | null = null;
   async function stop(): Promise<void> {
@@ -260,6 +277,8 @@ async function startLocked(
       drainRun.unsubscribe();
       scaleOutRun?.unsubscribe();
       scaleOut?.stop();
+      sharedRun?.unsubscribe();
+      shared?.stop();
       const drained = drain.stop();
       hub.close();
       expiry.stop();

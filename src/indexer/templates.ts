@@ -13,6 +13,11 @@ export const PACKAGES_INDEX = 'comms-packages';
 export const PACKAGE_CHUNKS_INDEX = 'comms-package-chunks';
 /** Signed journal heads of every node: one document per node and head (`<node>:<n>`). */
 export const HEADS_INDEX = 'comms-journal-heads';
+/** Cluster mode: users (with their password hash), catalogue entries and group configurations, one document each. */
+export const USERS_INDEX = 'comms-users';
+export const CATALOG_INDEX = 'comms-catalog';
+export const GROUPS_INDEX = 'comms-groups';
+export const API_KEYS_INDEX = 'comms-api-keys';
 
 const settings = { number_of_shards: 1, auto_expand_replicas: '0-1', refresh_interval: '1s' };
 
@@ -90,6 +95,52 @@ export const TEMPLATES: readonly IndexTemplate[] = [
       hash: { type: 'keyword' },
       time: { type: 'date' },
       key_id: { type: 'keyword' },
+    },
+  }),
+  template(USERS_INDEX, USERS_INDEX, {
+    dynamic: false,
+    properties: {
+      name: { type: 'keyword' },
+      role: { type: 'keyword' },
+      password_hash: { type: 'keyword', index: false, doc_values: false },
+      disabled: { type: 'boolean' },
+      deleted: { type: 'boolean' },
+      changed_at: { type: 'date' },
+      changed_by: { type: 'keyword' },
+    },
+  }),
+  template(CATALOG_INDEX, CATALOG_INDEX, {
+    dynamic: false,
+    properties: {
+      name: { type: 'keyword' },
+      description: { type: 'text' },
+      args: { type: 'object', enabled: false },
+      default_timeout: { type: 'long' },
+      target_types: { type: 'keyword' },
+      updated_at: { type: 'date' },
+      updated_by: { type: 'keyword' },
+    },
+  }),
+  template(GROUPS_INDEX, GROUPS_INDEX, {
+    dynamic: false,
+    properties: {
+      group: { type: 'keyword' },
+      configuration: { type: 'object', enabled: false },
+      etag: { type: 'keyword' },
+      updated_at: { type: 'date' },
+      updated_by: { type: 'keyword' },
+    },
+  }),
+  template(API_KEYS_INDEX, API_KEYS_INDEX, {
+    dynamic: false,
+    properties: {
+      id: { type: 'keyword' },
+      name: { type: 'keyword' },
+      role: { type: 'keyword' },
+      key_hash: { type: 'keyword', index: false, doc_values: false },
+      created_at: { type: 'date' },
+      created_by: { type: 'keyword' },
+      revoked_at: { type: 'date' },
     },
   }),
   // stateful documents are taken as deep as the server's JSON nesting limit (OpenSearch maps 20 object levels by default)

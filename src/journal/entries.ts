@@ -43,7 +43,15 @@ export const UserDeleted = entry('UserDeleted', z.object({ name: z.string() }));
 /** An API key for automation: only the SHA-256 of the key is kept (the key is shown once). */
 export const ApiKeyCreated = entry(
   'ApiKeyCreated',
-  z.object({ id: z.string(), name: z.string(), role: z.enum(['operator', 'auditor', 'metrics']), keyHash: z.string() }),
+  z.object({
+    id: z.string(),
+    name: z.string(),
+    role: z.enum(['operator', 'auditor', 'metrics']),
+    keyHash: z.string(),
+    /** Learnt from the API keys index (cluster mode): who created the key on which node, and when (ms). */
+    createdBy: z.string().optional(),
+    createdAt: z.number().int().optional(),
+  }),
 );
 export const ApiKeyRevoked = entry('ApiKeyRevoked', z.object({ id: z.string() }));
 /** One row per batch: `body` holds the agent's NDJSON bytes exactly as sent. */

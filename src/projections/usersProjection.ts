@@ -60,7 +60,7 @@ export function createUsersProjection(db: Db): Projection {
           s.revoke.run(e.data.name, e.time);
           return;
         case 'ApiKeyCreated':
-          s.key.run(e.data.id, e.data.name, e.data.role, e.data.keyHash, e.time, e.actor);
+          s.key.run(e.data.id, e.data.name, e.data.role, e.data.keyHash, e.data.createdAt ?? e.time, e.data.createdBy ?? e.actor);
           return;
         case 'ApiKeyRevoked':
           s.revokeKey.run(e.time, e.data.id);

@@ -83,7 +83,7 @@ secured('a wrong password is reported at start (log) and in /ready, and nothing 
     let ready: { pipelines: { indexer: { state: string; last_error?: string } }; indexer: { reachable: boolean; reason?: string } | null } | undefined;
     for (let i = 0; i < 240; i++) {
       ready = (await (await fetch(`${server.api}/ready`)).json()) as typeof ready;
-      if (/401/.test(ready?.indexer?.reason ?? '') && ready!.pipelines.indexer.state === 'down') break;
+      if (/401/.test(ready?.indexer?.reason ?? '') && ready!.pipelines.indexer.state === 'down' && ready!.pipelines.indexer.last_error) break;
       await new Promise((r) => setTimeout(r, 250));
     }
     assert.is(ready!.indexer!.reachable, false);

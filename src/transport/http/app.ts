@@ -47,6 +47,7 @@ export function createApp(deps: HttpDeps): HttpApp {
     userRevokedAt: deps.reads.userRevokedAt,
     findApiKey: deps.reads.findApiKey,
     ...(deps.scaleOut ? { admitAgent: deps.scaleOut.admitAgent } : {}),
+    ...(deps.sharedUsers ? { admitUser: deps.sharedUsers.admitUser, admitApiKey: deps.sharedUsers.admitApiKey } : {}),
   });
   const guard = (...roles: Role[]): Middleware[] => [tokens.middleware, requireRole(...roles)];
 

@@ -46,6 +46,10 @@ export interface TokenCheckOptions {
    * shared key pair); resolves true once it is known here, false when its token must be refused.
    */
   admitAgent?: (uuid: string, iatMs: number) => Promise<boolean>;
+  /** Cluster mode: a user unknown here may have been created on another node; resolves true once it is known here. */
+  admitUser?: (name: string) => Promise<boolean>;
+  /** Cluster mode: an API key unknown here may have been created on another node; resolves true once it is known here. */
+  admitApiKey?: (id: string) => Promise<boolean>;
 }
 
 export const authenticate = (opts: TokenCheckOptions) => createTokenCheck(opts).middleware;
@@ -61,18 +65,20 @@ export function createTokenCheck(opts: TokenCheckOptions) {
       if (known) return false;
       return !(opts.admitAgent && (await opts.admitAgent(sub, iatMs)));
     }
-    const user = opts.findUser(sub);
-    if (!user || user.role !== role || user.disabled === 1) return true;
     const revokedAt = opts.userRevokedAt(sub);
-    return revokedAt !== undefined && revokedAt >= iatMs;
+    if (revokedAt !== undefined && revokedAt >= iatMs) return true;
+    let user = opts.findUser(sub);
+    if (!user && opts.admitUser && (await opts.admitUser(sub))) user = opts.findUser(sub);
+    return !user || user.role !== role || user.disabled === 1;
   };
   /** An API key (`cak_<id>_<secret>`): its row by id, the hash compared in constant time, not revoked. */
-  const apiKeyPrincipal = (key: string): Principal => {
+  const apiKeyPrincipal = async (key: string): Promise<Principal> => {
     const id = API_KEY_PATTERN.exec(key)![1]!;
-    const row = opts.findApiKey(id);
+    let row = opts.findApiKey(id);
+    if (!row && opts.admitApiKey && (await opts.admitApiKey(id))) row = opts.findApiKey(id);
     const given = Buffer.from(hashApiKey(key), 'hex');
     const ok = row !== undefined && row.revoked_at === null && timingSafeEqual(given, Buffer.from(row.key_hash, 'hex'));
-    if (!ok) throw new HttpError(401, 'Unauthorized', 'unknown or revoked API key');
+    if (!ok || row === undefined) throw new HttpError(401, 'Unauthorized', 'unknown or revoked API key');
     return { sub: row.name, role: row.role, actor: `api-key:${row.id}` };
   };
   // a parsed KeyObject: jsonwebtoken would otherwise parse the PEM on every request
@@ -128,7 +134,7 @@ export function createTokenCheck(opts: TokenCheckOptions) {
     }
     const token = /^Bearer (\S+)$/.exec(ctx.get('Authorization'))?.[1];
     if (token && API_KEY_PATTERN.test(token)) {
-      ctx.state.principal = apiKeyPrincipal(token);
+      ctx.state.principal = await apiKeyPrincipal(token);
       return next();
     }
     const known = token ? verified.get(token) : undefined;

@@ -17,6 +17,7 @@ import type { putCatalogEntry } from '../../commands/putCatalogEntry.js';
 import type { recordCommandResult } from '../../commands/recordCommandResult.js';
 import type { SseHub } from '../sse/hub.js';
 import type { ScaleOutLookups } from '../../scaleOut/scaleOut.js';
+import type { SharedUserLookups } from '../../scaleOut/sharedState.js';
 import type { putGroupConfiguration } from '../../commands/putGroupConfiguration.js';
 import type { deletePackage, storePackage } from '../../commands/storePackage.js';
 import type { discardDeadLetter } from '../../pipelines/retryDeadLetter.js';
@@ -120,5 +121,7 @@ export interface HttpDeps {
   drain: Drain;
   /** With an indexer URL: agents and commands of other nodes, read from the shared indices; null on a lone node. */
   scaleOut: ScaleOutLookups | null;
+  /** Cluster mode: users of other nodes, read from the users index; null (or absent) on a lone node. */
+  sharedUsers?: SharedUserLookups | null;
   readiness(): ReadyReport;
 }

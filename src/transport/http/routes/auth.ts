@@ -15,7 +15,7 @@ const doc = describeTag('authentication');
 const loginFailures = {
   401: { description: 'unknown principal or wrong credentials; an agent 401 carries `message`: "Invalid key" or "Agent does not exist"' },
   429: { description: 'too many failed logins (`Retry-After`)' },
-  503: { description: 'too many credential checks waiting, or (scale-out) an agent unknown to this node cannot be looked up in the indexer right now (`Retry-After`)' },
+  503: { description: 'too many credential checks waiting, or (scale-out) an agent or user unknown to this node cannot be looked up in the indexer right now (`Retry-After`)' },
 };
 
 /** The `message` of an agent's 401, as the existing Wazuh agent reads it (it then stops retrying). */
@@ -89,7 +89,7 @@ function createVerifiedCache(max = 50_000) {
 export type Login = (ctx: Context, body: z.infer<typeof LoginBody>) => Promise<{ sub: string; role: Role }>;
 
 /** The ports these routes use, bound once by the composition root (main.ts passes its HttpDeps). */
-export type AuthRouteDeps = Pick<HttpDeps, 'issueToken' | 'scaleOut'> & {
+export type AuthRouteDeps = Pick<HttpDeps, 'issueToken' | 'scaleOut' | 'sharedUsers'> & {
   agentKeys: Pick<HttpDeps['agentKeys'], 'hash' | 'verify'>;
   commands: Pick<HttpDeps['commands'], 'rehashAgentKey'>;
   config: Pick<HttpDeps['config'], 'trustedProxies'>;
@@ -121,6 +121,23 @@ export function createLogin(deps: AuthRouteDeps): Login {
     await deps.scaleOut.importAgent(indexed);
     if (rehash) await rehashKey(uuid, key, indexed.key_hash);
     return { ok: true, known: true };
+  }
+
+  /**
+   * A disabled user's password is still checked (same cost), then refused. In cluster mode a user
+   * this node does not know may have been created on another node: its password is verified
+   * against the users index's hash, and only then is the user imported here.
+   */
+  async function verifyUser(principalKey: string, name: string, password: string): Promise<{ ok: boolean; role: Role }> {
+    const local = deps.reads.findUser(name);
+    if (local || !deps.sharedUsers) {
+      const ok = (await cache.verify(principalKey, password, local?.password_hash)) && local?.disabled !== 1;
+      return { ok, role: local?.role ?? 'auditor' };
+    }
+    const indexed = await deps.sharedUsers.findUser(name);
+    const ok = (await cache.verify(principalKey, password, indexed?.doc.password_hash)) && indexed?.doc.disabled === false;
+    if (ok && indexed) await deps.sharedUsers.importUser(indexed);
+    return { ok, role: indexed?.doc.role ?? 'auditor' };
   }
 
   /** A keyed hash (HMAC, microseconds): no cache needed; a legacy scrypt hash is replaced on success. */
@@ -166,10 +183,9 @@ export function createLogin(deps: AuthRouteDeps): Login {
         // the existing Wazuh agent stops retrying on exactly these messages
         message = agent.known ? AGENT_INVALID_KEY : AGENT_UNKNOWN;
       } else {
-        const user = deps.reads.findUser(body.username);
-        // a disabled user's password is still checked (same cost), then refused
-        ok = (await cache.verify(principalKey, body.password, user?.password_hash)) && user?.disabled !== 1;
-        role = user?.role ?? 'auditor';
+        const user = await verifyUser(principalKey, body.username, body.password);
+        ok = user.ok;
+        role = user.role;
       }
     } catch (err) {
       attempt.abandoned();

@@ -34,7 +34,8 @@ doc('put', '/groups/:group/configuration', {
   body: { schema: ConfigurationBody },
   responses: {
     200: { description: 'stored (or unchanged)', schema: ConfigurationBody, headers: etagHeader },
-    412: { description: 'If-Match does not match the current ETag' },
+    412: { description: 'If-Match does not match the current ETag (in cluster mode: the version in the groups index, which another node may have written)' },
+    503: { description: 'cluster mode: the groups index cannot be read or written right now; nothing changed (`Retry-After`)' },
     428: { description: 'If-Match is missing' },
   },
 });
