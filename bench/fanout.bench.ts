@@ -218,24 +218,20 @@ async function measure(target: Target, agents: BenchAgent[], workers: Worker[]):
   const series = (v: number[]) => v.map((x) => Math.round(x)).join(' ');
   process.stderr.write(`  ${target.name}: broadcast first ms ${series(f.first)}; last ms ${series(f.lastProbe)}\n`);
   await waitIdle(target.pid);
-  for (let u = 0; u < UNICASTS; u++) {
-    const w = Math.floor(Math.random() * workers.length);
-    const pick = parts[w]![Math.floor(Math.random() * parts[w]!.length)]!;
-    const t0 = nowMs();
-    const id = await target.unicast(pick.uuid);
-    const got = await workers[w]!.ask({ type: 'wait', id, count: 1, timeoutMs: WAIT_MS }, 'waited');
-    if (got.count !== 1) throw new Error(`${target.name}: unicast ${id} to ${pick.uuid} not received`);
-    f.unicast.push(got.first - t0);
-  }
-  for (let u = 0; target.unicastJournaled && u < UNICASTS; u++) {
-    const w = Math.floor(Math.random() * workers.length);
-    const pick = parts[w]![Math.floor(Math.random() * parts[w]!.length)]!;
-    const t0 = nowMs();
-    const id = await target.unicastJournaled(pick.uuid);
-    const got = await workers[w]!.ask({ type: 'wait', id, count: 1, timeoutMs: WAIT_MS }, 'waited');
-    if (got.count !== 1) throw new Error(`${target.name}: unicast ${id} to ${pick.uuid} not received`);
-    f.unicastJournaled.push(got.first - t0);
-  }
+  /** UNICASTS commands, one at a time, each to a random connected agent: issue → receive, in ms. */
+  const unicasts = async (send: (uuid: string) => Promise<string>, into: number[]): Promise<void> => {
+    for (let u = 0; u < UNICASTS; u++) {
+      const w = Math.floor(Math.random() * workers.length);
+      const pick = parts[w]![Math.floor(Math.random() * parts[w]!.length)]!;
+      const t0 = nowMs();
+      const id = await send(pick.uuid);
+      const got = await workers[w]!.ask({ type: 'wait', id, count: 1, timeoutMs: WAIT_MS }, 'waited');
+      if (got.count !== 1) throw new Error(`${target.name}: unicast ${id} to ${pick.uuid} not received`);
+      into.push(got.first - t0);
+    }
+  };
+  await unicasts((uuid) => target.unicast(uuid), f.unicast);
+  if (target.unicastJournaled) await unicasts((uuid) => target.unicastJournaled!(uuid), f.unicastJournaled);
   const closed = await Promise.all(workers.map((w) => w.ask({ type: 'close' }, 'closed')));
   const dropped = closed.reduce((s, c) => s + c.dropped, 0) + (firstProbe.dropped() ? 1 : 0) + (lastProbe.dropped() ? 1 : 0);
   if (dropped > 0) throw new Error(`${target.name}: ${dropped} streams closed during the run (a reconnect would skew it)`);
