@@ -95,7 +95,8 @@ outages('an engine that is down is retryable, and the next send after it is back
   const r = failure(await client.send(parts(dataLines(1, 'during'))));
   assert.is(r.retryable, true);
   assert.is(r.status, undefined);
-  assert.match(r.reason, /ENOENT|ECONNREFUSED|ECONNRESET/);
+  // the request may meet the engine's socket while it closes (EPIPE) as well as after (refused, reset)
+  assert.match(r.reason, /ENOENT|ECONNREFUSED|ECONNRESET|EPIPE/);
   await engine.setMode('ok');
   assert.equal(await client.send(parts(dataLines(1, 'after'))), { ok: true });
   assert.equal((await engine.received()).map((x) => JSON.parse(x.data).tag), ['before', 'after']);
