@@ -120,14 +120,15 @@ export function createPackageIndex(indexer: Pick<IndexerClient, 'client' | 'bulk
      */
     async collectChunks(sha256: string): Promise<IndexerResult<boolean>> {
       try {
-        await client.indices.refresh({ index: PACKAGES_INDEX }, { requestTimeout: timeoutMs });
+        // both: the search must see the latest names, and the delete-by-query (a search too) chunks written in the last second
+        await client.indices.refresh({ index: [PACKAGES_INDEX, PACKAGE_CHUNKS_INDEX] }, { requestTimeout: timeoutMs });
         const r = await client.search({
           index: PACKAGES_INDEX,
           body: { size: 1, query: { bool: { filter: [{ term: { sha256 } }], must_not: [{ term: { deleted: true } }] } } },
         } as never);
         const hits = Hits.safeParse(r.body);
         if (!hits.success || hits.data.hits.hits.length > 0) return { ok: true, value: false };
-        await client.deleteByQuery({ index: PACKAGE_CHUNKS_INDEX, body: { query: { term: { sha256 } } }, conflicts: 'proceed' } as never, { requestTimeout: timeoutMs });
+        await client.deleteByQuery({ index: PACKAGE_CHUNKS_INDEX, body: { query: { term: { sha256 } } }, conflicts: 'proceed', refresh: true } as never, { requestTimeout: timeoutMs });
         return { ok: true, value: true };
       } catch (err) {
         return failure(err);
