@@ -7,6 +7,7 @@ import { createExpiryScheduler, expireCommands } from './commands/expireCommands
 import { ingestStatefulEvents } from './commands/ingestStatefulEvents.js';
 import { ingestStatelessEvents } from './commands/ingestStatelessEvents.js';
 import { createStatelessWriter } from './commands/statelessWriter.js';
+import { createStatelessChecker } from './commands/statelessChecker.js';
 import { issueCommand } from './commands/issueCommand.js';
 import { cancelCommand } from './commands/cancelCommand.js';
 import { createUser } from './commands/createUser.js';
@@ -180,6 +181,7 @@ async function startLocked(
   const clustered = shared ? shared.adapt(sharedCommands) : sharedCommands;
   // Large stateless batches are checked and written in a worker thread (the event loop stays free).
   const statelessWriter = createStatelessWriter(journal);
+  const statelessChecker = createStatelessChecker();
   const deps: HttpDeps = {
     config,
     journal: {
@@ -212,7 +214,7 @@ async function startLocked(
       registerAgent: scaledOut.registerAgent,
       reportAgentFacts: reportAgentFacts(journal),
       deleteAgent: scaledOut.deleteAgent,
-      ingestStateless: ingestStatelessEvents({ ...journal, offload: statelessWriter }),
+      ingestStateless: ingestStatelessEvents({ ...journal, check: statelessChecker, offload: statelessWriter }),
       ingestStateful: scaledOut.ingestStateful,
       putGroupConfiguration: clustered.putGroupConfiguration,
       // cluster mode: content, names and tombstones go to the shared package store before the journal
@@ -296,6 +298,7 @@ async function startLocked(
       await headsClient?.close().catch(() => {});
       await journal.close();
       await statelessWriter.close();
+      await statelessChecker.close();
       lock.release();
       logger.info('stopped');
     })();

@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { depthMessage, describePath, jsonDepthViolation } from './jsonDepth.js';
+import { depthMessage, describePath, jsonDepthViolation, MAX_JSON_DEPTH } from './jsonDepth.js';
 
 /**
  * Splits an NDJSON body into lines without copying the bytes: a single trailing newline is
@@ -11,22 +11,56 @@ export type LineCheck = (value: unknown, index: number) => string | null;
 /** `lines` is how many lines were parsed; `check` keeps the values it needs (most batches keep none). */
 export type NdjsonResult = { ok: true; lines: number } | { ok: false; line: number; reason: string };
 
+/** Bodies up to this size are decoded in one call; larger ones line by line (decoding 10 MiB at once would hold the loop by itself). */
+const DECODE_AT_ONCE_BYTES = 1 << 20;
+
+/** Where the next `{` and `[` are, at or after a position; lines are visited in order, so each is searched for once. */
+function openerCursor(find: (char: '{' | '[', from: number) => number) {
+  const at = (char: '{' | '[', from: number) => {
+    const i = find(char, from);
+    return i === -1 ? Number.POSITIVE_INFINITY : i;
+  };
+  let brace = at('{', 0);
+  let bracket = at('[', 0);
+  return {
+    /**
+     * Whether `[start, stop)` holds more than MAX_JSON_DEPTH opening brackets: only such a line can
+     * nest too deep (a count that includes brackets inside strings errs on the safe side). Moves past `stop`.
+     */
+    manyIn(start: number, stop: number): boolean {
+      let n = 0;
+      while (brace < start) brace = at('{', brace + 1);
+      while (bracket < start) bracket = at('[', bracket + 1);
+      while (brace < stop && n <= MAX_JSON_DEPTH) (n += 1), (brace = at('{', brace + 1));
+      while (bracket < stop && n <= MAX_JSON_DEPTH) (n += 1), (bracket = at('[', bracket + 1));
+      return n > MAX_JSON_DEPTH;
+    },
+  };
+}
+
 /**
  * The parser as a generator: it parses lines until `sliceMs` have passed, then yields, and
- * returns the result. The body must be valid UTF-8; each line is decoded and parsed on its own,
- * after checking its nesting (MAX_JSON_DEPTH) in one pass without recursion.
+ * returns the result. The body must be valid UTF-8; each line is parsed on its own. Only a line
+ * with more than MAX_JSON_DEPTH opening brackets has its nesting checked (one pass without
+ * recursion) before it is parsed.
  */
 function* ndjsonSlices(body: Buffer, check: LineCheck, sliceMs: number): Generator<void, NdjsonResult> {
   if (!isUtf8(body)) return { ok: false, line: firstBadUtf8Line(body), reason: 'not valid UTF-8' };
+  const size = body.length > 0 && body[body.length - 1] === 10 ? body.length - 1 : body.length;
+  if (size === 0) return { ok: false, line: 1, reason: 'empty body' };
+  // positions are string indices when the body is decoded at once, byte offsets otherwise
+  const whole = size <= DECODE_AT_ONCE_BYTES ? body.toString('utf8', 0, size) : null;
+  const end = whole === null ? size : whole.length;
+  const newline = whole === null ? (from: number) => body.indexOf(10, from) : (from: number) => whole.indexOf('\n', from);
+  const textOf = whole === null ? (a: number, b: number) => body.toString('utf8', a, b) : (a: number, b: number) => whole.slice(a, b);
+  const isCr = whole === null ? (i: number) => body[i] === 13 : (i: number) => whole.charCodeAt(i) === 13;
+  const openers = openerCursor(whole === null ? (c, from) => body.indexOf(c === '{' ? 0x7b : 0x5b, from) : (c, from) => whole.indexOf(c, from));
   let lines = 0;
-  // lines are decoded one by one: decoding 10 MiB at once would hold the loop by itself
-  const end = body.length > 0 && body[body.length - 1] === 10 ? body.length - 1 : body.length;
-  if (end === 0) return { ok: false, line: 1, reason: 'empty body' };
   let start = 0;
   let sliceStart = performance.now();
   let checkedAt = 0;
   while (start <= end) {
-    // the clock is read every 256 lines or 64 KiB, whichever comes first (long lines make few of them)
+    // the clock is read every 256 lines or 64 K characters, whichever comes first (long lines make few of them)
     if ((lines & 255) === 255 || start - checkedAt > 65_536) {
       checkedAt = start;
       if (performance.now() - sliceStart > sliceMs) {
@@ -34,14 +68,16 @@ function* ndjsonSlices(body: Buffer, check: LineCheck, sliceMs: number): Generat
         sliceStart = performance.now();
       }
     }
-    let nl = body.indexOf(10, start);
+    let nl = newline(start);
     if (nl === -1 || nl > end) nl = end;
-    const stop = nl > start && body[nl - 1] === 13 ? nl - 1 : nl;
+    const stop = nl > start && isCr(nl - 1) ? nl - 1 : nl;
     const n = lines + 1;
     if (stop === start) return { ok: false, line: n, reason: 'empty line' };
-    const text = body.toString('utf8', start, stop);
-    const tooDeep = jsonDepthViolation(text);
-    if (tooDeep) return { ok: false, line: n, reason: `${depthMessage} (at ${describePath(tooDeep)})` };
+    const text = textOf(start, stop);
+    if (openers.manyIn(start, stop)) {
+      const tooDeep = jsonDepthViolation(text);
+      if (tooDeep) return { ok: false, line: n, reason: `${depthMessage} (at ${describePath(tooDeep)})` };
+    }
     let value: unknown;
     try {
       value = JSON.parse(text);

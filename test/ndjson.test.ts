@@ -35,3 +35,37 @@ Slices('short lines: the result is the same as parsing at once', async () => {
 });
 
 Slices.run();
+
+const Depth = suite('NDJSON nesting: only a line with more than 64 opening brackets is checked, and every such line is');
+
+/** `n` arrays nested in one another: `[[…[1]…]]`. */
+const nested = (n: number) => `${'['.repeat(n)}1${']'.repeat(n)}`;
+const shallowMany = `[${Array.from({ length: 100 }, (_, i) => `[${i}]`).join(',')}]`;
+const bracketsInStrings = JSON.stringify({ s: '['.repeat(200) + '{'.repeat(200) });
+
+for (const [label, pad] of [['decoded at once', ''], ['decoded line by line (over 1 MiB)', `${JSON.stringify({ pad: 'x'.repeat(1 << 20) })}\n`]] as const) {
+  Depth(`${label}: 100 sibling arrays (101 brackets, 2 levels) and brackets inside strings pass`, () => {
+    const body = Buffer.from(`${pad}${shallowMany}\n${bracketsInStrings}\n${nested(64)}\n{"a":1}\n`);
+    assert.equal(parseNdjson(body, () => null), { ok: true, lines: pad ? 5 : 4 });
+  });
+  Depth(`${label}: 65 levels are refused at their line, after lines full of brackets that were fine`, () => {
+    const first = pad ? 2 : 1;
+    const body = Buffer.from(`${pad}${shallowMany}\n${bracketsInStrings}\r\n{"a":[1,2]}\n${nested(65)}\n{"a":1}\n`);
+    const r = parseNdjson(body, () => null);
+    assert.is(r.ok, false);
+    assert.is((r as { line: number }).line, first + 3);
+    assert.match((r as { reason: string }).reason, /nest/);
+  });
+}
+Depth('a deep line after many lines without brackets is found (each bracket is searched for once)', () => {
+  const body = Buffer.from(`${'1\n'.repeat(5000)}${nested(70)}\n`);
+  const r = parseNdjson(body, () => null);
+  assert.equal({ ok: r.ok, line: (r as { line: number }).line }, { ok: false, line: 5001 });
+});
+Depth('multi-byte characters before a deep line: the line is still found (string positions, not bytes)', () => {
+  const body = Buffer.from(`${JSON.stringify({ s: 'é€😀'.repeat(50) })}\n${nested(66)}\n`);
+  const r = parseNdjson(body, () => null);
+  assert.equal({ ok: r.ok, line: (r as { line: number }).line }, { ok: false, line: 2 });
+});
+
+Depth.run();

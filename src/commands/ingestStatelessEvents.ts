@@ -62,6 +62,13 @@ export interface CheckedBatch {
 const digest = (body: Buffer, idempotencyKey: string | undefined): string =>
   idempotencyKey ? createHash('sha256').update(body).digest('hex') : '';
 
+/** Checks a body at once (a worker thread's check). */
+export function checkStatelessBody(body: Buffer, idempotencyKey?: string): CheckedBatch {
+  const c = statelessChecker();
+  const events = eventCount(parseNdjson(body, c.check));
+  return { events, agentLine: c.agentLine(), bodySha256: digest(body, idempotencyKey) };
+}
+
 /** Checks a body in slices that leave the event loop free between them. */
 export async function checkStatelessBodyYielding(body: Buffer, idempotencyKey?: string): Promise<CheckedBatch> {
   const c = statelessChecker();
@@ -125,15 +132,40 @@ export function statelessBatchWriter(db: Db) {
 
 export type IngestStateless = (agent: AgentId, body: Buffer, idempotencyKey?: string) => Promise<StatelessAck>;
 
+/** Checks done elsewhere (a worker thread): the result, and the body moved back. */
+export interface BodyCheck {
+  minBytes: number;
+  check(body: Buffer, idempotencyKey?: string): Promise<{ checked: CheckedBatch; body: Buffer }>;
+}
+
 /**
- * Ingests a batch: checked in slices on this thread and written by the group commit; a body of
- * `offload.minBytes` or more is handed to `offload` instead (checked and written in a worker thread).
+ * Ingests a batch, written by the group commit: checked on this thread (in slices), or, from
+ * `check.minBytes` on, in the checker's thread; a body of `offload.minBytes` or more is handed to
+ * `offload` instead (checked and written in a worker thread).
  */
-export function ingestStatelessEvents(deps: { db: Db; commit: GroupCommit; offload?: { minBytes: number; ingest: IngestStateless } | undefined }): IngestStateless {
+export function ingestStatelessEvents(deps: {
+  db: Db;
+  commit: GroupCommit;
+  check?: BodyCheck | undefined;
+  offload?: { minBytes: number; ingest: IngestStateless } | undefined;
+}): IngestStateless {
   const write = statelessBatchWriter(deps.db);
-  return async (agent, body, idempotencyKey) => {
-    if (deps.offload && body.length >= deps.offload.minBytes) return deps.offload.ingest(agent, body, idempotencyKey);
-    const checked = await checkStatelessBodyYielding(body, idempotencyKey);
-    return deps.commit.run((tx) => write(tx, agent, body, checked, idempotencyKey));
+  return async (agent, received, idempotencyKey) => {
+    if (deps.offload && received.length >= deps.offload.minBytes) return deps.offload.ingest(agent, received, idempotencyKey);
+    if (!deps.check || received.length < deps.check.minBytes) {
+      const checked = await checkStatelessBodyYielding(received, idempotencyKey);
+      return deps.commit.run((tx) => write(tx, agent, received, checked, idempotencyKey));
+    }
+    // checked elsewhere: the commit waits a little for it, so bodies checked together share an fsync
+    const release = deps.commit.hold();
+    try {
+      const { checked, body } = await deps.check.check(received, idempotencyKey);
+      return await new Promise<StatelessAck>((resolve, reject) => {
+        deps.commit.run((tx) => write(tx, agent, body, checked, idempotencyKey)).then(resolve, reject);
+        release();
+      });
+    } finally {
+      release();
+    }
   };
 }

@@ -7,7 +7,8 @@ import type { ToWorker, WorkerFailure } from './statelessWriterWorker.js';
 /** Bodies from this size on are checked and written in the worker thread (a 1 MiB row costs the loop ~10–20 ms). */
 export const OFFLOAD_MIN_BYTES = 256 * 1024;
 
-const errorOf = (payload: unknown): Error => {
+/** A worker's failure payload as the error the routes answer (400, 422, or a plain error). */
+export const errorOfWorker = (payload: unknown): Error => {
   const f = payload as WorkerFailure;
   return f.kind === 'invalid' ? new InvalidBatchError(f.line, f.reason) : f.kind === 'reused' ? new IdempotencyKeyReusedError(f.key, f.seq) : new Error(f.message);
 };
@@ -19,7 +20,7 @@ const errorOf = (payload: unknown): Error => {
  * worker starts with the first large batch.
  */
 export function createStatelessWriter(deps: { file: string; commit: GroupCommit }) {
-  const calls = createWorkerCalls(() => startWorkerBeside(import.meta.url, 'statelessWriterWorker', { statelessWriter: deps.file }), errorOf);
+  const calls = createWorkerCalls(() => startWorkerBeside(import.meta.url, 'statelessWriterWorker', { statelessWriter: deps.file }), errorOfWorker);
 
   const ingest: IngestStateless = async (agent: AgentId, body: Buffer, idempotencyKey?: string): Promise<StatelessAck> => {
     let checked = 0;

@@ -36,6 +36,8 @@ export interface GroupCommitOptions {
   onFlushed?: (jobs: number, entries: number, ms: number) => void;
   /** Asked before each commit: an error refuses the whole batch (the node lost its data folder lock). */
   admit?: () => Error | null;
+  /** Longest a queued job waits for work that holds the commit (`hold()`); 5 ms unless told. */
+  maxHoldMs?: number;
 }
 
 interface Job {
@@ -82,6 +84,11 @@ export function createGroupCommit(opts: GroupCommitOptions) {
   let away = false;
   let closed = false;
   let idle: Array<() => void> = [];
+  /** Work about to be queued (a body being checked in another thread): the next commit waits for it, at most `maxHoldMs`. */
+  let holds = 0;
+  let queuedSince = 0;
+  let holdTimer: NodeJS.Timeout | null = null;
+  const maxHoldMs = opts.maxHoldMs ?? 5;
   const stats: GroupCommitStats = { commits: 0, jobs: 0, entries: 0, lastBatch: 0 };
 
   function sizeBytes(): number {
@@ -124,9 +131,29 @@ export function createGroupCommit(opts: GroupCommitOptions) {
     return size >= quotaBytes ? new JournalFullError(size, quotaBytes) : null;
   }
 
+  function schedule(): void {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(flush);
+  }
+
+  /** Whether the queued jobs wait for held work a little longer (a timer then flushes). */
+  function waitForHeld(): boolean {
+    if (holds === 0 || queue.length === 0) return false;
+    const left = maxHoldMs - (performance.now() - queuedSince);
+    if (left <= 0) return false;
+    holdTimer ??= setTimeout(() => {
+      holdTimer = null;
+      schedule();
+    }, left);
+    return true;
+  }
+
   function flush(): void {
     scheduled = false;
-    if (away) return;
+    if (away || waitForHeld()) return;
+    if (holdTimer) clearTimeout(holdTimer);
+    holdTimer = null;
     const cut = queue.findIndex(isTurn);
     const batch = (cut === -1 ? queue : queue.slice(0, cut)) as Job[];
     queue = cut === -1 ? [] : queue.slice(cut);
@@ -208,11 +235,9 @@ export function createGroupCommit(opts: GroupCommitOptions) {
   function enqueue<T>(make: (resolve: (v: unknown) => void, reject: (err: unknown) => void) => Job | Turn): Promise<T> {
     if (closed) return Promise.reject(new JournalClosedError());
     return new Promise<T>((resolve, reject) => {
+      if (queue.length === 0) queuedSince = performance.now();
       queue.push(make(resolve as (v: unknown) => void, reject));
-      if (!scheduled) {
-        scheduled = true;
-        setImmediate(flush);
-      }
+      schedule();
     });
   }
 
@@ -231,6 +256,21 @@ export function createGroupCommit(opts: GroupCommitOptions) {
      */
     turn<T>(write: () => Promise<WrittenElsewhere<T>>): Promise<T> {
       return enqueue<T>((resolve, reject) => ({ write, resolve, reject }));
+    },
+    /**
+     * Says that a job is about to be queued (its body is being checked elsewhere): until the
+     * returned release is called, a commit waits for it, each queued job at most `maxHoldMs`, so
+     * bodies checked at about the same time share one fsync. Release after queueing the job.
+     */
+    hold(): () => void {
+      holds += 1;
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        holds -= 1;
+        if (holds === 0 && queue.length > 0) schedule();
+      };
     },
     /** Resolves when nothing is queued any more. */
     flushed(): Promise<void> {

@@ -115,6 +115,42 @@ GroupCommitSuite('close refuses new work and commits what is queued', async (ctx
   }
 });
 
+GroupCommitSuite('a held commit waits for the held job, then the two share one transaction', async (ctx) => {
+  const release = ctx.commit.hold();
+  const first = ctx.commit.run((tx) => tx.append(deleted('a')).seq);
+  await new Promise((resolve) => setTimeout(resolve, 2));
+  assert.equal(ctx.flushes, [], 'nothing is committed while a job is held (within maxHoldMs)');
+  const second = ctx.commit.run((tx) => tx.append(deleted('b')).seq);
+  release();
+  assert.equal(await Promise.all([first, second]), [1, 2]);
+  assert.equal(ctx.flushes, [2]);
+});
+
+GroupCommitSuite('a hold never released delays a queued job by maxHoldMs at most', async (ctx) => {
+  const db = openDatabase(':memory:');
+  const flushes: number[] = [];
+  const commit = createGroupCommit({ db, appender: createAppender(db), projections: [], quotaBytes: 1 << 30, maxHoldMs: 30, onFlushed: (jobs) => flushes.push(jobs) });
+  commit.hold();
+  const started = performance.now();
+  assert.is(await commit.run((tx) => tx.append(deleted('a')).seq), 1);
+  const waited = performance.now() - started;
+  assert.ok(waited >= 25, `waited ${waited.toFixed(1)} ms`);
+  assert.equal(flushes, [1]);
+  // a job queued after the first commit waits again, at most as long
+  assert.is(await commit.run((tx) => tx.append(deleted('b')).seq), 2);
+  await commit.close();
+  db.close();
+});
+
+GroupCommitSuite('a release after the hold gave up, or a second release, changes nothing', async (ctx) => {
+  const release = ctx.commit.hold();
+  release();
+  release();
+  assert.is(await ctx.commit.run((tx) => tx.append(deleted('a')).seq), 1);
+  await ctx.commit.flushed();
+  assert.equal(ctx.flushes, [1]);
+});
+
 GroupCommitSuite.run();
 
 const Quota = suite<Ctx>('journal quota');

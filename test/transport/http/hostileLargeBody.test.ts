@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { call } from '../../support/client.js';
 import { eventually } from '../../support/eventually.js';
 import { bound, median, timedRequest } from '../../support/timing.js';
-import { startWorld, type World } from './management.support.js';
+import { headSeq, startWorld, type World } from './management.support.js';
 
 /** ~10 MB: the agent line, then 260,000 tiny events (header + data line each), then `tail`. */
 function hugeBatch(tail = ''): Buffer {
@@ -160,3 +160,57 @@ Elsewhere('large and small batches interleave in one chain; an Idempotency-Key h
 });
 
 Elsewhere.run();
+
+/** ~`kb` KB of small events, `mark` in each: a mid-sized batch (checked in the checker thread). */
+function midBatch(mark: string, kb = 20, tail = ''): Buffer {
+  const event = `{"module":"m","collector":"c"}\n{"mark":"${mark}","s":"${'y'.repeat(200)}"}\n`;
+  return Buffer.from(`{"agent":{"name":"sim"}}\n${event.repeat(Math.ceil((kb * 1024) / event.length))}${tail}`);
+}
+
+const Checked = suite<{ w: World; agent: string }>('mid-sized batches are checked in another thread and written with the others');
+Checked.before(async (ctx) => {
+  ctx.w = await startWorld({ 'agent-1': [] });
+  ctx.agent = ctx.w.agents['agent-1']!;
+});
+Checked.after((ctx) => ctx.w.server.stop());
+
+Checked('40 mid-sized batches beside 40 small ones: each is journaled once, byte for byte, in one chain', async ({ w, agent }) => {
+  const small = (i: number) => Buffer.from(`{"agent":{}}\n{"module":"m","collector":"c"}\n{"small":${i}}\n`);
+  const bodies = Array.from({ length: 80 }, (_, i) => (i % 2 ? small(i) : midBatch(`m${i}`, 8 + (i % 7) * 10)));
+  const answers = await Promise.all(bodies.map((b) => postBatch(w, agent, b)));
+  for (const r of answers) assert.is(r.status, 202, r.text);
+  assert.is(new Set(answers.map((r) => r.body.seq)).size, 80);
+  const db = new Database(join(w.server.dataDir, 'comms.db'), { readonly: true });
+  try {
+    const body = db.prepare('SELECT body FROM journal WHERE seq = ?').pluck();
+    answers.forEach((r, i) => assert.ok((body.get(r.body.seq) as Buffer).equals(bodies[i]!), `batch ${i} is kept exactly`));
+  } finally {
+    db.close();
+  }
+  const verify = await call('GET', `${w.server.api}/journal/verify`, { token: w.auditor });
+  assert.is(verify.body.ok, true, verify.text);
+});
+
+Checked('a bad or too deep line of a mid-sized batch is 400 naming its line, and nothing is journaled', async ({ w, agent }) => {
+  const before = headSeq(w.server);
+  const lines = (mark: string) => midBatch(mark, 30).toString().split('\n').length - 1;
+  const bad = await postBatch(w, agent, midBatch('bad', 30, '{"module":"m","collector":"c"}\n{"i":\n'));
+  assert.is(bad.status, 400, bad.text);
+  assert.is(bad.body.errors[0].line, lines('bad') + 2);
+  const deep = await postBatch(w, agent, midBatch('deep', 30, `{"module":"m","collector":"c"}\n${'['.repeat(65)}${']'.repeat(65)}\n`));
+  assert.is(deep.status, 400, deep.text);
+  assert.is(deep.body.errors[0].line, lines('deep') + 2);
+  assert.is(headSeq(w.server), before);
+});
+
+Checked('an Idempotency-Key holds on the checker path: the same bytes get the first answer, others 422', async ({ w, agent }) => {
+  const body = midBatch('idem', 40);
+  const first = await postBatch(w, agent, body, 'key-mid');
+  assert.is(first.status, 202, first.text);
+  const again = await postBatch(w, agent, body, 'key-mid');
+  assert.equal(again.body, first.body);
+  const other = await postBatch(w, agent, midBatch('idem-other', 40), 'key-mid');
+  assert.is(other.status, 422, other.text);
+});
+
+Checked.run();
