@@ -238,7 +238,7 @@ async function startLocked(
       };
     },
   };
-  const { handler, router, rootRouter } = createApp(deps);
+  const { handler, agentRouter, router, rootRouter } = createApp(deps);
   metrics.setSources({
     openStreams: () => hub.streamCount(),
     longPolls: () => hub.waitingCount(),
@@ -304,5 +304,5 @@ async function startLocked(
     })();
     return stopping;
   }
-  return { url, stop, routers: [router, rootRouter], ...(metricsListener ? { metricsUrl: metricsListener.url } : {}) };
+  return { url, stop, routers: [agentRouter, router, rootRouter], ...(metricsListener ? { metricsUrl: metricsListener.url } : {}) };
 }

@@ -135,6 +135,8 @@ export type IngestStateless = (agent: AgentId, body: Buffer, idempotencyKey?: st
 /** Checks done elsewhere (a worker thread): the result, and the body moved back. */
 export interface BodyCheck {
   minBytes: number;
+  /** Whether `check` can be called now (else the body is checked here). */
+  ready(): boolean;
   check(body: Buffer, idempotencyKey?: string): Promise<{ checked: CheckedBatch; body: Buffer }>;
 }
 
@@ -152,7 +154,7 @@ export function ingestStatelessEvents(deps: {
   const write = statelessBatchWriter(deps.db);
   return async (agent, received, idempotencyKey) => {
     if (deps.offload && received.length >= deps.offload.minBytes) return deps.offload.ingest(agent, received, idempotencyKey);
-    if (!deps.check || received.length < deps.check.minBytes) {
+    if (!deps.check || received.length < deps.check.minBytes || !deps.check.ready()) {
       const checked = await checkStatelessBodyYielding(received, idempotencyKey);
       return deps.commit.run((tx) => write(tx, agent, received, checked, idempotencyKey));
     }

@@ -16,12 +16,15 @@ export const CHECK_OFFLOAD_MIN_BYTES = 8 * 1024;
 /**
  * Mid-sized stateless bodies are checked in a worker thread: the body is moved there and back
  * (never copied when it owns its memory), and the checked batch is then written by the main
- * thread's group commit like any other. The worker starts with the first such body.
+ * thread's group commit like any other. The worker starts with the first such body, which (like
+ * any until the thread is up) is checked on the main thread.
  */
 export function createStatelessChecker(minBytes = CHECK_OFFLOAD_MIN_BYTES) {
   const calls = createWorkerCalls(() => startWorkerBeside(import.meta.url, 'statelessCheckerWorker', { statelessChecker: true }), errorOfWorker);
   return {
     minBytes,
+    /** Whether the thread is up; the first call starts it (the caller checks on its own thread meanwhile). */
+    ready: (): boolean => calls.ready(),
     /** The checks of `body`, and the body itself (the one passed in is moved away and must not be used again). */
     async check(body: Buffer, idempotencyKey?: string): Promise<{ checked: CheckedBatch; body: Buffer }> {
       const owned = ownsItsMemory(body) ? body : ownCopy(body);

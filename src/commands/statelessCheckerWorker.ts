@@ -3,12 +3,13 @@
  * starts it): JSON of every line, nesting, the digest — the same checks as on the main thread —
  * and moves the body back with the result, so the main thread only writes it (in its group
  * commit, beside the small batches). Parsing 100 KB of NDJSON costs ~1 ms of CPU; here it runs
- * while the main thread serves requests and waits for its commits' fsync.
+ * while the main thread serves requests and waits for its commits' fsync. It keeps the process's
+ * CPU priority: each of its bodies is a request waiting for its answer.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { yieldCpuToRequests, type WorkerAnswer } from '../journal/workerThread.js';
+import type { WorkerAnswer } from '../journal/workerThread.js';
 import { checkStatelessBody, type CheckedBatch } from './ingestStatelessEvents.js';
-import { failureOf } from './statelessWriterWorker.js';
+import { failureOf } from './workerFailures.js';
 
 export interface CheckRequest {
   id: number;
@@ -21,7 +22,7 @@ export interface CheckAnswer {
 }
 
 function serve(): void {
-  yieldCpuToRequests();
+  // not niced like the other workers: the requests whose bodies it checks wait for it
   const port = parentPort!;
   port.on('message', (m: CheckRequest | { op: 'close' }) => {
     if ('op' in m) return port.close();

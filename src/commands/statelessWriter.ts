@@ -2,7 +2,8 @@ import type { GroupCommit, WrittenElsewhere } from '../journal/groupCommit.js';
 import type { AgentId } from '../journal/ids.js';
 import { createWorkerCalls, ownsItsMemory, startWorkerBeside } from '../journal/workerThread.js';
 import { IdempotencyKeyReusedError, InvalidBatchError, type IngestStateless, type StatelessAck } from './ingestStatelessEvents.js';
-import type { ToWorker, WorkerFailure } from './statelessWriterWorker.js';
+import type { ToWorker } from './statelessWriterWorker.js';
+import type { WorkerFailure } from './workerFailures.js';
 
 /** Bodies from this size on are checked and written in the worker thread (a 1 MiB row costs the loop ~10–20 ms). */
 export const OFFLOAD_MIN_BYTES = 256 * 1024;

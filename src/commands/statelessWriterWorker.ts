@@ -14,7 +14,8 @@ import { createGroupCommit } from '../journal/groupCommit.js';
 import type { AgentId } from '../journal/ids.js';
 import { yieldCpuToRequests, type WorkerAnswer } from '../journal/workerThread.js';
 import { createProjections } from '../projections/index.js';
-import { checkStatelessBodyYielding, IdempotencyKeyReusedError, InvalidBatchError, statelessBatchWriter, type CheckedBatch } from './ingestStatelessEvents.js';
+import { checkStatelessBodyYielding, statelessBatchWriter, type CheckedBatch } from './ingestStatelessEvents.js';
+import { failureOf } from './workerFailures.js';
 
 export type ToWorker =
   | { op: 'check'; id: number; body: Uint8Array; idempotencyKey?: string | undefined }
@@ -22,17 +23,7 @@ export type ToWorker =
   | { op: 'forget'; id: number }
   | { op: 'close' };
 
-export type WorkerFailure =
-  | { kind: 'invalid'; line: number; reason: string }
-  | { kind: 'reused'; key: string; seq: number }
-  | { kind: 'other'; message: string };
-
-export const failureOf = (err: unknown): WorkerFailure =>
-  err instanceof InvalidBatchError
-    ? { kind: 'invalid', line: err.line, reason: err.reason }
-    : err instanceof IdempotencyKeyReusedError
-      ? { kind: 'reused', key: err.key, seq: err.seq }
-      : { kind: 'other', message: err instanceof Error ? err.message : String(err) };
+export { failureOf, type WorkerFailure } from './workerFailures.js';
 
 function serve(file: string): void {
   yieldCpuToRequests();

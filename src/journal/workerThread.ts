@@ -41,24 +41,32 @@ export type WorkerAnswer = { id: number; ok: true; value: unknown } | { id: numb
 /**
  * Calls to one worker thread, started on the first call (again after it died): each call gets an
  * id and is settled by the answer carrying it; a worker that dies rejects what it had. The worker
- * does not keep the process alive, except while it closes.
+ * does not keep the process alive, except while a call waits for its answer and while it closes.
  */
 export function createWorkerCalls(start: () => Worker, decodeError: (payload: unknown) => Error = (p) => new Error(String(p))) {
   let worker: Worker | null = null;
+  let online = false;
+  /** A worker that is closing stays referenced until it is gone. */
+  const closing = new WeakSet<Worker>();
   let nextId = 0;
   const waiting = new Map<number, { resolve(v: unknown): void; reject(err: unknown): void }>();
 
   function started(): Worker {
     if (worker) return worker;
     const w = start();
+    online = false;
+    w.once('online', () => {
+      if (worker === w) online = true;
+    });
     w.on('message', (m: WorkerAnswer) => {
       const p = waiting.get(m.id);
       waiting.delete(m.id);
+      if (waiting.size === 0 && !closing.has(w)) w.unref();
       if (m.ok) p?.resolve(m.value);
       else p?.reject(decodeError(m.error));
     });
     const fail = (err: unknown) => {
-      if (worker === w) worker = null;
+      if (worker === w) (worker = null), (online = false);
       for (const p of waiting.values()) p.reject(err);
       waiting.clear();
     };
@@ -69,11 +77,18 @@ export function createWorkerCalls(start: () => Worker, decodeError: (payload: un
   }
 
   return {
+    /** Whether the worker is running (it is started when it is not: a caller may do the work itself meanwhile). */
+    ready(): boolean {
+      started();
+      return online;
+    },
     /** Sends `make(id)` (moving `transfer`); resolves with the answer to that id. */
     call<T>(make: (id: number) => unknown, transfer: ArrayBuffer[] = []): Promise<T> {
       const w = started();
       const id = ++nextId;
       return new Promise<T>((resolve, reject) => {
+        // a call being answered keeps the process alive, an idle worker does not
+        if (waiting.size === 0) w.ref();
         waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
         w.postMessage(make(id), transfer);
       });
@@ -87,8 +102,10 @@ export function createWorkerCalls(start: () => Worker, decodeError: (payload: un
       const w = worker;
       if (!w) return;
       worker = null;
+      online = false;
       await new Promise<void>((resolve) => {
         w.once('exit', () => resolve());
+        closing.add(w);
         w.ref();
         w.postMessage(message);
       });

@@ -171,6 +171,9 @@ const Checked = suite<{ w: World; agent: string }>('mid-sized batches are checke
 Checked.before(async (ctx) => {
   ctx.w = await startWorld({ 'agent-1': [] });
   ctx.agent = ctx.w.agents['agent-1']!;
+  // the first mid-sized body starts the checker thread (and is checked here meanwhile)
+  assert.is((await postBatch(ctx.w, ctx.agent, midBatch('warm-up'))).status, 202);
+  await new Promise((resolve) => setTimeout(resolve, 1500));
 });
 Checked.after((ctx) => ctx.w.server.stop());
 
