@@ -48,6 +48,8 @@ const MAX_IN_FLIGHT = 256;
 const ENGINE_LAG_S = 2;
 const INDEXER_LAG_S = 5;
 const KEY = 'sustainedKey0123456789abcdefABCD';
+/** The run outlasts the default 15-minute token, and the simulated agents log in once. */
+const TOKEN_TTL = String(6 * 3600);
 const agentId = (i: number) => `sustained-${String(i).padStart(4, '0')}`;
 
 const load = () => execSync('uptime').toString().trim().replace(/.*load average: /, '');
@@ -284,7 +286,7 @@ try {
   let ingestMax = 0;
   let statefulIngestMax = 0;
   {
-    const alone = await startCommsApi(join(dir, 'ingest-only'), { COMMS_API_ENGINE_SOCKET: join(dir, 'no-engine.sock') });
+    const alone = await startCommsApi(join(dir, 'ingest-only'), { COMMS_API_ENGINE_SOCKET: join(dir, 'no-engine.sock'), COMMS_API_TOKEN_TTL: TOKEN_TTL });
     try {
       const f = await fleet(alone);
       await closedLoop(f, 'stateless', 5); // warm-up
@@ -302,7 +304,7 @@ try {
 
   engine = await startEngine({ record: 'count' });
   os = await startOpenSearch();
-  server = await startCommsApi(join(dir, 'live'), { COMMS_API_ENGINE_SOCKET: engine.socket, COMMS_API_INDEXER_URL: os.url });
+  server = await startCommsApi(join(dir, 'live'), { COMMS_API_ENGINE_SOCKET: engine.socket, COMMS_API_INDEXER_URL: os.url, COMMS_API_TOKEN_TTL: TOKEN_TTL });
   const f = await fleet(server);
   const pid = server.pid;
 
