@@ -7,6 +7,9 @@
  * server − events the engine accepted) and indexer lag < 5 s of items (journal rows behind the
  * `sink:indexer` checkpoint × items per row).
  *
+ * Each kind's steps follow 20 s of warm-up at 30 % (not measured: the live server's checker thread
+ * starting, the JIT, OpenSearch settling).
+ *
  * Beside it, in the same run: the ingest-only maximum (closed loop, 16 in flight, a separate server
  * and data folder with no engine and no indexer) for stateless events, and OpenSearch's own
  * direct `_bulk` rate (bench/lib/statefulLoad.ts, 2,000 actions per request, 3 in flight) for
@@ -246,6 +249,22 @@ async function openLoop(f: Fleet, kind: 'stateless' | 'stateful', rate: number, 
   return { rate, sustained: failed === 0 && skipped === 0 && maxLagS < limitS, acked, failed, skipped, maxLagS, endLagS, serverCpu, engineCpu, benchCpu, p99Ms, maxMs, refusals };
 }
 
+/** `WARM_UP_S` seconds at `rate` units/s, open loop, not measured; then a pause for the pipelines to catch up. */
+const WARM_UP_S = 20;
+async function warmUp(f: Fleet, kind: 'stateless' | 'stateful', rate: number): Promise<void> {
+  const perRequest = kind === 'stateless' ? EVENTS_PER_REQUEST : ITEMS_PER_REQUEST;
+  const every = 1000 / (rate / perRequest);
+  const until = performance.now() + WARM_UP_S * 1000;
+  const sent: Array<Promise<boolean>> = [];
+  while (performance.now() < until) {
+    sent.push(f.send(kind));
+    await sleep(every);
+  }
+  await Promise.all(sent);
+  f.refusals();
+  await sleep(5000);
+}
+
 async function indexerLagRows(server: BenchServer): Promise<number> {
   const s = await server.admin<{ pipelines: { indexer?: { lag: number } } }>('GET', '/api/v1/journal/stats');
   return s.body.pipelines.indexer?.lag ?? 0;
@@ -311,6 +330,8 @@ try {
   if (opts.only !== 'stateful') {
     const steps: Step[] = [];
     const accepted = async () => (await engine!.stats()).accepted_events;
+    // not measured: the live server's first seconds (its checker thread starting, the JIT, OpenSearch settling)
+    await warmUp(f, 'stateless', 0.3 * ingestMax);
     for (const fraction of STATELESS_STEPS) {
       const base = await accepted();
       const l = load();
@@ -331,6 +352,7 @@ try {
     console.log(`direct bulk: ${Math.round(direct.itemsPerSecond)} items/s (load ${l})`);
     row({ case: `direct _bulk, 100k items, 2,000 per request, 3 in flight (load ${l})`, metric: 'items/s', value: direct.itemsPerSecond });
     const steps: Step[] = [];
+    await warmUp(f, 'stateful', 0.3 * direct.itemsPerSecond);
     for (const fraction of STATEFUL_STEPS) {
       const ll = load();
       const s = await openLoop(f, 'stateful', fraction * direct.itemsPerSecond, async () => (await indexerLagRows(server!)) * ITEMS_PER_REQUEST, INDEXER_LAG_S, pid, os!.pid);

@@ -151,6 +151,25 @@ GroupCommitSuite('a release after the hold gave up, or a second release, changes
   assert.equal(ctx.flushes, [1]);
 });
 
+GroupCommitSuite('under pressure a commit waits after the last one as long as it took (at most commitWindowMs); after a quiet spell it does not', async () => {
+  const db = openDatabase(':memory:');
+  let slow = true;
+  // a projection that makes the first commit take ~20 ms (as a slow fsync would)
+  const busy = { name: 'busy', project: () => { const until = performance.now() + 20; while (slow && performance.now() < until); slow = false; } };
+  const commit = createGroupCommit({ db, appender: createAppender(db), projections: [busy], quotaBytes: 1 << 30, commitWindowMs: 15 });
+  await commit.run((tx) => tx.append(deleted('a')));
+  const started = performance.now();
+  await commit.run((tx) => tx.append(deleted('b')));
+  const waited = performance.now() - started;
+  assert.ok(waited >= 12, `the commit right after a 20 ms one waited ${waited.toFixed(1)} ms (window 15 ms)`);
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  const quiet = performance.now();
+  await commit.run((tx) => tx.append(deleted('c')));
+  assert.ok(performance.now() - quiet < 10, 'after a quiet spell a job is committed at once');
+  await commit.close();
+  db.close();
+});
+
 GroupCommitSuite.run();
 
 const Quota = suite<Ctx>('journal quota');
