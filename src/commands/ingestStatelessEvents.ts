@@ -162,10 +162,9 @@ export function ingestStatelessEvents(deps: {
     const release = deps.commit.hold();
     try {
       const { checked, body } = await deps.check.check(received, idempotencyKey);
-      return await new Promise<StatelessAck>((resolve, reject) => {
-        deps.commit.run((tx) => write(tx, agent, body, checked, idempotencyKey)).then(resolve, reject);
-        release();
-      });
+      const written = deps.commit.run((tx) => write(tx, agent, body, checked, idempotencyKey));
+      release(); // after the job is queued: the commit it waited for takes it
+      return await written;
     } finally {
       release();
     }
