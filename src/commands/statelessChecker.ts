@@ -1,7 +1,7 @@
 import { createWorkerCalls, ownsItsMemory, startWorkerBeside } from '../journal/workerThread.js';
 import type { CheckedBatch } from './ingestStatelessEvents.js';
 import type { CheckAnswer, CheckRequest } from './statelessCheckerWorker.js';
-import { errorOfWorker } from './statelessWriter.js';
+import { errorOfWorker } from './workerFailures.js';
 
 /** A copy in memory of its own (a view into a larger buffer would move, or copy, all of it). */
 function ownCopy(body: Buffer): Buffer {

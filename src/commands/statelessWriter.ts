@@ -1,18 +1,12 @@
 import type { GroupCommit, WrittenElsewhere } from '../journal/groupCommit.js';
 import type { AgentId } from '../journal/ids.js';
 import { createWorkerCalls, ownsItsMemory, startWorkerBeside } from '../journal/workerThread.js';
-import { IdempotencyKeyReusedError, InvalidBatchError, type IngestStateless, type StatelessAck } from './ingestStatelessEvents.js';
+import type { IngestStateless, StatelessAck } from './ingestStatelessEvents.js';
 import type { ToWorker } from './statelessWriterWorker.js';
-import type { WorkerFailure } from './workerFailures.js';
+import { errorOfWorker } from './workerFailures.js';
 
 /** Bodies from this size on are checked and written in the worker thread (a 1 MiB row costs the loop ~10–20 ms). */
 export const OFFLOAD_MIN_BYTES = 256 * 1024;
-
-/** A worker's failure payload as the error the routes answer (400, 422, or a plain error). */
-export const errorOfWorker = (payload: unknown): Error => {
-  const f = payload as WorkerFailure;
-  return f.kind === 'invalid' ? new InvalidBatchError(f.line, f.reason) : f.kind === 'reused' ? new IdempotencyKeyReusedError(f.key, f.seq) : new Error(f.message);
-};
 
 /**
  * Large stateless batches, off the event loop: the body goes to a worker thread (moved, not
